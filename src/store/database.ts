@@ -1,0 +1,166 @@
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type SqliteDatabase } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { StoreClosedError, StoreMigrationError, StoreOpenError } from './errors.js';
+import { getMeta, setMeta } from './meta.js';
+import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
+import type { Database } from './schema.js';
+
+/**
+ * Opens the embedded SQLite store and brings its schema up to date. This is the only module that
+ * knows the engine: everything else talks to `store.db` (Kysely), so a PostgreSQL adapter is another
+ * `open…` function returning the same `Store`.
+ */
+
+export const DB_FILENAME = 'pqseal.db';
+
+export type StoreOptions = { readonly dataDir: string } | { readonly filename: string };
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  /** Path of the database file (or `:memory:`). */
+  readonly filename: string;
+  /** Idempotent; queries made afterwards fail with `StoreClosedError` (code `STORE_CLOSED`). */
+  close(): Promise<void>;
+  /** True when a trivial query succeeds. Never throws. */
+  ping(): Promise<boolean>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+const MIGRATION_ATTEMPTS = 5;
+const MIGRATION_LOCK_TABLE = 'pqseal_migration_lock';
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const filename = 'dataDir' in options ? join(options.dataDir, DB_FILENAME) : options.filename;
+  if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  if (filename !== ':memory:') createPrivateFile(filename);
+
+  let sqlite: BetterSqlite3.Database | undefined;
+  try {
+    sqlite = new BetterSqlite3(filename);
+    sqlite.pragma('busy_timeout = 5000');
+    const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+    if (filename !== ':memory:' && mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+    // FULL: a committed transaction (a new user, a revocation) survives power loss, not only a crash.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (cause) {
+    sqlite?.close();
+    throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
+  }
+  const connection = sqlite;
+
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    connection.close();
+  };
+  // Kysely's own "destroyed" error has no code, and its `begin` bypasses plugins: guarding the
+  // connection itself makes every statement after close fail with STORE_CLOSED (a 503, not a 500).
+  const guarded: SqliteDatabase = {
+    close,
+    prepare(text) {
+      if (closed) throw new StoreClosedError();
+      return connection.prepare(text);
+    },
+  };
+  const db = new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: guarded }) });
+
+  try {
+    await migrate(db);
+  } catch (error) {
+    close();
+    throw error;
+  }
+
+  return {
+    db,
+    filename,
+    getMeta: (key) => getMeta(db, key),
+    setMeta: (key, value) => setMeta(db, key, value),
+    async close() {
+      close();
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** The database file holds password hashes and wrapped keys: owner-only from the first byte. */
+function createPrivateFile(filename: string): void {
+  try {
+    closeSync(openSync(filename, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreOpenError(`cannot create ${filename}`, { cause: error });
+  }
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateOnce(db);
+      return;
+    } catch (error) {
+      const cause = error instanceof StoreMigrationError ? error.cause : error;
+      // Waiting for another process's migration can outlast busy_timeout; try again a few times.
+      if (attempt < MIGRATION_ATTEMPTS && isBusy(cause)) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      throw error instanceof StoreMigrationError ? error : new StoreMigrationError('the store schema could not be brought up to date', { cause });
+    }
+  }
+}
+
+/**
+ * Kysely's SQLite adapter has no cross-process migration lock, so two processes opening a fresh
+ * store (server and CLI) could both run `001_initial`. A write as the first statement of the
+ * migration transaction takes SQLite's single write lock before anything is read: the second
+ * process waits, then sees the migrations already applied.
+ */
+async function migrateOnce(db: Kysely<Database>): Promise<void> {
+  await db.schema
+    .createTable(MIGRATION_LOCK_TABLE)
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('locked_at', 'integer', (c) => c.notNull())
+    .execute();
+  await db.transaction().execute(async (trx) => {
+    await sql`insert or replace into ${sql.table(MIGRATION_LOCK_TABLE)} (id, locked_at) values (1, ${Date.now()})`.execute(trx);
+    const { error } = await new Migrator({ db: trx, provider: migrationProvider(SQLITE_COLUMN_TYPES) }).migrateToLatest();
+    if (error !== undefined) throw new StoreMigrationError('the store schema could not be brought up to date', { cause: error });
+  });
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's adapter says it does not, which would make the
+ * Migrator apply each migration without one (a failure halfway would leave half a schema) and
+ * refuse the transaction we hand it. This only corrects that flag.
+ */
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,120 @@
+import { sql, type ColumnDataType, type Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+/**
+ * Versioned schema migrations, kept in code (no files to ship or find at run time). Names sort in
+ * the order they must run; never edit a migration once released — add a new one.
+ *
+ * Migrations use Kysely's schema builder only. The few column types that differ between engines
+ * come from `ColumnTypes`, so a PostgreSQL adapter passes its own (`bytea`, `bigint`) and reuses
+ * the same migrations.
+ */
+
+export interface ColumnTypes {
+  /** Binary values (Uint8Array in TypeScript). */
+  readonly binary: ColumnDataType;
+  /** 64-bit integers: millisecond timestamps, counters, 0/1 booleans. */
+  readonly int64: ColumnDataType;
+}
+
+export const SQLITE_COLUMN_TYPES: ColumnTypes = { binary: 'blob', int64: 'integer' };
+
+type MigrationSet = Record<string, Migration>;
+
+function migrations(t: ColumnTypes): MigrationSet {
+  return {
+    '001_initial': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('organisations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+          .addColumn('username', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('disabled', t.int64, (c) => c.notNull().defaultTo(0))
+          .addColumn('password_changed_at', t.int64, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('users_org_id').on('users').column('org_id').execute();
+
+        await db.schema
+          .createTable('credentials')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+          .addColumn('api_key', 'text', (c) => c.notNull().unique())
+          .addColumn('access_key', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', t.binary, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('revoked_at', t.int64)
+          .execute();
+        await db.schema.createIndex('credentials_org_id').on('credentials').column('org_id').execute();
+
+        await db.schema
+          .createTable('org_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('signing', 'kem')`))
+          .addColumn('version', t.int64, (c) => c.notNull())
+          .addColumn('public_key', t.binary, (c) => c.notNull())
+          .addColumn('wrapped_secret', t.binary, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addUniqueConstraint('org_keys_org_kind_version', ['org_id', 'kind', 'version'])
+          .execute();
+
+        await db.schema
+          .createTable('signing_keys_jwt')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('wrapped_private', t.binary, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('active', t.int64, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('token_hash', t.binary, (c) => c.notNull().unique())
+          .addColumn('expires_at', t.int64, (c) => c.notNull())
+          .addColumn('revoked_at', t.int64)
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('refresh_tokens_user_id').on('refresh_tokens').column('user_id').execute();
+        await db.schema.createIndex('refresh_tokens_expires_at').on('refresh_tokens').column('expires_at').execute();
+
+        await db.schema
+          .createTable('login_throttle')
+          .addColumn('username', 'text', (c) => c.primaryKey())
+          .addColumn('failures', t.int64, (c) => c.notNull())
+          .addColumn('locked_until', t.int64, (c) => c.notNull())
+          .addColumn('updated_at', t.int64, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('login_throttle_updated_at').on('login_throttle').column('updated_at').execute();
+
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(types: ColumnTypes = SQLITE_COLUMN_TYPES): MigrationProvider {
+  const set = migrations(types);
+  return { getMigrations: async () => set };
+}
+
+/** Names of all migrations this build knows, in order (the last one is the schema version). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations(SQLITE_COLUMN_TYPES)).sort();
+}
