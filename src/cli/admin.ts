@@ -1,0 +1,182 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Config } from '../config.js';
+import { generatePassword } from '../core/organisations.js';
+import { createUser, disableUser, enableUser, findByUsername, setPassword } from '../identity/users.js';
+import { listOrgKeys } from '../keys/org-keys.js';
+import { createCredentials, listCredentials, revokeCredentials } from '../partners/credentials.js';
+import { getOrganisation, listOrganisations } from '../partners/organisations.js';
+import { openServices, type Services } from '../services.js';
+
+type Command = (args: string[], config: Config) => Promise<number>;
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+class CliUsageError extends Error {
+  readonly code = 'VALIDATION_ERROR';
+}
+
+const json = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+/** Parses `<sub> --flags`, prints help on --help, and runs `fn` with services opened on DATA_DIR. */
+function group(name: string, subs: Record<string, { usage: string; options: Options; run: (v: Record<string, string | boolean | undefined>, s: Services) => Promise<void> }>): Command {
+  return async (args, config) => {
+    const [sub, ...rest] = args;
+    const spec = sub ? subs[sub] : undefined;
+    if (!spec) {
+      process.stdout.write(`Usage:\n${Object.values(subs).map((s) => `  pqseal ${name} ${s.usage}`).join('\n')}\n`);
+      return sub === '--help' || sub === '-h' ? 0 : 2;
+    }
+    const { values } = parseArgs({ args: rest, options: { ...json, ...spec.options }, strict: true });
+    if (values.help) {
+      process.stdout.write(`Usage: pqseal ${name} ${spec.usage}\n`);
+      return 0;
+    }
+    const services = await openServices(config, { workers: false });
+    try {
+      await spec.run(values as Record<string, string | boolean | undefined>, services);
+      return 0;
+    } finally {
+      await services.close();
+    }
+  };
+}
+
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new CliUsageError(`--${name} is required`);
+  return v;
+}
+
+function print(values: Record<string, unknown>, asJson: unknown, human: string): void {
+  process.stdout.write(asJson ? `${JSON.stringify(values)}\n` : `${human}\n`);
+}
+
+async function requireOrg(services: Services, orgId: string) {
+  const org = await getOrganisation(services.store, orgId);
+  if (!org) throw new CliUsageError(`unknown organisation ${orgId}`);
+  return org;
+}
+
+export const adminCommands: Record<string, Command> = {
+  org: group('org', {
+    create: {
+      usage: 'create --name "<display name>" [--json]',
+      options: { name: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await s.createOrganisation(required(v, 'name'));
+        print(
+          { ...org },
+          v.json,
+          [
+            `Created organisation "${org.name}" (${org.org_id}). The password and secret_key are shown only now.`,
+            ...Object.entries(org).map(([k, val]) => `  ${k.padEnd(10)} ${val}`),
+          ].join('\n'),
+        );
+      },
+    },
+    list: {
+      usage: 'list [--json]',
+      options: {},
+      run: async (v, s) => {
+        const orgs = await listOrganisations(s.store);
+        print({ organisations: orgs }, v.json, orgs.map((o) => `${o.id}  ${o.name}`).join('\n') || '(none)');
+      },
+    },
+  }),
+
+  user: group('user', {
+    create: {
+      usage: 'create --org <org id> --username <u> [--password <p>] [--json]',
+      options: { org: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const password = typeof v.password === 'string' ? v.password : generatePassword();
+        const user = await createUser(s.store, { orgId: org.id, username: required(v, 'username'), password });
+        print({ user_id: user.id, org_id: org.id, username: user.username, password }, v.json, `Created user ${user.username} in ${org.id}; password: ${password}`);
+      },
+    },
+    disable: {
+      usage: 'disable --username <u>',
+      options: { username: { type: 'string' } },
+      run: async (v, s) => {
+        const user = await findByUsername(s.store, required(v, 'username'));
+        if (!user) throw new CliUsageError('unknown user');
+        await disableUser(s.store, user.id);
+        print({ user_id: user.id, disabled: true }, v.json, `Disabled ${user.username}`);
+      },
+    },
+    enable: {
+      usage: 'enable --username <u>',
+      options: { username: { type: 'string' } },
+      run: async (v, s) => {
+        const user = await findByUsername(s.store, required(v, 'username'));
+        if (!user) throw new CliUsageError('unknown user');
+        await enableUser(s.store, user.id);
+        print({ user_id: user.id, disabled: false }, v.json, `Enabled ${user.username}`);
+      },
+    },
+    'set-password': {
+      usage: 'set-password --username <u> [--password <p>] [--json]',
+      options: { username: { type: 'string' }, password: { type: 'string' } },
+      run: async (v, s) => {
+        const user = await findByUsername(s.store, required(v, 'username'));
+        if (!user) throw new CliUsageError('unknown user');
+        const password = typeof v.password === 'string' ? v.password : generatePassword();
+        await setPassword(s.store, user.id, password);
+        print({ user_id: user.id, password }, v.json, `New password for ${user.username}: ${password}`);
+      },
+    },
+  }),
+
+  creds: group('creds', {
+    create: {
+      usage: 'create --org <org id> [--json]',
+      options: { org: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const c = await createCredentials(s.store, org.id);
+        print(
+          { credential_id: c.id, org_id: org.id, api_key: c.apiKey, access_key: c.accessKey, secret_key: c.secretKey },
+          v.json,
+          `Created credentials ${c.id} (secret shown only now):\n  api_key    ${c.apiKey}\n  access_key ${c.accessKey}\n  secret_key ${c.secretKey}`,
+        );
+      },
+    },
+    list: {
+      usage: 'list --org <org id> [--json]',
+      options: { org: { type: 'string' } },
+      run: async (v, s) => {
+        const list = await listCredentials(s.store, required(v, 'org'));
+        print({ credentials: list }, v.json, list.map((c) => `${c.id}  ${c.apiKey}  ${c.revokedAt ? 'revoked' : 'active'}`).join('\n') || '(none)');
+      },
+    },
+    revoke: {
+      usage: 'revoke --id <credential id>',
+      options: { id: { type: 'string' } },
+      run: async (v, s) => {
+        await revokeCredentials(s.store, required(v, 'id'));
+        print({ credential_id: v.id, revoked: true }, v.json, `Revoked ${String(v.id)}`);
+      },
+    },
+  }),
+
+  keys: group('keys', {
+    rotate: {
+      usage: 'rotate --org <org id> [--json]',
+      options: { org: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const r = await s.rotateKeys(org.id);
+        print({ org_id: org.id, signing_key_id: r.signingKeyId, kem_key_id: r.kemKeyId }, v.json, `New keys for ${org.id}: ${r.signingKeyId}, ${r.kemKeyId}`);
+      },
+    },
+    list: {
+      usage: 'list --org <org id> [--json]',
+      options: { org: { type: 'string' } },
+      run: async (v, s) => {
+        const keys = await listOrgKeys(s.store.db, required(v, 'org'));
+        const rows = keys.map((k) => ({ key_id: k.id, kind: k.kind, version: k.version, created_at: new Date(k.createdAt).toISOString() }));
+        print({ keys: rows }, v.json, rows.map((k) => `${k.key_id}  ${k.kind}  v${k.version}  ${k.created_at}`).join('\n'));
+      },
+    },
+  }),
+};

@@ -1,0 +1,22 @@
+import type { Config } from '../config.js';
+import { startServer } from '../server.js';
+import { demoBanner } from './demo.js';
+
+/** Runs until SIGTERM/SIGINT, then drains in-flight requests and closes the store cleanly. */
+export async function serve(config: Config): Promise<number> {
+  const server = await startServer(config);
+  if (server.demo) process.stdout.write(demoBanner(server.url, server.demo.org));
+  server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workers }, 'pqseal listening');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
+      server.close().then(resolve, (e) => {
+        server.app.log.error({ err: e }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

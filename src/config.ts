@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+/**
+ * Every setting, from the environment (flags of `pqseal serve` override). The README's configuration
+ * table lists the same names and defaults; keep them together.
+ */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly masterKey: string | undefined;
+  readonly clientId: string;
+  readonly issuer: string | undefined;
+  readonly bodyLimitBytes: number;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  readonly loginCacheTtlSeconds: number;
+  readonly tokenTtlSeconds: number;
+  readonly workers: number;
+  readonly maxQueue: number;
+  readonly logLevel: string;
+  readonly demo: boolean;
+  readonly benchRoutes: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const workers = int(env, 'PQSEAL_WORKERS', availableParallelism());
+  const config: Config = {
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 8080),
+    dataDir: resolve(env.DATA_DIR || './data'),
+    masterKey: env.PQSEAL_MASTER_KEY || undefined,
+    clientId: env.PQSEAL_CLIENT_ID || 'pqseal',
+    issuer: env.PQSEAL_ISSUER || undefined,
+    bodyLimitBytes: int(env, 'PQSEAL_BODY_LIMIT', 4 * 1024 * 1024),
+    tlsCertFile: env.PQSEAL_TLS_CERT || undefined,
+    tlsKeyFile: env.PQSEAL_TLS_KEY || undefined,
+    corsOrigins: (env.PQSEAL_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    rateLimitPerSecond: int(env, 'PQSEAL_RATE_LIMIT_RPS', 100),
+    rateLimitBurst: int(env, 'PQSEAL_RATE_LIMIT_BURST', 200),
+    loginCacheTtlSeconds: int(env, 'PQSEAL_LOGIN_CACHE_TTL', 60),
+    tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
+    workers,
+    maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
+    logLevel: env.LOG_LEVEL || 'info',
+    demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
+    benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
+    ...overrides,
+  };
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
+  }
+  return config;
+}
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,108 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Caller } from './operations.js';
+import { ServiceError } from './errors.js';
+import { TtlCache } from './ttl-cache.js';
+
+/**
+ * Authentication for both API paths, with the hot-path caches the managed flow needs.
+ *
+ * A successful managed login is cached for `loginCacheTtlMs` under HMAC(process secret, username ‖
+ * password): the cache never holds the password, an attacker who reads the memory learns nothing
+ * reusable elsewhere, and a wrong password simply misses. Partner credential checks are cached the
+ * same way. Entries are dropped the moment a user is disabled or changes password, or credentials
+ * are revoked (in this process; other processes see it within the TTL — the documented trade-off).
+ */
+
+export interface PartnerCredentials {
+  readonly apiKey: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
+
+export interface LoginTokens {
+  readonly userId: string;
+  readonly orgId: string;
+  readonly idToken: string;
+}
+
+export interface BearerIdentity {
+  readonly userId: string;
+  readonly orgId: string;
+  readonly username: string;
+}
+
+/** What the authenticator needs from the identity pool and the partner registry. */
+export interface AuthBackends {
+  login(username: string, password: string): Promise<LoginTokens>;
+  verifyBearer(token: string): Promise<BearerIdentity>;
+  verifyPartner(credentials: PartnerCredentials): Promise<{ credentialId: string; orgId: string }>;
+}
+
+export class Authenticator {
+  private readonly secret = randomBytes(32);
+  private readonly logins: TtlCache<LoginTokens>;
+  private readonly bearers: TtlCache<BearerIdentity>;
+  private readonly partners: TtlCache<{ credentialId: string; orgId: string }>;
+
+  constructor(
+    private readonly backends: AuthBackends,
+    cacheTtlMs: number,
+  ) {
+    this.logins = new TtlCache(cacheTtlMs);
+    // A verified token is cached for a short while only: its own expiry is checked on every miss.
+    this.bearers = new TtlCache(Math.min(cacheTtlMs, 30_000));
+    this.partners = new TtlCache(cacheTtlMs);
+  }
+
+  /** Managed path step 1: log in to the identity pool (cached). */
+  async login(username: string, password: string): Promise<LoginTokens> {
+    const key = this.key('login', username, password);
+    const hit = this.logins.get(key);
+    if (hit) return hit;
+    const tokens = await this.backends.login(username, password);
+    this.logins.set(key, tokens);
+    return tokens;
+  }
+
+  /** Direct path (and managed step 2): bearer token + partner credentials → the caller. */
+  async caller(bearerToken: string, credentials: PartnerCredentials): Promise<Caller> {
+    const [identity, partner] = await Promise.all([this.bearer(bearerToken), this.partner(credentials)]);
+    if (identity.orgId !== partner.orgId) {
+      throw new ServiceError(403, 'PARTNER_CREDENTIALS_MISMATCH', 'the partner credentials do not belong to the user\'s organisation');
+    }
+    return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
+  }
+
+  forgetUser(userId: string): void {
+    this.logins.deleteWhere((t) => t.userId === userId);
+    this.bearers.deleteWhere((b) => b.userId === userId);
+  }
+
+  forgetCredentials(credentialId: string): void {
+    this.partners.deleteWhere((p) => p.credentialId === credentialId);
+  }
+
+  private async bearer(token: string): Promise<BearerIdentity> {
+    const key = this.key('bearer', token);
+    const hit = this.bearers.get(key);
+    if (hit) return hit;
+    const identity = await this.backends.verifyBearer(token);
+    this.bearers.set(key, identity);
+    return identity;
+  }
+
+  private async partner(credentials: PartnerCredentials): Promise<{ credentialId: string; orgId: string }> {
+    const key = this.key('partner', credentials.apiKey, credentials.accessKey, credentials.secretKey);
+    const hit = this.partners.get(key);
+    if (hit) return hit;
+    const partner = await this.backends.verifyPartner(credentials);
+    this.partners.set(key, partner);
+    return partner;
+  }
+
+  private key(...parts: string[]): string {
+    const mac = createHmac('sha256', this.secret);
+    for (const p of parts) mac.update(`${Buffer.byteLength(p)}:`).update(p);
+    return mac.digest('base64url');
+  }
+}

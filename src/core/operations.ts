@@ -1,0 +1,140 @@
+import type { KeyRing } from '../keys/key-ring.js';
+import { inspectEnvelope, isEnvelopeError, type PermissionGrant } from '../envelope/index.js';
+import type { CryptoPool } from './crypto-pool.js';
+import type { OpenResult, SealResult } from './crypto-tasks.js';
+import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
+
+/**
+ * The four operations of the Direct API, for an already authenticated caller. The organisation the
+ * caller acts for owns the envelopes it creates (they are encrypted to its KEM key) and signs with its
+ * signing key.
+ */
+
+export interface Caller {
+  readonly userId: string;
+  readonly username: string;
+  readonly orgId: string;
+  readonly credentialId: string;
+}
+
+export interface SealRequest {
+  readonly data: string;
+  readonly permissions: readonly PermissionGrant[];
+}
+
+export interface SealResponse {
+  readonly encrypted_data: string;
+  readonly envelope_id: string;
+}
+
+export interface DecryptResponse {
+  readonly decrypted_data: string;
+  readonly envelope_id: string;
+  /** Present only when the payload was sealed as bytes: decrypted_data is then base64. */
+  readonly data_encoding?: 'base64';
+}
+
+export interface DecryptVerifyResponse extends DecryptResponse {
+  readonly is_valid_signature: boolean;
+  readonly signed_by: string;
+  readonly signed_timestamp: string;
+  readonly signer_org_id: string;
+  readonly signer_key_id: string;
+  readonly signature: string;
+  readonly repudiator?: string;
+  readonly signature_error?: string;
+}
+
+export interface OperationsDeps {
+  readonly keys: KeyRing;
+  readonly pool: CryptoPool;
+  readonly orgName: (orgId: string) => Promise<string | undefined>;
+}
+
+export class Operations {
+  constructor(private readonly deps: OperationsDeps) {}
+
+  encrypt(caller: Caller, request: SealRequest): Promise<SealResponse> {
+    return this.seal(caller, request, false);
+  }
+
+  signEncrypt(caller: Caller, request: SealRequest): Promise<SealResponse> {
+    return this.seal(caller, request, true);
+  }
+
+  async decrypt(caller: Caller, encryptedData: string): Promise<DecryptResponse> {
+    const opened = await this.open(caller, encryptedData, false);
+    return plaintextFields(opened);
+  }
+
+  async decryptVerify(caller: Caller, encryptedData: string): Promise<DecryptVerifyResponse> {
+    const opened = await this.open(caller, encryptedData, true);
+    const sig = opened.signature;
+    if (sig.status === 'absent') {
+      throw new ServiceError(422, 'ENVELOPE_NOT_SIGNED', 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt');
+    }
+    if (sig.status === 'unchecked') throw new Error('signature was not checked');
+    const valid = sig.status === 'valid';
+    return {
+      ...plaintextFields(opened),
+      is_valid_signature: valid,
+      signed_by: sig.signerName,
+      signed_timestamp: sig.signedAt,
+      signer_org_id: sig.signerOrgId,
+      signer_key_id: sig.signerKeyId,
+      signature: Buffer.from(sig.signature).toString('base64url'),
+      ...(valid ? {} : { repudiator: sig.signerName, signature_error: sig.reason ?? 'SIGNATURE_MISMATCH' }),
+    };
+  }
+
+  private async seal(caller: Caller, request: SealRequest, sign: boolean): Promise<SealResponse> {
+    const keys = await this.deps.keys.active(caller.orgId);
+    if (!keys) throw new ServiceError(500, 'ORG_KEYS_MISSING', 'the organisation has no keys');
+    const displayName = sign ? await this.deps.orgName(caller.orgId) : undefined;
+    const result: SealResult = await this.deps.pool.seal({
+      plaintext: request.data,
+      recipient: { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
+      signer: sign ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } } : undefined,
+      permissions: request.permissions,
+    });
+    if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
+    return { encrypted_data: result.envelope, envelope_id: result.envelopeId };
+  }
+
+  private async open(caller: Caller, encryptedData: string, verify: boolean): Promise<Extract<OpenResult, { kind: 'opened' }>> {
+    let header;
+    try {
+      header = inspectEnvelope(encryptedData).header;
+    } catch (e) {
+      if (isEnvelopeError(e)) throw envelopeFailure(e.code, e.message);
+      throw e;
+    }
+    if (header.ownerOrgId !== caller.orgId) throw accessDenied();
+    const kem = await this.deps.keys.byId(header.kemKeyId);
+    if (!kem || kem.orgId !== caller.orgId || kem.kind !== 'kem') throw accessDenied();
+    const task = { envelope: encryptedData, kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret }, verify };
+    let result = await this.deps.pool.open(task);
+    if (result.kind === 'need-signer-key') {
+      const signer = await this.deps.keys.byId(result.keyId);
+      const known = signer && signer.kind === 'signing' && signer.orgId === result.orgId ? signer.publicKey : null;
+      result = await this.deps.pool.open({ ...task, signerPublicKey: { keyId: result.keyId, publicKey: known } });
+    }
+    if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
+    if (result.kind !== 'opened') throw new Error('signer key lookup did not settle');
+    return result;
+  }
+}
+
+/** Same answer whether the envelope is foreign, names the caller, or does not exist for it. */
+export function accessDenied(): ServiceError {
+  return new ServiceError(403, 'ENVELOPE_ACCESS_DENIED', 'this organisation may not open this envelope');
+}
+
+function envelopeFailure(code: string, message: string): ServiceError {
+  return new ServiceError(ENVELOPE_ERROR_STATUS[code] ?? 400, code, message);
+}
+
+function plaintextFields(opened: Extract<OpenResult, { kind: 'opened' }>): DecryptResponse {
+  if (opened.text !== undefined) return { decrypted_data: opened.text, envelope_id: opened.envelopeId };
+  return { decrypted_data: Buffer.from(opened.bytes ?? new Uint8Array()).toString('base64'), envelope_id: opened.envelopeId, data_encoding: 'base64' };
+}

@@ -1,0 +1,42 @@
+import type { PermissionGrant } from '../envelope/index.js';
+import { validationError } from './errors.js';
+import type { Caller } from './operations.js';
+
+export interface WirePermission {
+  readonly partner_id: string;
+  readonly permissions: readonly string[];
+  readonly expires_at?: string | undefined;
+}
+
+/**
+ * Checks a request's permission list beyond what the JSON schema can (the schema already bounds its
+ * size and the action vocabulary) and turns it into the grants bound into the envelope.
+ */
+export class PermissionPolicy {
+  constructor(
+    private readonly orgExists: (orgId: string) => Promise<boolean>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async validate(caller: Caller, list: readonly WirePermission[]): Promise<PermissionGrant[]> {
+    const seen = new Set<string>();
+    const grants: PermissionGrant[] = [];
+    for (const [i, entry] of list.entries()) {
+      if (seen.has(entry.partner_id)) throw validationError(`permissions[${i}]: partner "${entry.partner_id}" is listed twice`);
+      seen.add(entry.partner_id);
+      if (entry.partner_id === caller.orgId) {
+        throw validationError(`permissions[${i}]: the owner organisation always has access and cannot be listed as a partner`);
+      }
+      let expiresAt: string | undefined;
+      if (entry.expires_at !== undefined) {
+        const at = Date.parse(entry.expires_at);
+        if (Number.isNaN(at)) throw validationError(`permissions[${i}].expires_at is not an ISO 8601 instant`);
+        if (at <= this.now()) throw validationError(`permissions[${i}].expires_at is in the past`);
+        expiresAt = new Date(at).toISOString();
+      }
+      if (!(await this.orgExists(entry.partner_id))) throw validationError(`permissions[${i}]: unknown partner "${entry.partner_id}"`);
+      grants.push({ partnerId: entry.partner_id, actions: [...entry.permissions].sort(), expiresAt });
+    }
+    return grants;
+  }
+}

@@ -1,0 +1,38 @@
+import { ServiceError } from './errors.js';
+
+/**
+ * Per-user token bucket: `ratePerSecond` tokens refill continuously up to `burst`. Small enough to
+ * keep here rather than pull in a library whose model (fixed windows) is not the one we promise.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
+  take(key: string): void {
+    if (this.ratePerSecond <= 0) return;
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      this.buckets.set(key, bucket);
+      const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
+      throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
+    }
+    bucket.tokens -= 1;
+    this.buckets.set(key, bucket);
+    if (this.buckets.size > 100_000) this.evictFull(now);
+  }
+
+  private evictFull(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.ratePerSecond >= this.burst) this.buckets.delete(key);
+    }
+  }
+}

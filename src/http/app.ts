@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { benchRoutes } from './routes/bench.js';
+import { healthRoutes } from './routes/health.js';
+import { identityRoutes } from './routes/identity.js';
+import { operationRoutes } from './routes/operations.js';
+import { sendError, toWireError } from './error-mapping.js';
+import { REDACT_PATHS } from './redaction.js';
+import type { HttpServices } from './services.js';
+
+export interface AppOptions {
+  /** Where JSON log lines go (tests capture them); stdout by default. */
+  readonly logStream?: Writable;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP application: every concern is a plugin or a route module with its own schemas. */
+export async function buildApp(services: HttpServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } : null;
+  const serverOptions: FastifyServerOptions = {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+    return503OnClosing: true,
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
+  };
+  const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const wire = toWireError(error);
+    if (wire.status >= 500) request.log.error({ err: error, code: wire.code }, 'request failed');
+    else request.log.info({ code: wire.code, status: wire.status }, 'request rejected');
+    return sendError(request, reply, wire);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, { status: 404, code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...config.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'authorization', 'username', 'password', 'api_key', 'access_key', 'secret_key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'pqseal', version: '1', description: 'Post-quantum sign & encrypt service: Managed (/v1) and Direct APIs, identity pool.' },
+    },
+  });
+
+  await app.register(async (scope) => healthRoutes(scope, services));
+  await app.register(async (scope) => identityRoutes(scope, services));
+  await app.register(async (scope) => operationRoutes(scope, services));
+  if (config.benchRoutes && services.benchCeiling) await app.register(async (scope) => benchRoutes(scope, services));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller, Operations, SealRequest } from '../../core/operations.js';
+import { validationError } from '../../core/errors.js';
+import type { PermissionGrant } from '../../envelope/index.js';
+import type { PartnerCredentials } from '../../core/authenticator.js';
+import {
+  decryptResult,
+  decryptVerifyResult,
+  directHeaders,
+  errorBody,
+  managed,
+  managedError,
+  managedHeaders,
+  openBody,
+  sealBody,
+  sealResult,
+} from '../schemas.js';
+import type { HttpServices } from '../services.js';
+
+/**
+ * The four operations on both paths. Managed (`/v1/*`) follows the hosted flow: log in to the
+ * identity pool with username/password, then call the core with the bearer token, the partner
+ * credentials, the data and the requested actions, and wrap the result in {statusCode, body}.
+ * Direct (`/*`) takes the bearer token itself and answers plain JSON.
+ */
+
+type Operation = 'encrypt' | 'sign-encrypt' | 'decrypt' | 'decrypt-verify';
+
+interface WireSealBody {
+  data: string;
+  permissions?: { partner_id: string; permissions: string[]; expires_at?: string }[];
+  requested_actions?: string[];
+}
+interface WireOpenBody {
+  encrypted_data: string;
+  requested_actions?: string[];
+}
+
+const REQUIRED_ACTIONS: Record<Operation, readonly string[]> = {
+  encrypt: ['e'],
+  'sign-encrypt': ['e', 's'],
+  decrypt: ['d'],
+  'decrypt-verify': ['d', 'v'],
+};
+
+const DESCRIPTIONS: Record<Operation, string> = {
+  encrypt: 'Encrypt data to the caller organisation (recipient-bound, no signature). Pairs with decrypt.',
+  'sign-encrypt': 'Sign the data with the organisation\'s composite ML-DSA-65+Ed25519 key, then encrypt (X-Wing + AES-256-GCM). Pairs with decrypt-verify.',
+  decrypt: 'Decrypt an envelope made by encrypt or sign-encrypt.',
+  'decrypt-verify': 'Decrypt a sign-encrypt envelope and verify its signature.',
+};
+
+export async function operationRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
+  for (const op of Object.keys(REQUIRED_ACTIONS) as Operation[]) {
+    const sealing = op === 'encrypt' || op === 'sign-encrypt';
+    const result = op === 'decrypt-verify' ? decryptVerifyResult : sealing ? sealResult : decryptResult;
+    const body = sealing ? sealBody : openBody;
+
+    app.post(`/v1/${op}`, {
+      schema: {
+        tags: ['Managed API'],
+        summary: `${op} (Managed)`,
+        description: `${DESCRIPTIONS[op]} Credentials travel in five headers; the response is wrapped as {statusCode, body}.`,
+        headers: managedHeaders,
+        body,
+        response: { 200: managed(result), '4xx': managedError, '5xx': managedError },
+      },
+      handler: async (request) => {
+        const h = request.headers as Record<string, string>;
+        const login = await services.auth.login(h.username as string, h.password as string);
+        const caller = await services.auth.caller(login.idToken, partnerHeaders(request));
+        return { statusCode: 200, body: await perform(services, op, caller, request.body) };
+      },
+    });
+
+    app.post(`/${op}`, {
+      schema: {
+        tags: ['Direct API'],
+        summary: `${op} (Direct)`,
+        description: `${DESCRIPTIONS[op]} Authenticate with Authorization: Bearer <IdToken> from the identity pool plus the partner headers.`,
+        headers: directHeaders,
+        body,
+        response: { 200: result, '4xx': errorBody, '5xx': errorBody },
+      },
+      handler: async (request) => {
+        const token = (request.headers.authorization as string).slice('Bearer '.length);
+        const caller = await services.auth.caller(token, partnerHeaders(request));
+        return perform(services, op, caller, request.body);
+      },
+    });
+  }
+}
+
+function partnerHeaders(request: FastifyRequest): PartnerCredentials {
+  const h = request.headers as Record<string, string>;
+  return { apiKey: h.api_key as string, accessKey: h.access_key as string, secretKey: h.secret_key as string };
+}
+
+async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown) {
+  checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
+  services.limiter.take(caller.userId);
+  const ops: Operations = services.operations;
+  switch (op) {
+    case 'encrypt':
+      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody));
+    case 'sign-encrypt':
+      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody));
+    case 'decrypt':
+      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data);
+    case 'decrypt-verify':
+      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data);
+  }
+}
+
+/** sign-encrypt needs exactly {s, e} in any order, encrypt exactly {e}; anything else is a 400. */
+function checkRequestedActions(op: Operation, actions: string[] | undefined): void {
+  if (actions === undefined) return;
+  const required = REQUIRED_ACTIONS[op];
+  if (actions.length !== required.length || !required.every((a) => actions.includes(a))) {
+    throw validationError(`requested_actions for ${op} must be ${JSON.stringify(required)} (any order)`, { requested_actions: actions });
+  }
+}
+
+async function sealRequest(services: HttpServices, caller: Caller, body: WireSealBody): Promise<SealRequest> {
+  const permissions = await services.permissions.validate(caller, body.permissions ?? []);
+  return { data: body.data, permissions };
+}
+
+export type { PermissionGrant };

@@ -1,0 +1,125 @@
+/**
+ * JSON schemas of the wire contract. Routes declare them, Fastify validates with them, and the
+ * OpenAPI document is generated from them.
+ */
+
+const credentialHeader = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+export const managedHeaders = {
+  type: 'object',
+  required: ['username', 'password', 'api_key', 'access_key', 'secret_key'],
+  properties: {
+    username: { ...credentialHeader, description: 'Identity-pool username' },
+    password: { ...credentialHeader, description: 'Identity-pool password' },
+    api_key: { ...credentialHeader, description: 'Partner API key' },
+    access_key: { ...credentialHeader, description: 'Partner access key' },
+    secret_key: { ...credentialHeader, description: 'Partner secret key' },
+  },
+} as const;
+
+export const directHeaders = {
+  type: 'object',
+  required: ['authorization', 'api_key', 'access_key', 'secret_key'],
+  properties: {
+    authorization: { type: 'string', pattern: '^Bearer [A-Za-z0-9_.-]+$', maxLength: 8192, description: 'Bearer <IdToken>' },
+    api_key: { ...credentialHeader, description: 'Partner API key' },
+    access_key: { ...credentialHeader, description: 'Partner access key' },
+    secret_key: { ...credentialHeader, description: 'Partner secret key' },
+  },
+} as const;
+
+export const MAX_PERMISSION_ENTRIES = 64;
+export const PERMISSION_ACTIONS = ['read'] as const;
+
+export const permissionList = {
+  type: 'array',
+  maxItems: MAX_PERMISSION_ENTRIES,
+  description: 'Partner organisations this envelope is shared with',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['partner_id', 'permissions'],
+    properties: {
+      partner_id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'Organisation id of the partner' },
+      permissions: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', enum: [...PERMISSION_ACTIONS] },
+        description: '"read" = may decrypt and decrypt-verify',
+      },
+      expires_at: { type: 'string', format: 'date-time', description: 'ISO 8601 instant after which the grant no longer applies' },
+    },
+  },
+} as const;
+
+const actions = (values: readonly string[]) =>
+  ({ type: 'array', minItems: 1, maxItems: 2, uniqueItems: true, items: { type: 'string', enum: [...values] } }) as const;
+
+export const sealBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['data'],
+  properties: {
+    data: { type: 'string', description: 'Raw plaintext data to be processed' },
+    permissions: permissionList,
+    requested_actions: { ...actions(['s', 'e']), description: 'Direct API: ["e"] for encrypt, ["s","e"] (any order) for sign-encrypt' },
+  },
+} as const;
+
+export const openBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['encrypted_data'],
+  properties: {
+    encrypted_data: { type: 'string', minLength: 1, description: 'The exact encrypted_data string returned by encrypt or sign-encrypt' },
+    permissions: permissionList,
+    requested_actions: { ...actions(['d', 'v']), description: 'Optional: ["d"] for decrypt, ["d","v"] for decrypt-verify' },
+  },
+} as const;
+
+export const errorBody = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+} as const;
+
+export const sealResult = {
+  type: 'object',
+  required: ['encrypted_data', 'envelope_id'],
+  properties: {
+    encrypted_data: { type: 'string', description: 'Self-contained envelope, URL-safe base64 without padding' },
+    envelope_id: { type: 'string', description: 'Envelope id (32 hex characters), for sharing and revocation' },
+  },
+} as const;
+
+export const decryptResult = {
+  type: 'object',
+  required: ['decrypted_data'],
+  properties: {
+    decrypted_data: { type: 'string' },
+    envelope_id: { type: 'string' },
+    data_encoding: { type: 'string', enum: ['base64'], description: 'Present only for envelopes sealed as bytes' },
+  },
+} as const;
+
+export const decryptVerifyResult = {
+  type: 'object',
+  required: ['decrypted_data', 'is_valid_signature', 'signed_by', 'signed_timestamp'],
+  properties: {
+    ...decryptResult.properties,
+    is_valid_signature: { type: 'boolean' },
+    signed_by: { type: 'string', description: 'Display name of the signing organisation' },
+    signed_timestamp: { type: 'string', description: 'ISO 8601 with microseconds, e.g. 2025-10-19T17:28:27.659100+00:00' },
+    signer_org_id: { type: 'string' },
+    signer_key_id: { type: 'string' },
+    signature: { type: 'string', description: 'Composite signature, base64url (for offline verification)' },
+    repudiator: { type: 'string', description: 'Present when the signature does not hold: who the envelope claimed as signer' },
+    signature_error: { type: 'string', enum: ['SIGNATURE_MISMATCH', 'SIGNER_KEY_UNKNOWN'] },
+  },
+} as const;
+
+export const managed = (body: object) =>
+  ({ type: 'object', required: ['statusCode', 'body'], properties: { statusCode: { type: 'integer' }, body } }) as const;
+
+export const managedError = managed({ type: 'object', required: ['error'], properties: { error: errorBody } });

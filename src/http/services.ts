@@ -1,0 +1,33 @@
+import type { Authenticator } from '../core/authenticator.js';
+import type { Operations } from '../core/operations.js';
+import type { PermissionPolicy } from '../core/permission-policy.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
+import type { Config } from '../config.js';
+
+/** What the HTTP layer needs from the rest of the system (built in src/services.ts). */
+export interface HttpServices {
+  readonly config: Config;
+  readonly auth: Authenticator;
+  readonly operations: Operations;
+  readonly permissions: PermissionPolicy;
+  readonly limiter: RateLimiter;
+  readonly identity: IdentityEndpoints;
+  readonly ready: () => Promise<boolean>;
+  readonly benchCeiling?: (op: 'ceiling-seal' | 'ceiling-open', size: number) => Promise<unknown>;
+}
+
+/** The identity pool as the InitiateAuth and discovery endpoints see it. */
+export interface IdentityEndpoints {
+  readonly clientId: string;
+  passwordAuth(username: string, password: string): Promise<AuthResult>;
+  refreshAuth(refreshToken: string): Promise<AuthResult>;
+  jwks(): Promise<object> | object;
+  openidConfiguration(baseUrl: string): object;
+}
+
+export interface AuthResult {
+  readonly idToken: string;
+  readonly accessToken: string;
+  readonly refreshToken?: string | undefined;
+  readonly expiresIn: number;
+}

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { activeOrgKey, findOrgKey, type OrgKeyRecord } from './org-keys.js';
+
+/**
+ * In-memory view of organisation keys for the hot path. Key records never change once written, so
+ * lookups by id are cached for good; "which version is active" is cached briefly so that a rotation
+ * made by another process is picked up within `activeTtlMs` (and at once in this process).
+ */
+export class KeyRing {
+  private readonly byIdCache = new Map<string, OrgKeyRecord>();
+  private readonly activeCache = new Map<string, { signing: OrgKeyRecord; kem: OrgKeyRecord; until: number }>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly activeTtlMs = 30_000,
+  ) {}
+
+  async active(orgId: string): Promise<{ signing: OrgKeyRecord; kem: OrgKeyRecord } | undefined> {
+    const hit = this.activeCache.get(orgId);
+    if (hit && hit.until > Date.now()) return hit;
+    const [signing, kem] = await Promise.all([activeOrgKey(this.db, orgId, 'signing'), activeOrgKey(this.db, orgId, 'kem')]);
+    if (!signing || !kem) return undefined;
+    this.activeCache.set(orgId, { signing, kem, until: Date.now() + this.activeTtlMs });
+    this.byIdCache.set(signing.id, signing);
+    this.byIdCache.set(kem.id, kem);
+    return { signing, kem };
+  }
+
+  async byId(keyId: string): Promise<OrgKeyRecord | undefined> {
+    const hit = this.byIdCache.get(keyId);
+    if (hit) return hit;
+    const record = await findOrgKey(this.db, keyId);
+    if (record) this.byIdCache.set(keyId, record);
+    return record;
+  }
+
+  /** Call after a rotation in this process. */
+  invalidate(orgId: string): void {
+    this.activeCache.delete(orgId);
+  }
+}

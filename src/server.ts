@@ -1,0 +1,61 @@
+import type { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { isLoopback, type Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { bootstrapDemo, type DemoBootstrap } from './cli/demo.js';
+import { openServices, type Services } from './services.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** Set on the first start with an empty DATA_DIR when the demo organisation was created. */
+  readonly demo: DemoBootstrap | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logStream?: Writable;
+  /** Tests: do not print the banner. */
+  readonly quiet?: boolean;
+}
+
+/** Opens the services, builds the app and listens. Closing drains in-flight requests, then the pool and store. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const services = await openServices(config);
+  const app = await buildApp(services, options.logStream ? { logStream: options.logStream } : {});
+  let demo: DemoBootstrap | undefined;
+  try {
+    demo = config.demo ? await bootstrapDemo(services) : undefined;
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await services.close().catch(() => undefined);
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const scheme = config.tlsCertFile ? 'https' : 'http';
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${scheme}://${host}:${port}`;
+  if (!isLoopback(config.host) && !config.tlsCertFile) {
+    app.log.warn(
+      { host: config.host },
+      'WARNING: listening on a non-loopback address WITHOUT TLS: credentials and data cross the network in clear. Set PQSEAL_TLS_CERT and PQSEAL_TLS_KEY, or terminate TLS in front.',
+    );
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    services,
+    demo,
+    close() {
+      closed ??= (async () => {
+        await app.close();
+        await services.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { mkdirSync } from 'node:fs';
+import { wrapKey, unwrapKey } from './crypto/key-wrap.js';
+import { loadProviders, type CryptoProviders } from './crypto/providers.js';
+import type { Config } from './config.js';
+import { Authenticator } from './core/authenticator.js';
+import { CryptoPool } from './core/crypto-pool.js';
+import { Operations } from './core/operations.js';
+import { generatePassword, usernameFor, type NewOrganisation } from './core/organisations.js';
+import { PermissionPolicy } from './core/permission-policy.js';
+import { RateLimiter } from './core/rate-limiter.js';
+import type { HttpServices, IdentityEndpoints } from './http/services.js';
+import { identityEvents } from './identity/events.js';
+import { TokenService } from './identity/tokens.js';
+import { UserPool } from './identity/user-pool.js';
+import { createUser } from './identity/users.js';
+import { KeyRing } from './keys/key-ring.js';
+import { loadMasterKey } from './keys/master-key.js';
+import { generateOrgKeys } from './keys/org-keys.js';
+import { createCredentials, verifyCredentials } from './partners/credentials.js';
+import { createOrganisation, getOrganisation } from './partners/organisations.js';
+import { openStore, type Store } from './store/database.js';
+
+/** The composition root: every long-lived part of the system, wired once. */
+export interface Services extends HttpServices {
+  readonly store: Store;
+  readonly providers: CryptoProviders;
+  readonly masterKey: Uint8Array;
+  readonly keyRing: KeyRing;
+  readonly pool: CryptoPool;
+  readonly userPool: UserPool;
+  readonly tokens: TokenService;
+  createOrganisation(name: string): Promise<NewOrganisation>;
+  rotateKeys(orgId: string): Promise<{ signingKeyId: string; kemKeyId: string }>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Start the crypto worker pool (the CLI's admin commands do not need it). */
+  readonly workers?: boolean;
+  readonly now?: () => number;
+}
+
+export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { key: masterKey } = loadMasterKey(config.dataDir, config.masterKey);
+  const store = await openStore({ dataDir: config.dataDir });
+  const { db } = store;
+  const providers = await loadProviders('fastest');
+  const now = options.now ?? Date.now;
+
+  const tokens = await TokenService.create({
+    store,
+    issuer: config.issuer ?? `http${config.tlsCertFile ? 's' : ''}://${config.host}:${config.port}`,
+    clientId: config.clientId,
+    idTokenTtlSeconds: config.tokenTtlSeconds,
+    wrap: (secret, kid) => wrapKey(masterKey, `jwt:${kid}`, secret),
+    unwrap: (wrapped, kid) => unwrapKey(masterKey, `jwt:${kid}`, wrapped),
+    now,
+  });
+  const userPool = new UserPool({ store, tokens, now });
+  const keyRing = new KeyRing(db);
+  const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue });
+
+  const auth = new Authenticator(
+    {
+      login: async (username, password) => {
+        const session = await userPool.login(username, password);
+        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken };
+      },
+      verifyBearer: (token) => userPool.authenticateBearer(token),
+      verifyPartner: (credentials) => verifyCredentials(store, credentials),
+    },
+    config.loginCacheTtlSeconds * 1000,
+  );
+  identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
+  identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
+
+  const orgNames = new Map<string, string>();
+  const orgName = async (orgId: string): Promise<string | undefined> => {
+    const cached = orgNames.get(orgId);
+    if (cached) return cached;
+    const org = await getOrganisation(store, orgId);
+    if (org) orgNames.set(orgId, org.name);
+    return org?.name;
+  };
+
+  const identity: IdentityEndpoints = {
+    clientId: config.clientId,
+    passwordAuth: async (username, password) => {
+      const s = await userPool.login(username, password);
+      return { idToken: s.idToken, accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn };
+    },
+    refreshAuth: async (refreshToken) => {
+      const s = await userPool.refresh(refreshToken);
+      return { idToken: s.idToken, accessToken: s.accessToken, expiresIn: s.expiresIn };
+    },
+    jwks: () => tokens.jwks(),
+    openidConfiguration: (baseUrl) => tokens.openidConfiguration(baseUrl),
+  };
+
+  const requirePool = (): CryptoPool => {
+    if (!pool) throw new Error('crypto pool not started');
+    return pool;
+  };
+
+  return {
+    config,
+    store,
+    providers,
+    masterKey,
+    keyRing,
+    get pool() {
+      return requirePool();
+    },
+    userPool,
+    tokens,
+    auth,
+    identity,
+    operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName }),
+    permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
+    limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
+    ready: () => store.ping(),
+    benchCeiling: (op, size) => requirePool().ceiling(op, size),
+
+    async createOrganisation(name) {
+      const org = await createOrganisation(store, name);
+      await generateOrgKeys(db, providers, masterKey, org.id, now());
+      const username = usernameFor(name);
+      const password = generatePassword();
+      await createUser(store, { orgId: org.id, username, password });
+      const creds = await createCredentials(store, org.id);
+      return { org_id: org.id, name: org.name, username, password, api_key: creds.apiKey, access_key: creds.accessKey, secret_key: creds.secretKey };
+    },
+
+    async rotateKeys(orgId) {
+      if (!(await orgName(orgId))) throw new Error(`unknown organisation ${orgId}`);
+      const { signing, kem } = await generateOrgKeys(db, providers, masterKey, orgId, now());
+      keyRing.invalidate(orgId);
+      return { signingKeyId: signing.id, kemKeyId: kem.id };
+    },
+
+    async close() {
+      await pool?.close();
+      await store.close();
+    },
+  };
+}

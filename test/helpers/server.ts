@@ -1,0 +1,116 @@
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { NewOrganisation } from '../../src/core/organisations.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+/**
+ * Every log line any test server writes goes to test-results/server-logs.jsonl, and every secret or
+ * plaintext a test uses to test-results/secrets.txt; test/zz-redaction.test.ts (run last) greps one
+ * for the other across the whole run.
+ */
+export const RESULTS_DIR = new URL('../../../test-results/', import.meta.url).pathname;
+export const LOG_FILE = join(RESULTS_DIR, 'server-logs.jsonl');
+export const SECRETS_FILE = join(RESULTS_DIR, 'secrets.txt');
+mkdirSync(RESULTS_DIR, { recursive: true });
+
+export function registerSecret(...values: string[]): void {
+  const lines = values.filter((v) => v.length >= 8).map((v) => JSON.stringify(v));
+  if (lines.length) appendFileSync(SECRETS_FILE, `${lines.join('\n')}\n`);
+}
+
+export interface TestServer extends RunningServer {
+  readonly dataDir: string;
+  readonly logs: string[];
+  createOrg(name: string): Promise<NewOrganisation>;
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'pqseal-test-'));
+}
+
+/** Starts the real server on an ephemeral loopback port with a fresh (or given) data directory. */
+export async function startTestServer(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? tempDataDir();
+  const config = loadConfig({ ...env }, { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides });
+  const logs: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line) {
+        logs.push(line);
+        appendFileSync(LOG_FILE, `${line}\n`);
+      }
+    }
+  });
+  const running = await startServer(config, { logStream: stream, quiet: true });
+  return {
+    ...running,
+    dataDir,
+    logs,
+    async createOrg(name) {
+      const org = await running.services.createOrganisation(name);
+      registerSecret(org.password, org.secret_key);
+      return org;
+    },
+    async stop(options = {}) {
+      await running.close();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function managedHeaders(org: NewOrganisation): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    username: org.username,
+    password: org.password,
+    api_key: org.api_key,
+    access_key: org.access_key,
+    secret_key: org.secret_key,
+  };
+}
+
+export function partnerHeaders(org: NewOrganisation): Record<string, string> {
+  return { api_key: org.api_key, access_key: org.access_key, secret_key: org.secret_key };
+}
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly json: any;
+}
+
+export async function post(url: string, headers: Record<string, string>, body: unknown): Promise<JsonResponse> {
+  const h = new Headers({ 'content-type': 'application/json' });
+  for (const [name, value] of Object.entries(headers)) h.set(name, value);
+  const res = await fetch(url, { method: 'POST', headers: h, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+/** Logs in through the InitiateAuth wire call and returns the IdToken. */
+export async function login(baseUrl: string, org: NewOrganisation): Promise<{ IdToken: string; AccessToken: string; RefreshToken: string; ExpiresIn: number }> {
+  const res = await fetch(`${baseUrl}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+    body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } }),
+  });
+  const json = (await res.json()) as { AuthenticationResult: { IdToken: string; AccessToken: string; RefreshToken: string; ExpiresIn: number } };
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(json)}`);
+  return json.AuthenticationResult;
+}
+
+export function readDbBytes(dataDir: string): Buffer {
+  const files = ['pqseal.db', 'pqseal.db-wal'].map((f) => {
+    try {
+      return readFileSync(join(dataDir, f));
+    } catch {
+      return Buffer.alloc(0);
+    }
+  });
+  return Buffer.concat(files);
+}
