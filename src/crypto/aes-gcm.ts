@@ -12,19 +12,24 @@ export class AeadAuthError extends Error {
   }
 }
 
-/** Encrypts the concatenation of `plaintextParts` without first copying them together. */
+/**
+ * Encrypts the concatenation of `plaintextParts` without first copying them together, and returns
+ * `outputPrefix || ciphertext || tag` in one buffer (the envelope puts its header there: one copy
+ * of a large payload instead of three).
+ */
 export function aesGcmSeal(
   key: Uint8Array,
   nonce: Uint8Array,
   plaintextParts: readonly Uint8Array[],
   aad: Uint8Array,
+  outputPrefix: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
   const cipher = createCipheriv(aesName(key), key, nonce, { authTagLength: AES_GCM_TAG_LENGTH });
   cipher.setAAD(aad);
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [outputPrefix];
   for (const part of plaintextParts) chunks.push(cipher.update(part));
   chunks.push(cipher.final(), cipher.getAuthTag());
-  return new Uint8Array(Buffer.concat(chunks));
+  return view(Buffer.concat(chunks));
 }
 
 /**
@@ -40,11 +45,15 @@ export function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertextWithTag
   const body = decipher.update(ciphertextWithTag.subarray(0, tagStart));
   try {
     const tail = decipher.final();
-    return new Uint8Array(tail.length === 0 ? body : Buffer.concat([body, tail]));
+    return view(tail.length === 0 ? body : Buffer.concat([body, tail]));
   } catch {
     body.fill(0);
     throw new AeadAuthError();
   }
+}
+
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function aesName(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {

@@ -1,8 +1,8 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { concatBytes } from './bytes.js';
 import { sha3_256, shake256 } from './hash.js';
 import { ML_KEM_768, type MlKem768 } from './ml-kem-768.js';
-import { x25519, x25519Base, x25519PrivateKey } from './x25519.js';
+import { x25519, x25519Base, x25519Ephemeral, x25519PrivateKey } from './x25519.js';
 
 /**
  * X-Wing hybrid KEM (draft-connolly-cfrg-xwing-kem): ML-KEM-768 + X25519 with the SHA3-256 combiner.
@@ -69,9 +69,9 @@ export class XWing {
     if (eseed && eseed.length !== X_WING.encapsulationSeedLength) throw new XWingError('X-Wing eseed must be 64 bytes');
     const pkM = publicKey.subarray(0, ML_KEM_768.publicKeyLength);
     const pkX = publicKey.subarray(ML_KEM_768.publicKeyLength);
-    const ephemeral = eseed ? x25519PrivateKey(eseed.subarray(32, 64)) : randomX25519();
-    const ctX = x25519Base(ephemeral);
-    const ssX = x25519(ephemeral, pkX);
+    const ephemeral = eseed ? seededEphemeral(eseed.subarray(32, 64)) : x25519Ephemeral();
+    const ctX = ephemeral.publicKey;
+    const ssX = x25519(ephemeral.secret, pkX);
     const { cipherText: ctM, sharedSecret: ssM } = this.mlKem.encapsulate(pkM, eseed?.subarray(0, 32));
     return { cipherText: concatBytes(ctM, ctX), sharedSecret: combiner(ssM, ssX, ctX, pkX) };
   }
@@ -92,6 +92,7 @@ function combiner(ssM: Uint8Array, ssX: Uint8Array, ctX: Uint8Array, pkX: Uint8A
   return sha3_256(ssM, ssX, ctX, pkX, X_WING_LABEL);
 }
 
-function randomX25519(): KeyObject {
-  return x25519PrivateKey(randomBytes(32));
+function seededEphemeral(secret: Uint8Array): { secret: KeyObject; publicKey: Uint8Array } {
+  const key = x25519PrivateKey(secret);
+  return { secret: key, publicKey: x25519Base(key) };
 }

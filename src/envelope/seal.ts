@@ -77,8 +77,7 @@ export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelo
   );
   const aad = concatBytes(header, kemCipherText);
   const { key, nonce } = deriveAeadKey(sharedSecret, envelopeId, ENVELOPE_VERSION, SUITE_XWING_AES256GCM_MLDSA65ED25519);
-  const sealed = aesGcmSeal(key, nonce, [innerPrefix, payload], aad);
-  const bytes = concatBytes(aad, sealed);
+  const bytes = aesGcmSeal(key, nonce, [innerPrefix, payload], aad, aad);
   return {
     envelope: encodeBase64Url(bytes),
     envelopeId: bytesToHex(envelopeId),
