@@ -64,6 +64,27 @@ describe('keys and persistence', () => {
 });
 
 describe('transport', () => {
+  test('CORS is off by default and allows only configured origins', async () => {
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/v1/encrypt`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,username' } });
+    const closed = await startTestServer();
+    try {
+      const res = await preflight(closed.url, 'https://app.example');
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await closed.stop();
+    }
+    const open = await startTestServer({ corsOrigins: ['https://app.example'] });
+    try {
+      const allowed = await preflight(open.url, 'https://app.example');
+      assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
+      const other = await preflight(open.url, 'https://evil.example');
+      assert.notEqual(other.headers.get('access-control-allow-origin'), 'https://evil.example');
+    } finally {
+      await open.stop();
+    }
+  });
+
   test('HTTPS with a certificate and key (self-signed, made here)', async () => {
     const dir = tempDataDir();
     const cert = join(dir, 'cert.pem');
@@ -123,14 +144,30 @@ describe('command line and first run', () => {
     registerSecret(secret);
     assert.equal(first.exitCode, 0);
     assert.ok(existsSync(join(dataDir, 'pqseal.db')));
-    const second = await runServeUntilListening(dataDir);
+    let drained: { status: number; json: { statusCode?: number } } | undefined;
+    const second = await runServeUntilListening(dataDir, async (url, stop) => {
+      const org = {
+        username: /username: +(\S+)/.exec(first.output)?.[1] ?? '',
+        password: /password: +(\S+)/.exec(first.output)?.[1] ?? '',
+        api_key: /api_key: +(\S+)/.exec(first.output)?.[1] ?? '',
+        access_key: /access_key: +(\S+)/.exec(first.output)?.[1] ?? '',
+        secret_key: secret,
+      };
+      registerSecret(org.password);
+      // A large request in flight when SIGTERM arrives is answered before the process exits.
+      const inFlight = post(`${url}/v1/sign-encrypt`, { 'content-type': 'application/json', ...org }, { data: 'z'.repeat(2 * 1024 * 1024) });
+      await new Promise((r) => setTimeout(r, 30));
+      stop();
+      drained = await inFlight;
+    });
     assert.doesNotMatch(second.output, /secret_key/);
     assert.equal(second.exitCode, 0);
+    assert.equal(drained?.status, 200, 'the in-flight request was drained, not dropped');
   });
 });
 
 /** Runs `pqseal serve` on an ephemeral port until it logs "listening", then sends SIGTERM. */
-async function runServeUntilListening(dataDir: string): Promise<{ output: string; exitCode: number | null }> {
+async function runServeUntilListening(dataDir: string, whileRunning?: (url: string, stop: () => void) => Promise<void>): Promise<{ output: string; exitCode: number | null }> {
   const child = spawn('node', [CLI, 'serve', '--port', '0'], { env: { ...process.env, DATA_DIR: dataDir, PQSEAL_WORKERS: '1' } });
   let output = '';
   await new Promise<void>((resolve, reject) => {
@@ -145,7 +182,8 @@ async function runServeUntilListening(dataDir: string): Promise<{ output: string
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
   });
-  child.kill('SIGTERM');
-  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { output, exitCode };
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  if (whileRunning) await whileRunning(/"url":"([^"]+)"/.exec(output)?.[1] ?? '', () => child.kill('SIGTERM'));
+  else child.kill('SIGTERM');
+  return { output, exitCode: await exited };
 }
