@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { COMPOSITE_MLDSA65_ED25519 } from '../crypto/composite-signature.js';
 import { wrapKey } from '../crypto/key-wrap.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import { X_WING } from '../crypto/x-wing.js';
-import type { Database } from '../store/schema.js';
+import type { Database, OrgKeysTable } from '../store/schema.js';
 
 /**
  * Versioned per-organisation key pairs: a composite ML-DSA-65+Ed25519 signing key and an X-Wing KEM
@@ -110,15 +110,7 @@ export async function activeOrgKey(db: Kysely<Database>, orgId: string, kind: Ke
   return row && toRecord(row);
 }
 
-function toRecord(row: {
-  id: string;
-  org_id: string;
-  kind: string;
-  version: number;
-  public_key: Uint8Array;
-  wrapped_secret: Uint8Array;
-  created_at: number;
-}): OrgKeyRecord {
+function toRecord(row: Selectable<OrgKeysTable>): OrgKeyRecord {
   return {
     id: row.id,
     orgId: row.org_id,
