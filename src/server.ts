@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { isLoopback, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { bootstrapDemo, type DemoBootstrap } from './cli/demo.js';
-import { openServices, type Services } from './services.js';
+import { openServices, type ServiceOptions, type Services } from './services.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -18,11 +18,13 @@ export interface StartOptions {
   readonly logStream?: Writable;
   /** Tests: do not print the banner. */
   readonly quiet?: boolean;
+  /** Tests: e.g. an injectable clock (`now`). */
+  readonly serviceOptions?: ServiceOptions;
 }
 
 /** Opens the services, builds the app and listens. Closing drains in-flight requests, then the pool and store. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const services = await openServices(config);
+  const services = await openServices(config, options.serviceOptions);
   const app = await buildApp(services, options.logStream ? { logStream: options.logStream } : {});
   let demo: DemoBootstrap | undefined;
   try {

@@ -19,6 +19,14 @@ import { generateOrgKeys } from './keys/org-keys.js';
 import { createCredentials, verifyCredentials } from './partners/credentials.js';
 import { createOrganisation, getOrganisation } from './partners/organisations.js';
 import { openStore, type Store } from './store/database.js';
+import { Checkpointer } from './audit/checkpoints.js';
+import { listAuditRecords } from './audit/query.js';
+import { ServiceKeys } from './audit/service-key.js';
+import { auditSettings } from './audit/settings.js';
+import { AuditWriter } from './audit/writer.js';
+import { orgPublicKeys } from './core/public-keys.js';
+import { PartnerAccess } from './permissions/access.js';
+import { Revocations } from './permissions/revocations.js';
 
 /** The composition root: every long-lived part of the system, wired once. */
 export interface Services extends HttpServices {
@@ -31,6 +39,15 @@ export interface Services extends HttpServices {
   readonly tokens: TokenService;
   createOrganisation(name: string): Promise<NewOrganisation>;
   rotateKeys(orgId: string): Promise<{ signingKeyId: string; kemKeyId: string }>;
+  /** Partner revocations (fail-closed reads, changes committed with their audit record). */
+  readonly revocations: Revocations;
+  /** Group-committed audit appends. */
+  readonly auditWriter: AuditWriter;
+  /** The service's checkpoint-signing key. */
+  readonly serviceKeys: ServiceKeys;
+  /** Signed checkpoints of the audit chain heads. */
+  readonly checkpoints: Checkpointer;
+  readonly now: () => number;
   close(): Promise<void>;
 }
 
@@ -38,6 +55,10 @@ export interface ServiceOptions {
   /** Start the crypto worker pool (the CLI's admin commands do not need it). */
   readonly workers?: boolean;
   readonly now?: () => number;
+  /** Audit group-commit delay (default PQSEAL_AUDIT_FLUSH_MS, 1 ms). */
+  readonly auditFlushMs?: number;
+  /** Seconds between signed checkpoints when serving (default PQSEAL_CHECKPOINT_INTERVAL, 300; 0 = off). */
+  readonly checkpointIntervalSeconds?: number;
 }
 
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -98,6 +119,25 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     openidConfiguration: (baseUrl) => tokens.openidConfiguration(baseUrl),
   };
 
+  const serving = options.workers !== false;
+  const audit = auditSettings();
+  const revocations = new Revocations(db, now);
+  const auditWriter = new AuditWriter(db, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
+  const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
+  const checkpoints = new Checkpointer(db, providers, serviceKeys, now);
+  if (serving) {
+    // Generated on first start, so GET /v1/keys/service is stable from the first request.
+    try {
+      await serviceKeys.active();
+    } catch (e) {
+      await pool?.close();
+      await store.close();
+      throw e;
+    }
+    const reportCheckpointError = (e: unknown) => process.emitWarning(`audit checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+    checkpoints.start((options.checkpointIntervalSeconds ?? audit.checkpointIntervalSeconds) * 1000, reportCheckpointError);
+  }
+
   const requirePool = (): CryptoPool => {
     if (!pool) throw new Error('crypto pool not started');
     return pool;
@@ -116,11 +156,23 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     tokens,
     auth,
     identity,
-    operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName }),
+    operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName, partners: new PartnerAccess(revocations, now) }),
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
     ready: () => store.ping(),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
+    revocations,
+    auditWriter,
+    serviceKeys,
+    checkpoints,
+    now,
+    sharing: {
+      audit: auditWriter,
+      auditLog: { list: (chainId, query) => listAuditRecords(db, chainId, query) },
+      revocations,
+      publicKeys: { org: (orgId) => orgPublicKeys(db, orgId), service: () => serviceKeys.document() },
+      now,
+    },
 
     async createOrganisation(name) {
       const org = await createOrganisation(store, name);
@@ -140,6 +192,10 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     },
 
     async close() {
+      checkpoints.stop();
+      await auditWriter.close();
+      // Sign the final chain heads on a clean shutdown (best effort: the store may already be gone).
+      if (serving) await checkpoints.run().catch(() => undefined);
       await pool?.close();
       await store.close();
     },

@@ -53,7 +53,7 @@ describe('openStore', () => {
     const dataDir = join(root, 'reopen');
     const first = await openStore({ dataDir });
     assert.deepEqual(await appliedMigrations(first), migrationNames());
-    assert.deepEqual(migrationNames(), ['001_initial']);
+    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit']);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();
 

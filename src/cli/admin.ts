@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
 import { generatePassword } from '../core/organisations.js';
@@ -5,7 +6,9 @@ import { createUser, disableUser, enableUser, findByUsername, setPassword } from
 import { listOrgKeys } from '../keys/org-keys.js';
 import { createCredentials, listCredentials, revokeCredentials } from '../partners/credentials.js';
 import { getOrganisation, listOrganisations } from '../partners/organisations.js';
+import type { RevocationActor } from '../permissions/revocations.js';
 import { openServices, type Services } from '../services.js';
+import { auditCommand } from './audit.js';
 
 type Command = (args: string[], config: Config) => Promise<number>;
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -48,6 +51,16 @@ function required(values: Record<string, string | boolean | undefined>, name: st
 
 function print(values: Record<string, unknown>, asJson: unknown, human: string): void {
   process.stdout.write(asJson ? `${JSON.stringify(values)}\n` : `${human}\n`);
+}
+
+/** CLI changes are audited like API ones, in the organisation's chain, with via "cli" and no user. */
+function cliActor(orgId: string): RevocationActor {
+  return { orgId, userId: null, credentialId: null, requestId: `cli-${randomUUID()}`, via: 'cli', clientAddress: null, httpStatus: null };
+}
+
+function optional(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 async function requireOrg(services: Services, orgId: string) {
@@ -179,4 +192,46 @@ export const adminCommands: Record<string, Command> = {
       },
     },
   }),
+
+  permissions: group('permissions', {
+    revoke: {
+      usage: 'revoke --org <owner org id> --partner <partner org id> [--envelope <envelope id>] [--json]',
+      options: { org: { type: 'string' }, partner: { type: 'string' }, envelope: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const r = await s.revocations.revoke(cliActor(org.id), required(v, 'partner'), optional(v, 'envelope') ?? null);
+        const what = r.envelope_id ? `envelope ${r.envelope_id}` : `every envelope of ${org.id}`;
+        print({ ...r }, v.json, `${r.changed ? 'Revoked' : 'Already revoked:'} ${r.partner_id}'s access to ${what}`);
+      },
+    },
+    restore: {
+      usage: 'restore --org <owner org id> --partner <partner org id> [--envelope <envelope id>] [--json]',
+      options: { org: { type: 'string' }, partner: { type: 'string' }, envelope: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const r = await s.revocations.restore(cliActor(org.id), required(v, 'partner'), optional(v, 'envelope') ?? null);
+        const what = r.envelope_id ? `envelope ${r.envelope_id}` : `every envelope of ${org.id}`;
+        const still = r.access_revoked ? ' (still refused: all envelopes are revoked for this partner)' : '';
+        print({ ...r }, v.json, `${r.changed ? 'Restored' : 'Nothing to restore for'} ${r.partner_id}'s access to ${what}${still}`);
+      },
+    },
+    list: {
+      usage: 'list --org <owner org id> [--partner <partner org id>] [--envelope <envelope id>] [--json]',
+      options: { org: { type: 'string' }, partner: { type: 'string' }, envelope: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await requireOrg(s, required(v, 'org'));
+        const all = [];
+        let cursor: string | undefined;
+        do {
+          const page = await s.revocations.list(org.id, { partnerId: optional(v, 'partner'), envelopeId: optional(v, 'envelope'), limit: 500, cursor });
+          all.push(...page.revocations);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        const lines = all.map((r) => `${r.partner_id}  ${r.envelope_id ?? '(all envelopes)'}  revoked ${r.revoked_at} by ${r.revoked_by ?? '?'}`);
+        print({ owner_org_id: org.id, revocations: all }, v.json, lines.join('\n') || '(no revocations)');
+      },
+    },
+  }),
+
+  audit: auditCommand,
 };

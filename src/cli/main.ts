@@ -36,8 +36,18 @@ Administration (operate on the store in DATA_DIR directly)
   creds revoke --id <credential id>
   keys rotate --org <org id> [--json]
   keys list --org <org id> [--json]
+  permissions revoke --org <owner> --partner <partner> [--envelope <id>] [--json]
+  permissions restore --org <owner> --partner <partner> [--envelope <id>] [--json]
+  permissions list --org <owner> [--partner <partner>] [--envelope <id>] [--json]
 
-Environment: HOST, PORT, DATA_DIR, PQSEAL_MASTER_KEY, … (see README "Configuration").
+Audit log
+  audit verify [--org <org id>] [--from <seq>] [--service-key key.json] [--json]
+                                               recompute hash chains + checkpoints (exit 4 if broken)
+  audit verify --file export.jsonl [--service-key key.json]   verify an export offline
+  audit export --org <org id> --out <file.jsonl>               records + checkpoints + service key
+  audit checkpoint [--org <org id>]                            sign the chain heads now
+
+Environment: HOST, PORT, DATA_DIR, PQSEAL_MASTER_KEY, PQSEAL_CHECKPOINT_INTERVAL, … (see README "Configuration").
 Every command accepts --help.`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,7 @@
 import type { KeyRing } from '../keys/key-ring.js';
-import { inspectEnvelope, isEnvelopeError, type PermissionGrant } from '../envelope/index.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import { inspectEnvelope, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
+import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
 import type { OpenResult, SealResult } from './crypto-tasks.js';
 import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
@@ -8,7 +10,26 @@ import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
  * The four operations of the Direct API, for an already authenticated caller. The organisation the
  * caller acts for owns the envelopes it creates (they are encrypted to its KEM key) and signs with its
  * signing key.
+ *
+ * Opening: the owner organisation always may. Another organisation may only if the envelope's
+ * permission list grants it `read`, the grant has not expired and is not revoked (`PartnerAccess`);
+ * the service then opens the envelope with the owner's KEM key on the partner's behalf. The decision
+ * is taken on the not-yet-authenticated header, and the AEAD open that follows proves that header —
+ * and so the list the decision used — is exactly what the owner sealed. The owner's path never
+ * touches the revocation store.
  */
+
+/** Filled in as an operation learns what it concerns, for the audit record (also on failure). */
+export interface OperationTrace {
+  envelopeId?: string | undefined;
+  envelopeOwnerId?: string | undefined;
+  partnerIds?: readonly string[] | undefined;
+}
+
+/** Decides whether a partner organisation may open another organisation's envelope (src/permissions/access.ts). */
+export interface PartnerAuthoriser {
+  authorise(partnerOrgId: string, header: EnvelopeHeader, envelopeId: string): Promise<void>;
+}
 
 export interface Caller {
   readonly userId: string;
@@ -49,26 +70,27 @@ export interface OperationsDeps {
   readonly keys: KeyRing;
   readonly pool: CryptoPool;
   readonly orgName: (orgId: string) => Promise<string | undefined>;
+  readonly partners: PartnerAuthoriser;
 }
 
 export class Operations {
   constructor(private readonly deps: OperationsDeps) {}
 
-  encrypt(caller: Caller, request: SealRequest): Promise<SealResponse> {
-    return this.seal(caller, request, false);
+  encrypt(caller: Caller, request: SealRequest, trace: OperationTrace = {}): Promise<SealResponse> {
+    return this.seal(caller, request, false, trace);
   }
 
-  signEncrypt(caller: Caller, request: SealRequest): Promise<SealResponse> {
-    return this.seal(caller, request, true);
+  signEncrypt(caller: Caller, request: SealRequest, trace: OperationTrace = {}): Promise<SealResponse> {
+    return this.seal(caller, request, true, trace);
   }
 
-  async decrypt(caller: Caller, encryptedData: string): Promise<DecryptResponse> {
-    const opened = await this.open(caller, encryptedData, false);
+  async decrypt(caller: Caller, encryptedData: string, trace: OperationTrace = {}): Promise<DecryptResponse> {
+    const opened = await this.open(caller, encryptedData, false, trace);
     return plaintextFields(opened);
   }
 
-  async decryptVerify(caller: Caller, encryptedData: string): Promise<DecryptVerifyResponse> {
-    const opened = await this.open(caller, encryptedData, true);
+  async decryptVerify(caller: Caller, encryptedData: string, trace: OperationTrace = {}): Promise<DecryptVerifyResponse> {
+    const opened = await this.open(caller, encryptedData, true, trace);
     const sig = opened.signature;
     if (sig.status === 'absent') {
       throw new ServiceError(422, 'ENVELOPE_NOT_SIGNED', 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt');
@@ -87,7 +109,9 @@ export class Operations {
     };
   }
 
-  private async seal(caller: Caller, request: SealRequest, sign: boolean): Promise<SealResponse> {
+  private async seal(caller: Caller, request: SealRequest, sign: boolean, trace: OperationTrace): Promise<SealResponse> {
+    trace.envelopeOwnerId = caller.orgId;
+    trace.partnerIds = request.permissions.map((g) => g.partnerId);
     const keys = await this.deps.keys.active(caller.orgId);
     if (!keys) throw new ServiceError(500, 'ORG_KEYS_MISSING', 'the organisation has no keys');
     const displayName = sign ? await this.deps.orgName(caller.orgId) : undefined;
@@ -98,20 +122,27 @@ export class Operations {
       permissions: request.permissions,
     });
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
+    trace.envelopeId = result.envelopeId;
     return { encrypted_data: result.envelope, envelope_id: result.envelopeId };
   }
 
-  private async open(caller: Caller, encryptedData: string, verify: boolean): Promise<Extract<OpenResult, { kind: 'opened' }>> {
-    let header;
+  private async open(caller: Caller, encryptedData: string, verify: boolean, trace: OperationTrace): Promise<Extract<OpenResult, { kind: 'opened' }>> {
+    let header: EnvelopeHeader;
     try {
       header = inspectEnvelope(encryptedData).header;
     } catch (e) {
       if (isEnvelopeError(e)) throw envelopeFailure(e.code, e.message);
       throw e;
     }
-    if (header.ownerOrgId !== caller.orgId) throw accessDenied();
+    const envelopeId = bytesToHex(header.envelopeId);
+    trace.envelopeId = envelopeId;
+    trace.envelopeOwnerId = header.ownerOrgId;
+    if (header.ownerOrgId !== caller.orgId) {
+      trace.partnerIds = [caller.orgId];
+      await this.deps.partners.authorise(caller.orgId, header, envelopeId);
+    }
     const kem = await this.deps.keys.byId(header.kemKeyId);
-    if (!kem || kem.orgId !== caller.orgId || kem.kind !== 'kem') throw accessDenied();
+    if (!kem || kem.orgId !== header.ownerOrgId || kem.kind !== 'kem') throw accessDenied();
     const task = { envelope: encryptedData, kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret }, verify };
     let result = await this.deps.pool.open(task);
     if (result.kind === 'need-signer-key') {
@@ -126,9 +157,7 @@ export class Operations {
 }
 
 /** Same answer whether the envelope is foreign, names the caller, or does not exist for it. */
-export function accessDenied(): ServiceError {
-  return new ServiceError(403, 'ENVELOPE_ACCESS_DENIED', 'this organisation may not open this envelope');
-}
+export { accessDenied };
 
 function envelopeFailure(code: string, message: string): ServiceError {
   return new ServiceError(ENVELOPE_ERROR_STATUS[code] ?? 400, code, message);

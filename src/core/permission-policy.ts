@@ -1,4 +1,5 @@
 import type { PermissionGrant } from '../envelope/index.js';
+import { ACTIONS } from '../permissions/actions.js';
 import { validationError } from './errors.js';
 import type { Caller } from './operations.js';
 
@@ -8,9 +9,13 @@ export interface WirePermission {
   readonly expires_at?: string | undefined;
 }
 
+/** At most this many partners per envelope (the JSON schema says the same for HTTP requests). */
+export const MAX_GRANTS = 64;
+
 /**
- * Checks a request's permission list beyond what the JSON schema can (the schema already bounds its
- * size and the action vocabulary) and turns it into the grants bound into the envelope.
+ * Checks a request's permission list beyond what the JSON schema can and turns it into the grants
+ * bound into the envelope. The size bound and the action vocabulary (`read` only, see
+ * src/permissions/actions.ts) are checked here too, for callers that do not come through HTTP.
  */
 export class PermissionPolicy {
   constructor(
@@ -19,9 +24,13 @@ export class PermissionPolicy {
   ) {}
 
   async validate(caller: Caller, list: readonly WirePermission[]): Promise<PermissionGrant[]> {
+    if (list.length > MAX_GRANTS) throw validationError(`permissions: at most ${MAX_GRANTS} partners per envelope`);
     const seen = new Set<string>();
     const grants: PermissionGrant[] = [];
     for (const [i, entry] of list.entries()) {
+      const unknown = entry.permissions.find((a) => !(ACTIONS as readonly string[]).includes(a));
+      if (unknown !== undefined) throw validationError(`permissions[${i}]: unknown action "${unknown}"; the only action is "read" (may decrypt and decrypt-verify)`);
+      if (entry.permissions.length === 0) throw validationError(`permissions[${i}]: list at least one action ("read")`);
       if (seen.has(entry.partner_id)) throw validationError(`permissions[${i}]: partner "${entry.partner_id}" is listed twice`);
       seen.add(entry.partner_id);
       if (entry.partner_id === caller.orgId) {

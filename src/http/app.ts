@@ -8,9 +8,14 @@ import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
+import { auditRoutes } from './routes/audit.js';
+import { keyRoutes } from './routes/keys.js';
+import { permissionRoutes } from './routes/permissions.js';
+import { installAuditHooks } from './audit-hooks.js';
 import { sendError, toWireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
 import type { HttpServices } from './services.js';
+import { consolePlugin } from '../web/plugin.js';
 
 export interface AppOptions {
   /** Where JSON log lines go (tests capture them); stdout by default. */
@@ -43,7 +48,6 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  app.setErrorHandler((error, request, reply) => {
   // While draining for shutdown, tell keep-alive clients to go, so close() does not wait for their
   // idle connections to time out (72 s by default).
   let closing = false;
@@ -53,6 +57,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
+  app.setErrorHandler((error, request, reply) => {
     const wire = toWireError(error);
     if (wire.status >= 500) request.log.error({ err: error, code: wire.code }, 'request failed');
     else request.log.info({ code: wire.code, status: wire.status }, 'request rejected');
@@ -77,9 +82,15 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     },
   });
 
+  // Before any route: every audited route's outcome passes through these hooks.
+  installAuditHooks(app, services.sharing);
   await app.register(async (scope) => healthRoutes(scope, services));
   await app.register(async (scope) => identityRoutes(scope, services));
   await app.register(async (scope) => operationRoutes(scope, services));
+  await app.register(async (scope) => permissionRoutes(scope, services));
+  await app.register(async (scope) => auditRoutes(scope, services));
+  await app.register(async (scope) => keyRoutes(scope, services));
+  await app.register(async (scope) => consolePlugin(scope, { hsts: Boolean(https) }));
   if (config.benchRoutes && services.benchCeiling) await app.register(async (scope) => benchRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   USER_NOT_FOUND: 404,
   ORGANISATION_NOT_FOUND: 404,
   CREDENTIALS_NOT_FOUND: 404,
+  AUDIT_UNAVAILABLE: 503,
 };
 
 export const BAD_CREDENTIALS_MESSAGE = 'Username and/or Password Incorrect';
@@ -68,6 +69,9 @@ function validationMessage(error: FastifyError): string {
   const path = first.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
   if (first.keyword === 'required') return `${where}: missing required ${where === 'headers' ? 'header' : 'field'} "${String(first.params.missingProperty)}"`;
   if (first.keyword === 'additionalProperties') return `${where}: unknown field "${String(first.params.additionalProperty)}"`;
+  if (first.keyword === 'enum' && Array.isArray(first.params.allowedValues)) {
+    return `${where}${path ? `.${path}` : ''} must be one of ${first.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
+  }
   return `${where}${path ? `.${path}` : ''} ${first.message ?? 'is invalid'}`;
 }
 

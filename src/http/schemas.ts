@@ -3,6 +3,10 @@
  * OpenAPI document is generated from them.
  */
 
+import { ACTIONS as PERMISSION_ACTIONS } from '../permissions/actions.js';
+
+export { PERMISSION_ACTIONS };
+
 const credentialHeader = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 
 export const managedHeaders = {
@@ -29,7 +33,6 @@ export const directHeaders = {
 } as const;
 
 export const MAX_PERMISSION_ENTRIES = 64;
-export const PERMISSION_ACTIONS = ['read'] as const;
 
 export const permissionList = {
   type: 'array',
@@ -46,7 +49,7 @@ export const permissionList = {
         minItems: 1,
         uniqueItems: true,
         items: { type: 'string', enum: [...PERMISSION_ACTIONS] },
-        description: '"read" = may decrypt and decrypt-verify',
+        description: '"read" = may decrypt and decrypt-verify; "write" is accepted for compatibility with the hosted API and grants nothing (envelopes are immutable)',
       },
       expires_at: { type: 'string', format: 'date-time', description: 'ISO 8601 instant after which the grant no longer applies' },
     },

@@ -3,6 +3,7 @@ import type { Operations } from '../core/operations.js';
 import type { PermissionPolicy } from '../core/permission-policy.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
 import type { Config } from '../config.js';
+import type { SharingHttpServices } from './sharing.js';
 
 /** What the HTTP layer needs from the rest of the system (built in src/services.ts). */
 export interface HttpServices {
@@ -13,6 +14,8 @@ export interface HttpServices {
   readonly limiter: RateLimiter;
   readonly identity: IdentityEndpoints;
   readonly ready: () => Promise<boolean>;
+  /** Revocations, the audit log and published keys (src/http/sharing.ts). */
+  readonly sharing: SharingHttpServices;
   readonly benchCeiling?: (op: 'ceiling-seal' | 'ceiling-open', size: number) => Promise<unknown>;
 }
 

@@ -106,6 +106,77 @@ function migrations(t: ColumnTypes): MigrationSet {
           .execute();
       },
     },
+
+    /**
+     * Partner revocations, the hash-chained audit log with its signed checkpoints, and the service's
+     * own signing key (docs/audit.md). `revocations.envelope_id` is the envelope id (32 hex) or `*`
+     * for "every envelope of the owner", so the primary key needs no NULLs.
+     */
+    '002_sharing_audit': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('revocations')
+          .addColumn('owner_org_id', 'text', (c) => c.notNull().references('organisations.id'))
+          .addColumn('partner_id', 'text', (c) => c.notNull().references('organisations.id'))
+          .addColumn('envelope_id', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', t.int64, (c) => c.notNull())
+          .addColumn('revoked_by', 'text')
+          .addPrimaryKeyConstraint('revocations_pk', ['owner_org_id', 'partner_id', 'envelope_id'])
+          .execute();
+
+        await db.schema
+          .createTable('audit_records')
+          .addColumn('chain_id', 'text', (c) => c.notNull())
+          .addColumn('seq', t.int64, (c) => c.notNull())
+          .addColumn('at', t.int64, (c) => c.notNull())
+          .addColumn('request_id', 'text')
+          .addColumn('org_id', 'text')
+          .addColumn('user_id', 'text')
+          .addColumn('credential_id', 'text')
+          .addColumn('operation', 'text', (c) => c.notNull())
+          .addColumn('via', 'text', (c) => c.notNull())
+          .addColumn('envelope_id', 'text')
+          .addColumn('envelope_owner_id', 'text')
+          .addColumn('partner_ids', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('error_code', 'text')
+          .addColumn('http_status', t.int64)
+          .addColumn('client_address', 'text')
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_records_pk', ['chain_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('audit_records_chain_envelope').on('audit_records').columns(['chain_id', 'envelope_id']).execute();
+        await db.schema.createIndex('audit_records_chain_at').on('audit_records').columns(['chain_id', 'at']).execute();
+
+        await db.schema
+          .createTable('audit_heads')
+          .addColumn('chain_id', 'text', (c) => c.primaryKey())
+          .addColumn('seq', t.int64, (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('audit_checkpoints')
+          .addColumn('chain_id', 'text', (c) => c.notNull())
+          .addColumn('seq', t.int64, (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('signed_at', t.int64, (c) => c.notNull())
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('signature', t.binary, (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_checkpoints_pk', ['chain_id', 'seq'])
+          .execute();
+
+        await db.schema
+          .createTable('service_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('signing')`))
+          .addColumn('version', t.int64, (c) => c.notNull().unique())
+          .addColumn('public_key', t.binary, (c) => c.notNull())
+          .addColumn('wrapped_secret', t.binary, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

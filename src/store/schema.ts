@@ -73,6 +73,62 @@ export interface MetaTable {
   value: string;
 }
 
+/** A partner's access taken away: to one envelope of the owner, or (`envelope_id = '*'`) to all of them. */
+export interface RevocationsTable {
+  owner_org_id: string;
+  partner_id: string;
+  envelope_id: string;
+  revoked_at: number;
+  revoked_by: string | null;
+}
+
+/** One audit record; `hash` chains it to the previous record of the same `chain_id` (docs/audit.md). */
+export interface AuditRecordsTable {
+  chain_id: string;
+  seq: number;
+  at: number;
+  request_id: string | null;
+  org_id: string | null;
+  user_id: string | null;
+  credential_id: string | null;
+  operation: string;
+  via: string;
+  envelope_id: string | null;
+  envelope_owner_id: string | null;
+  /** Comma-separated organisation ids, or null. */
+  partner_ids: string | null;
+  outcome: string;
+  error_code: string | null;
+  http_status: number | null;
+  client_address: string | null;
+  hash: string;
+}
+
+export interface AuditHeadsTable {
+  chain_id: string;
+  seq: number;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  chain_id: string;
+  seq: number;
+  hash: string;
+  signed_at: number;
+  key_id: string;
+  signature: Uint8Array;
+}
+
+export interface ServiceKeysTable {
+  id: string;
+  /** 'signing' */
+  kind: string;
+  version: number;
+  public_key: Uint8Array;
+  wrapped_secret: Uint8Array;
+  created_at: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -82,4 +138,9 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   login_throttle: LoginThrottleTable;
   meta: MetaTable;
+  revocations: RevocationsTable;
+  audit_records: AuditRecordsTable;
+  audit_heads: AuditHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  service_keys: ServiceKeysTable;
 }

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import type { ServiceOptions } from '../../src/services.js';
 
 /**
  * Every log line any test server writes goes to test-results/server-logs.jsonl, and every secret or
@@ -32,8 +33,11 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'pqseal-test-'));
 }
 
-/** Starts the real server on an ephemeral loopback port with a fresh (or given) data directory. */
-export async function startTestServer(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts the real server on an ephemeral loopback port with a fresh (or given) data directory.
+ * `serviceOptions` passes e.g. an injectable clock (`now`) to the services.
+ */
+export async function startTestServer(overrides: Partial<Config> = {}, env: Record<string, string> = {}, serviceOptions: ServiceOptions = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   const config = loadConfig({ ...env }, { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides });
   const logs: string[] = [];
@@ -46,7 +50,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, env: Reco
       }
     }
   });
-  const running = await startServer(config, { logStream: stream, quiet: true });
+  const running = await startServer(config, { logStream: stream, quiet: true, serviceOptions });
   return {
     ...running,
     dataDir,

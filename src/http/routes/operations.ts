@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Caller, Operations, SealRequest } from '../../core/operations.js';
+import type { FastifyInstance } from 'fastify';
+import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
 import { validationError } from '../../core/errors.js';
 import type { PermissionGrant } from '../../envelope/index.js';
-import type { PartnerCredentials } from '../../core/authenticator.js';
+import { directCaller, managedCaller } from './callers.js';
 import {
   decryptResult,
   decryptVerifyResult,
@@ -22,6 +22,8 @@ import type { HttpServices } from '../services.js';
  * identity pool with username/password, then call the core with the bearer token, the partner
  * credentials, the data and the requested actions, and wrap the result in {statusCode, body}.
  * Direct (`/*`) takes the bearer token itself and answers plain JSON.
+ *
+ * Every call, whatever its outcome, leaves one audit record (src/http/audit-hooks.ts).
  */
 
 type Operation = 'encrypt' | 'sign-encrypt' | 'decrypt' | 'decrypt-verify';
@@ -57,6 +59,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
     const body = sealing ? sealBody : openBody;
 
     app.post(`/v1/${op}`, {
+      config: { audit: op },
       schema: {
         tags: ['Managed API'],
         summary: `${op} (Managed)`,
@@ -66,14 +69,13 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         response: { 200: managed(result), '4xx': managedError, '5xx': managedError },
       },
       handler: async (request) => {
-        const h = request.headers as Record<string, string>;
-        const login = await services.auth.login(h.username as string, h.password as string);
-        const caller = await services.auth.caller(login.idToken, partnerHeaders(request));
-        return { statusCode: 200, body: await perform(services, op, caller, request.body) };
+        const caller = await managedCaller(request, services);
+        return { statusCode: 200, body: await perform(services, op, caller, request.body, request.audit ?? {}) };
       },
     });
 
     app.post(`/${op}`, {
+      config: { audit: op },
       schema: {
         tags: ['Direct API'],
         summary: `${op} (Direct)`,
@@ -83,32 +85,26 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         response: { 200: result, '4xx': errorBody, '5xx': errorBody },
       },
       handler: async (request) => {
-        const token = (request.headers.authorization as string).slice('Bearer '.length);
-        const caller = await services.auth.caller(token, partnerHeaders(request));
-        return perform(services, op, caller, request.body);
+        const caller = await directCaller(request, services);
+        return perform(services, op, caller, request.body, request.audit ?? {});
       },
     });
   }
 }
 
-function partnerHeaders(request: FastifyRequest): PartnerCredentials {
-  const h = request.headers as Record<string, string>;
-  return { apiKey: h.api_key as string, accessKey: h.access_key as string, secretKey: h.secret_key as string };
-}
-
-async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown) {
+async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace) {
   checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
   services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
   switch (op) {
     case 'encrypt':
-      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody));
+      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), trace);
     case 'sign-encrypt':
-      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody));
+      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), trace);
     case 'decrypt':
-      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data);
+      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, trace);
     case 'decrypt-verify':
-      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data);
+      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data, trace);
   }
 }
 
@@ -121,7 +117,9 @@ function checkRequestedActions(op: Operation, actions: string[] | undefined): vo
   }
 }
 
-async function sealRequest(services: HttpServices, caller: Caller, body: WireSealBody): Promise<SealRequest> {
+async function sealRequest(services: HttpServices, caller: Caller, body: WireSealBody, trace: OperationTrace): Promise<SealRequest> {
+  trace.envelopeOwnerId = caller.orgId;
+  trace.partnerIds = (body.permissions ?? []).map((p) => p.partner_id);
   const permissions = await services.permissions.validate(caller, body.permissions ?? []);
   return { data: body.data, permissions };
 }

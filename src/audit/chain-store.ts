@@ -1,0 +1,92 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { chainOf, fromRow, GENESIS_HASH, recordHash, toRow, unhashedRecord, type AuditEvent, type AuditRecord } from './record.js';
+
+/**
+ * Appending to the hash chains. Heads are read inside the same write transaction that appends, and
+ * that transaction takes SQLite's write lock before its first read (`begin immediate`), so a second
+ * process appending at the same time (the CLI) waits instead of forking a chain.
+ */
+
+/**
+ * Runs `fn` in a transaction that holds the store's write lock from its first statement. Use it for
+ * every write that appends audit records, so the record and the state change it describes commit
+ * (or roll back) together. (PostgreSQL equivalent: `begin; select … from audit_heads for update`.)
+ */
+export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** 17 columns per row: stay far below SQLite's bound-parameter limit. */
+const INSERT_CHUNK = 200;
+
+/** Appends the events in order; call inside `writeTransaction`. Returns the records as stored. */
+export async function appendRecords(trx: Kysely<Database>, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+  if (events.length === 0) return [];
+  const chains = [...new Set(events.map(chainOf))];
+  const heads = new Map<string, { seq: number; hash: string }>();
+  const rows = await trx.selectFrom('audit_heads').select(['chain_id', 'seq', 'hash']).where('chain_id', 'in', chains).execute();
+  for (const row of rows) heads.set(row.chain_id, { seq: Number(row.seq), hash: row.hash });
+
+  const records: AuditRecord[] = [];
+  for (const event of events) {
+    const chainId = chainOf(event);
+    const head = heads.get(chainId) ?? { seq: 0, hash: GENESIS_HASH };
+    const unhashed = unhashedRecord(event, chainId, head.seq + 1);
+    const record: AuditRecord = { ...unhashed, hash: recordHash(head.hash, unhashed) };
+    heads.set(chainId, { seq: record.seq, hash: record.hash });
+    records.push(record);
+  }
+
+  for (let i = 0; i < records.length; i += INSERT_CHUNK) {
+    const chunk = records.slice(i, i + INSERT_CHUNK);
+    await trx
+      .insertInto('audit_records')
+      .values(chunk.map((r, j) => toRow(r, (events[i + j] as AuditEvent).at)))
+      .execute();
+  }
+  await trx
+    .insertInto('audit_heads')
+    .values(chains.map((chainId) => ({ chain_id: chainId, ...(heads.get(chainId) as { seq: number; hash: string }) })))
+    .onConflict((oc) => oc.column('chain_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), hash: eb.ref('excluded.hash') })))
+    .execute();
+  return records;
+}
+
+export async function chainHeads(db: Kysely<Database>, chainId?: string): Promise<{ chainId: string; seq: number; hash: string }[]> {
+  let q = db.selectFrom('audit_heads').select(['chain_id', 'seq', 'hash']).orderBy('chain_id');
+  if (chainId !== undefined) q = q.where('chain_id', '=', chainId);
+  return (await q.execute()).map((r) => ({ chainId: r.chain_id, seq: Number(r.seq), hash: r.hash }));
+}
+
+/** Every chain id that has records or a head (a chain whose records were all deleted still has a head). */
+export async function chainIds(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ chain_id: string }>`select chain_id from audit_heads union select distinct chain_id from audit_records order by chain_id`.execute(db);
+  return rows.map((r) => r.chain_id);
+}
+
+/** Records of one chain in seq order, read in pages so a long chain never sits in memory at once. */
+export async function* chainRecords(db: Kysely<Database>, chainId: string, fromSeq = 1, pageSize = 2000): AsyncGenerator<AuditRecord> {
+  let after = fromSeq - 1;
+  for (;;) {
+    const rows = await db.selectFrom('audit_records').selectAll().where('chain_id', '=', chainId).where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
+    for (const row of rows) yield fromRow(row);
+    if (rows.length < pageSize) return;
+    after = Number((rows[rows.length - 1] as { seq: number }).seq);
+  }
+}
+
+export async function recordAt(db: Kysely<Database>, chainId: string, seq: number): Promise<AuditRecord | undefined> {
+  const row = await db.selectFrom('audit_records').selectAll().where('chain_id', '=', chainId).where('seq', '=', seq).executeTakeFirst();
+  return row && fromRow(row);
+}

@@ -1,0 +1,101 @@
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { PublicKeyDocument } from '../core/public-keys.js';
+import type { Database } from '../store/schema.js';
+import { chainHeads, chainRecords } from './chain-store.js';
+import type { Checkpoint } from './checkpoints.js';
+import type { AuditRecord } from './record.js';
+
+/**
+ * The export file (JSON Lines) carries one chain with everything needed to verify it offline:
+ *
+ *   {"type":"header","format":"pqseal-audit-export-v1","chain_id":…,"exported_at":…,"head":{seq,hash},"service_keys":{…GET /v1/keys/service…}}
+ *   {"type":"record", …record fields…, "hash":…}          one per record, seq order
+ *   {"type":"checkpoint","chain_id","seq","hash","signed_at","key_id","signature"}
+ *
+ * The embedded service key is for convenience only: verify against a copy of the service key
+ * obtained independently (`--service-key`), or the file proves nothing an editor could not forge.
+ */
+
+export const EXPORT_FORMAT = 'pqseal-audit-export-v1';
+
+export interface ExportHeader {
+  readonly type: 'header';
+  readonly format: typeof EXPORT_FORMAT;
+  readonly chain_id: string;
+  readonly exported_at: string;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+  readonly service_keys: PublicKeyDocument;
+}
+
+export interface ParsedExport {
+  readonly header: ExportHeader;
+  readonly records: AuditRecord[];
+  readonly checkpoints: Checkpoint[];
+}
+
+export class ExportFormatError extends Error {
+  readonly code = 'EXPORT_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportFormatError';
+  }
+}
+
+export async function writeExport(
+  db: Kysely<Database>,
+  chainId: string,
+  out: string,
+  extras: { readonly checkpoints: readonly Checkpoint[]; readonly serviceKeys: PublicKeyDocument; readonly now: number },
+): Promise<{ records: number; checkpoints: number }> {
+  const [head] = await chainHeads(db, chainId);
+  const header: ExportHeader = {
+    type: 'header',
+    format: EXPORT_FORMAT,
+    chain_id: chainId,
+    exported_at: new Date(extras.now).toISOString(),
+    head: head ? { seq: head.seq, hash: head.hash } : null,
+    service_keys: extras.serviceKeys,
+  };
+  const stream = createWriteStream(out, { mode: 0o600 });
+  const write = async (line: object) => {
+    if (!stream.write(`${JSON.stringify(line)}\n`)) await once(stream, 'drain');
+  };
+  let records = 0;
+  try {
+    await write(header);
+    for await (const record of chainRecords(db, chainId)) {
+      await write({ type: 'record', ...record });
+      records++;
+    }
+    for (const cp of extras.checkpoints) await write({ type: 'checkpoint', ...cp });
+  } finally {
+    stream.end();
+    await once(stream, 'close');
+  }
+  return { records, checkpoints: extras.checkpoints.length };
+}
+
+export async function readExport(path: string): Promise<ParsedExport> {
+  const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  let header: ExportHeader | undefined;
+  const records: AuditRecord[] = [];
+  const checkpoints: Checkpoint[] = [];
+  for (const [i, line] of lines.entries()) {
+    let value: { type?: unknown } & Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as typeof value;
+    } catch {
+      throw new ExportFormatError(`line ${i + 1} is not JSON`);
+    }
+    const { type, ...rest } = value;
+    if (type === 'header' && i === 0) header = value as unknown as ExportHeader;
+    else if (type === 'record') records.push(rest as unknown as AuditRecord);
+    else if (type === 'checkpoint') checkpoints.push(rest as unknown as Checkpoint);
+    else throw new ExportFormatError(`line ${i + 1}: unexpected line type ${JSON.stringify(type)}`);
+  }
+  if (!header || header.format !== EXPORT_FORMAT) throw new ExportFormatError(`not a ${EXPORT_FORMAT} file (first line must be its header)`);
+  return { header, records, checkpoints };
+}

@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditOperation, AuditVia } from '../audit/record.js';
+import type { OperationTrace } from '../core/operations.js';
+import { isManagedRequest, toWireError } from './error-mapping.js';
+import type { SharingHttpServices } from './sharing.js';
+
+/**
+ * One audit record per audited request, success or failure, on both paths. A route opts in with
+ * `config: { audit: '<operation>' }`; handlers fill in what they learn (caller, envelope, partners)
+ * on `request.audit`. The record is written in `onSend`, after the outcome is known and before a
+ * byte of the response leaves: the response waits for the record to be durable (group commit), and
+ * a 2xx whose record cannot be written becomes a 503 — no data, no envelope, no plaintext.
+ *
+ * Any route that performs an operation must declare `config.audit`.
+ */
+
+export interface AuditContext extends OperationTrace {
+  readonly operation: AuditOperation;
+  readonly via: AuditVia;
+  orgId?: string | undefined;
+  userId?: string | undefined;
+  credentialId?: string | undefined;
+  errorCode?: string | undefined;
+  /** Set when the record was already written with the state change (revoke/restore). */
+  recorded: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    audit?: AuditOperation;
+  }
+  interface FastifyRequest {
+    audit: AuditContext | null;
+  }
+}
+
+export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServices): void {
+  app.decorateRequest('audit', null);
+
+  app.addHook('onRequest', async (request) => {
+    const operation = request.routeOptions.config?.audit;
+    if (operation) request.audit = { operation, via: isManagedRequest(request) ? 'managed' : 'direct', recorded: false };
+  });
+
+  app.addHook('onError', async (request, _reply, error) => {
+    if (request.audit) request.audit.errorCode = toWireError(error).code;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const ctx = request.audit;
+    if (!ctx || ctx.recorded) return payload;
+    ctx.recorded = true;
+    const status = reply.statusCode;
+    const ok = status < 400;
+    try {
+      await sharing.audit.append({
+        at: sharing.now(),
+        requestId: request.id,
+        orgId: ctx.orgId ?? null,
+        userId: ctx.userId ?? null,
+        credentialId: ctx.credentialId ?? null,
+        operation: ctx.operation,
+        via: ctx.via,
+        envelopeId: ctx.envelopeId ?? null,
+        envelopeOwnerId: ctx.envelopeOwnerId ?? null,
+        partnerIds: ctx.partnerIds ?? [],
+        outcome: ok ? 'success' : 'failure',
+        errorCode: ok ? null : (ctx.errorCode ?? `HTTP_${status}`),
+        httpStatus: status,
+        clientAddress: request.ip ?? null,
+      });
+      return payload;
+    } catch (error) {
+      request.log.error({ err: error, code: 'AUDIT_UNAVAILABLE', operation: ctx.operation }, 'audit record could not be written');
+      if (!ok) return payload;
+      void reply.code(503).header('retry-after', '1').header('content-type', 'application/json; charset=utf-8');
+      const wire = { code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly' };
+      return JSON.stringify(isManagedRequest(request) ? { statusCode: 503, body: { error: wire } } : wire);
+    }
+  });
+}
+
+/** Records what the handler has learnt about the caller so far (a later failure keeps it). */
+export function noteCaller(request: FastifyRequest, who: { orgId?: string; userId?: string; credentialId?: string }): void {
+  const ctx = request.audit;
+  if (!ctx) return;
+  if (who.orgId !== undefined) ctx.orgId = who.orgId;
+  if (who.userId !== undefined) ctx.userId = who.userId;
+  if (who.credentialId !== undefined) ctx.credentialId = who.credentialId;
+}

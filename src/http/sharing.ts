@@ -1,0 +1,17 @@
+import type { AuditPage, AuditQuery } from '../audit/query.js';
+import type { AuditEvent } from '../audit/record.js';
+import type { PublicKeyDocument } from '../core/public-keys.js';
+import type { Revocations } from '../permissions/revocations.js';
+
+/** What the sharing, audit and public-key routes need (built in src/services.ts). */
+export interface SharingHttpServices {
+  /** Group-committed append; resolves once the record is durable. */
+  readonly audit: { append(event: AuditEvent): Promise<unknown> };
+  readonly auditLog: { list(chainId: string, query: AuditQuery): Promise<AuditPage> };
+  readonly revocations: Pick<Revocations, 'revoke' | 'restore' | 'list'>;
+  readonly publicKeys: {
+    org(orgId: string): Promise<PublicKeyDocument | undefined>;
+    service(): Promise<PublicKeyDocument>;
+  };
+  readonly now: () => number;
+}
