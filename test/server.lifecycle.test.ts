@@ -139,6 +139,7 @@ describe('command line and first run', () => {
     assert.match(first.output, /Demo Organisation/);
     assert.match(first.output, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/v1\/sign-encrypt/);
     assert.match(first.output, /\/v1\/decrypt-verify/);
+    assert.match(first.output, /http:\/\/127\.0\.0\.1:\d+\/console/);
     const secret = /secret_key: (sk_\S+)/.exec(first.output)?.[1];
     assert.ok(secret);
     registerSecret(secret);

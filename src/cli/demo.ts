@@ -48,6 +48,8 @@ export function demoBanner(url: string, org: NewOrganisation): string {
     ' Decrypt and verify (paste the encrypted_data from the answer above):',
     '',
     `curl -s -X POST ${url}/v1/decrypt-verify \\\n  ${headers} \\\n  -d '{"encrypted_data": "<encrypted_data>"}'`,
+    '',
+    ` Or try it in a browser: ${url}/console`,
     '================================================================================',
     '',
   ].join('\n');
