@@ -32,12 +32,18 @@ export class ByteReader {
 
   u32(what: string): number {
     const b = this.take(4, what);
-    return Buffer.from(b.buffer, b.byteOffset, 4).readUInt32BE(0);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
   }
 
   u64(what: string): bigint {
     const b = this.take(8, what);
-    return Buffer.from(b.buffer, b.byteOffset, 8).readBigUInt64BE(0);
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+  }
+
+  /** A length-prefixed ASCII string (identifiers): any byte above 0x7e is refused by the caller's pattern. */
+  ascii(what: string): string {
+    const raw = this.take(this.u8(what), what);
+    return String.fromCharCode(...raw);
   }
 
   /** A length-prefixed UTF-8 string that must be well-formed and round-trip exactly. */

@@ -97,7 +97,7 @@ export function parseEnvelopeBytes(bytes: Uint8Array, maxPermissionBytes: number
 }
 
 export function readIdentifier(r: ByteReader, what: string): string {
-  const value = r.string(1, what);
+  const value = r.ascii(what);
   if (!ID_PATTERN.test(value)) throw malformed(`${what} is not a valid identifier`);
   return value;
 }
