@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { MasterKeyError } from '../keys/master-key.js';
-import { adminCommands } from './admin.js';
-import { serve } from './serve.js';
+import { CLIENT_HELP, clientCommand } from './client/index.js';
+// The server and the administration commands (store, crypto, worker pool) load only when used, so
+// the client commands start in ~0.2 s instead of ~1.2 s.
+const loadAdmin = async () => (await import('./admin.js')).adminCommands;
+const loadServe = async () => (await import('./serve.js')).serve;
 
 /**
  * `pqseal <command>`. Exit codes: 0 ok, 2 usage error, 3 authentication/authorisation error,
@@ -47,6 +50,8 @@ Audit log
   audit export --org <org id> --out <file.jsonl>               records + checkpoints + service key
   audit checkpoint [--org <org id>]                            sign the chain heads now
 
+${CLIENT_HELP}
+
 Environment: HOST, PORT, DATA_DIR, PQSEAL_MASTER_KEY, PQSEAL_CHECKPOINT_INTERVAL, … (see README "Configuration").
 Every command accepts --help.`;
 
@@ -71,9 +76,12 @@ export async function main(argv: string[]): Promise<number> {
       if (values.host) env.HOST = values.host;
       if (values.port) env.PORT = values.port;
       if (values['data-dir']) env.DATA_DIR = values['data-dir'];
-      return await serve(loadConfig(env));
+      return await (await loadServe())(loadConfig(env));
     }
-    const admin = adminCommands[command];
+    // Client commands talk to a server through the SDK (src/cli/client/); they map their own errors.
+    const client = clientCommand(command, rest);
+    if (client) return await client(rest);
+    const admin = (await loadAdmin())[command];
     if (!admin) throw new UsageError(`unknown command "${command}"; run pqseal --help`);
     return await admin(rest, loadConfig());
   } catch (e) {

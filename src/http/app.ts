@@ -12,6 +12,7 @@ import { auditRoutes } from './routes/audit.js';
 import { keyRoutes } from './routes/keys.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { installAuditHooks } from './audit-hooks.js';
+import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
 import type { HttpServices } from './services.js';
@@ -43,6 +44,8 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   };
   const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
+  // Before any route: test/openapi.test.ts checks every registered route is in the OpenAPI document.
+  trackRoutes(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -70,16 +73,14 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     await app.register(cors, {
       origin: [...config.corsOrigins],
       methods: ['GET', 'POST'],
-      allowedHeaders: ['content-type', 'authorization', 'username', 'password', 'api_key', 'access_key', 'secret_key', 'x-request-id'],
+      // x-amz-target: the SDK's login() calls InitiateAuth from browsers too.
+      allowedHeaders: ['content-type', 'authorization', 'username', 'password', 'api_key', 'access_key', 'secret_key', 'x-request-id', 'x-amz-target'],
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'pqseal', version: '1', description: 'Post-quantum sign & encrypt service: Managed (/v1) and Direct APIs, identity pool.' },
-    },
-  });
+  // OpenAPI 3.1 from the route schemas (src/http/openapi.ts), browsable at /docs with local assets.
+  await app.register(swagger, swaggerOptions());
+  await app.register(async (scope) => docsPlugin(scope));
 
   // Before any route: every audited route's outcome passes through these hooks.
   installAuditHooks(app, services.sharing);

@@ -7,6 +7,24 @@ import { ACTIONS as PERMISSION_ACTIONS } from '../permissions/actions.js';
 
 export { PERMISSION_ACTIONS };
 
+/**
+ * Examples for the OpenAPI document, from the seed (its request body and response) and the hosted
+ * service's reference pages. Long values (envelopes, signatures) are shortened.
+ */
+const SEED_DATA = 'sensitive information to sign and encrypt';
+const SEED_ENCRYPTED_DATA = 'ugHTJ-ziCZ-QmWh8ruNJ0ojgwY8iA7OmPVGZDzVlGmImv4A4xWJ6HLchv_dRFZEdl7CB8i_F8KlEgTumCAY86B4n5jltbB8NnSiIvlyZT8WkyIDVCJX6F7VT6R_Wt99PjTg7Q';
+const EXAMPLE_ENVELOPE_ID = '5b1f0c9e8d7a4f3e2b1c0d9e8f7a6b5c';
+const EXAMPLE_SIGNED = {
+  decrypted_data: SEED_DATA,
+  envelope_id: EXAMPLE_ENVELOPE_ID,
+  is_valid_signature: true,
+  signed_by: 'Rockville Insurance Group',
+  signed_timestamp: '2025-10-19T17:28:27.659100+00:00',
+  signer_org_id: 'org_7h7cawk7fppvnatshpte',
+  signer_key_id: 'org_7h7cawk7fppvnatshpte.sig.v1',
+  signature: 'x3Qm0Vb9…(4,498 characters)',
+};
+
 const credentialHeader = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 
 export const managedHeaders = {
@@ -68,6 +86,7 @@ export const sealBody = {
     permissions: permissionList,
     requested_actions: { ...actions(['s', 'e']), description: 'Direct API: ["e"] for encrypt, ["s","e"] (any order) for sign-encrypt' },
   },
+  examples: [{ data: SEED_DATA }, { data: SEED_DATA, permissions: [{ partner_id: 'partner-123', permissions: ['read', 'write'] }] }],
 } as const;
 
 export const openBody = {
@@ -79,6 +98,7 @@ export const openBody = {
     permissions: permissionList,
     requested_actions: { ...actions(['d', 'v']), description: 'Optional: ["d"] for decrypt, ["d","v"] for decrypt-verify' },
   },
+  examples: [{ encrypted_data: SEED_ENCRYPTED_DATA }],
 } as const;
 
 export const errorBody = {
@@ -94,6 +114,7 @@ export const sealResult = {
     encrypted_data: { type: 'string', description: 'Self-contained envelope, URL-safe base64 without padding' },
     envelope_id: { type: 'string', description: 'Envelope id (32 hex characters), for sharing and revocation' },
   },
+  examples: [{ encrypted_data: SEED_ENCRYPTED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID }],
 } as const;
 
 export const decryptResult = {
@@ -104,6 +125,7 @@ export const decryptResult = {
     envelope_id: { type: 'string' },
     data_encoding: { type: 'string', enum: ['base64'], description: 'Present only for envelopes sealed as bytes' },
   },
+  examples: [{ decrypted_data: SEED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID }],
 } as const;
 
 export const decryptVerifyResult = {
@@ -120,6 +142,7 @@ export const decryptVerifyResult = {
     repudiator: { type: 'string', description: 'Present when the signature does not hold: who the envelope claimed as signer' },
     signature_error: { type: 'string', enum: ['SIGNATURE_MISMATCH', 'SIGNER_KEY_UNKNOWN'] },
   },
+  examples: [EXAMPLE_SIGNED, { ...EXAMPLE_SIGNED, is_valid_signature: false, repudiator: 'Rockville Insurance Group', signature_error: 'SIGNATURE_MISMATCH' }],
 } as const;
 
 export const managed = (body: object) =>

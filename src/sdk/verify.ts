@@ -1,0 +1,288 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
+import { decodeBase64, decodeBase64Url, EnvelopeFormatError, inspectEnvelope, utf8Encode, type EnvelopeHeaderInfo, type EnvelopePermission } from './envelope.js';
+
+/**
+ * Offline verification of a sign-encrypt envelope's signature, without trusting the server.
+ *
+ * decrypt-verify returns the plaintext, the signer the envelope names (organisation, key id, display
+ * name) and the composite signature. The signed message (docs/envelope.md §"The signed message") is
+ *
+ *   M  = "pqseal-envelope-signature-v1" || header || lp8(signer_org_id) || lp8(signer_key_id)
+ *        || lp16(signer_name) || SHA-512(payload)
+ *   M' = "CompositeAlgorithmSignatures2025" || "COMPSIG-MLDSA65-Ed25519-SHA512" || len(ctx) || ctx
+ *        || SHA-512(M),   ctx = "pqseal-envelope-v1"
+ *   σ  = ML-DSA-65(M', empty context) (3309 bytes) || Ed25519(M') (64 bytes)
+ *
+ * The header is the clear start of the envelope string the caller already holds, the payload is the
+ * returned plaintext. So with the signer's published public key (GET /v1/keys/<org id>, obtained or
+ * pinned independently) anyone can rebuild M and check both component signatures with pure-JS
+ * implementations (@noble/post-quantum, @noble/curves), in Node or in a browser.
+ *
+ * What a valid result proves: the holder of that signing key signed exactly this plaintext, for
+ * this envelope id, recipient organisation, creation time and permission list. It does not prove
+ * that the envelope's ciphertext contains this plaintext — only the recipient's private key can
+ * show that — but a server that returned some other plaintext could not produce a signature for it.
+ */
+
+const SIGNATURE_LABEL = utf8Encode('pqseal-envelope-signature-v1');
+const COMPOSITE_PREFIX = utf8Encode('CompositeAlgorithmSignatures2025');
+const COMPOSITE_LABEL = utf8Encode('COMPSIG-MLDSA65-Ed25519-SHA512');
+const ENVELOPE_CONTEXT = utf8Encode('pqseal-envelope-v1');
+const ML_DSA_65_PUBLIC_KEY = 1952;
+const ML_DSA_65_SIGNATURE = 3309;
+const ED25519_PUBLIC_KEY = 32;
+const ED25519_SIGNATURE = 64;
+export const SIGNING_ALGORITHM = 'MLDSA65-Ed25519-SHA512';
+
+/** One published key, in the wire (snake_case) or SDK (camelCase) spelling. */
+export type PublicKeyEntryInput =
+  | { readonly key_id: string; readonly kind?: string; readonly algorithm?: string; readonly public_key: string }
+  | { readonly keyId: string; readonly kind?: string; readonly algorithm?: string; readonly publicKey: string | Uint8Array };
+
+/**
+ * The signer's public keys: the document of `GET /v1/keys/<org id>` (plain or in the Managed
+ * wrapper, snake_case or camelCase), a list of its entries, or one raw composite key
+ * (1984 bytes, or its base64url form) that the caller pinned.
+ */
+export type PublicKeysInput =
+  | { readonly org_id: string; readonly keys: readonly PublicKeyEntryInput[] }
+  | { readonly orgId: string; readonly keys: readonly PublicKeyEntryInput[] }
+  | { readonly statusCode: number; readonly body: unknown }
+  | readonly PublicKeyEntryInput[]
+  | Uint8Array
+  | string;
+
+/** What decrypt-verify returned, as the SDK gives it (camelCase) or as the wire has it (snake_case). */
+export type DecryptVerifyInput =
+  | {
+      readonly encryptedData?: string;
+      readonly decryptedData: string;
+      readonly dataEncoding?: 'base64' | undefined;
+      readonly signedBy: string;
+      readonly signedTimestamp?: string;
+      readonly envelopeId?: string;
+      readonly signerOrgId: string;
+      readonly signerKeyId: string;
+      readonly signature: string;
+    }
+  | {
+      readonly decrypted_data: string;
+      readonly data_encoding?: 'base64' | undefined;
+      readonly signed_by: string;
+      readonly signed_timestamp?: string;
+      readonly envelope_id?: string;
+      readonly signer_org_id: string;
+      readonly signer_key_id: string;
+      readonly signature: string;
+    };
+
+export interface VerifyOfflineInput {
+  /** The decrypt-verify result (the SDK's or the raw JSON body). */
+  readonly decryptVerifyResult: DecryptVerifyInput;
+  /** The envelope string given to decrypt-verify; defaults to `decryptVerifyResult.encryptedData`. */
+  readonly encryptedData?: string;
+  readonly publicKeys: PublicKeysInput;
+}
+
+export type OfflineFailure =
+  /** The signature does not verify over the rebuilt message (altered plaintext, signer, header or signature). */
+  | 'SIGNATURE_MISMATCH'
+  /** The given public keys do not contain the signing key the envelope names. */
+  | 'SIGNER_KEY_UNKNOWN'
+  /** The server's claims (envelope id, signed_timestamp) disagree with the envelope header. */
+  | 'CLAIM_MISMATCH'
+  /** The envelope, signature or key cannot be parsed. */
+  | 'MALFORMED';
+
+export interface OfflineVerification {
+  readonly valid: boolean;
+  readonly reason?: OfflineFailure;
+  readonly message: string;
+  /** From the signed message: who signed, with which key, under which display name. */
+  readonly signerOrgId: string;
+  readonly signerKeyId: string;
+  readonly signedBy: string;
+  /** From the envelope header (signed): when, which envelope, for whom, shared with whom. */
+  readonly signedTimestamp?: string;
+  readonly envelopeId?: string;
+  readonly recipientOrgId?: string;
+  readonly permissions?: readonly EnvelopePermission[];
+}
+
+export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
+  const claim = normaliseResult(input.decryptVerifyResult);
+  const encryptedData = input.encryptedData ?? claim.encryptedData;
+  const who = { signerOrgId: claim.signerOrgId, signerKeyId: claim.signerKeyId, signedBy: claim.signedBy };
+  const fail = (reason: OfflineFailure, message: string, header?: EnvelopeHeaderInfo): OfflineVerification => ({
+    valid: false,
+    reason,
+    message,
+    ...who,
+    ...(header ? headerFacts(header) : {}),
+  });
+  if (typeof encryptedData !== 'string') return fail('MALFORMED', 'the envelope string (encryptedData) is needed to rebuild the signed message');
+
+  let header: EnvelopeHeaderInfo;
+  try {
+    header = inspectEnvelope(encryptedData);
+  } catch (e) {
+    return fail('MALFORMED', `the envelope cannot be parsed: ${(e as Error).message}`);
+  }
+  if (claim.envelopeId !== undefined && claim.envelopeId !== header.envelopeId) {
+    return fail('CLAIM_MISMATCH', `the result names envelope ${claim.envelopeId}, the envelope header says ${header.envelopeId}`, header);
+  }
+  if (claim.signedTimestamp !== undefined && claim.signedTimestamp !== header.createdAt) {
+    return fail('CLAIM_MISMATCH', `the result says signed at ${claim.signedTimestamp}, the envelope header says ${header.createdAt}`, header);
+  }
+
+  let publicKey: Uint8Array | undefined;
+  try {
+    publicKey = selectKey(input.publicKeys, claim.signerOrgId, claim.signerKeyId);
+  } catch (e) {
+    return fail('MALFORMED', (e as Error).message, header);
+  }
+  if (!publicKey) return fail('SIGNER_KEY_UNKNOWN', `the public keys given do not include ${claim.signerKeyId} of organisation ${claim.signerOrgId}`, header);
+  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY) return fail('MALFORMED', 'the public key is not a 1984-byte ML-DSA-65 + Ed25519 composite key', header);
+
+  let signature: Uint8Array;
+  let payload: Uint8Array;
+  try {
+    signature = decodeBase64Url(claim.signature);
+    payload = claim.dataEncoding === 'base64' ? decodeBase64(claim.decryptedData) : utf8Encode(claim.decryptedData);
+  } catch {
+    return fail('MALFORMED', 'the signature or the base64 payload cannot be decoded', header);
+  }
+  let ok: boolean;
+  try {
+    const message = signedMessage(header.headerBytes, claim.signerOrgId, claim.signerKeyId, claim.signedBy, payload);
+    ok = verifyComposite(publicKey, message, signature, ENVELOPE_CONTEXT);
+  } catch (e) {
+    if (e instanceof RangeError) return fail('MALFORMED', e.message, header);
+    ok = false;
+  }
+  if (!ok) return fail('SIGNATURE_MISMATCH', 'the signature does not hold for this plaintext, signer and envelope header', header);
+  return { valid: true, message: `signed by ${claim.signedBy} (${claim.signerKeyId}) at ${header.createdAt}`, ...who, ...headerFacts(header) };
+}
+
+function headerFacts(header: EnvelopeHeaderInfo) {
+  return { signedTimestamp: header.createdAt, envelopeId: header.envelopeId, recipientOrgId: header.ownerOrgId, permissions: header.permissions };
+}
+
+/** M of docs/envelope.md §"The signed message". */
+export function signedMessage(headerBytes: Uint8Array, signerOrgId: string, signerKeyId: string, signerName: string, payload: Uint8Array): Uint8Array {
+  return concat(SIGNATURE_LABEL, headerBytes, ...lp(1, utf8Encode(signerOrgId)), ...lp(1, utf8Encode(signerKeyId)), ...lp(2, utf8Encode(signerName)), sha512(payload));
+}
+
+/** Composite ML-DSA-65 + Ed25519 (SHA-512) verification, as src/crypto/composite-signature.ts does it. */
+export function verifyComposite(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, ctx: Uint8Array): boolean {
+  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY) return false;
+  if (signature.length !== ML_DSA_65_SIGNATURE + ED25519_SIGNATURE) return false;
+  if (ctx.length > 255) throw new RangeError('composite signature context must be at most 255 bytes');
+  const mPrime = concat(COMPOSITE_PREFIX, COMPOSITE_LABEL, new Uint8Array([ctx.length]), ctx, sha512(message));
+  let mlDsaOk = false;
+  let edOk = false;
+  try {
+    mlDsaOk = ml_dsa65.verify(signature.subarray(0, ML_DSA_65_SIGNATURE), mPrime, publicKey.subarray(0, ML_DSA_65_PUBLIC_KEY));
+  } catch {
+    mlDsaOk = false;
+  }
+  try {
+    // RFC 8032 / FIPS 186-5 rules (not ZIP-215), like the server's OpenSSL.
+    edOk = ed25519.verify(signature.subarray(ML_DSA_65_SIGNATURE), mPrime, publicKey.subarray(ML_DSA_65_PUBLIC_KEY), { zip215: false });
+  } catch {
+    edOk = false;
+  }
+  return mlDsaOk && edOk;
+}
+
+interface Claim {
+  encryptedData: string | undefined;
+  decryptedData: string;
+  dataEncoding: string | undefined;
+  signedBy: string;
+  signedTimestamp: string | undefined;
+  envelopeId: string | undefined;
+  signerOrgId: string;
+  signerKeyId: string;
+  signature: string;
+}
+
+function normaliseResult(r: DecryptVerifyInput): Claim {
+  const o = r as Record<string, unknown>;
+  const pick = (camel: string, snake: string): unknown => (o[camel] !== undefined ? o[camel] : o[snake]);
+  const str = (camel: string, snake: string): string | undefined => {
+    const v = pick(camel, snake);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const need = (camel: string, snake: string): string => {
+    const v = str(camel, snake);
+    if (v === undefined) throw new TypeError(`verifyOffline: the decrypt-verify result has no ${camel} (${snake})`);
+    return v;
+  };
+  return {
+    encryptedData: str('encryptedData', 'encrypted_data'),
+    decryptedData: need('decryptedData', 'decrypted_data'),
+    dataEncoding: str('dataEncoding', 'data_encoding'),
+    signedBy: need('signedBy', 'signed_by'),
+    signedTimestamp: str('signedTimestamp', 'signed_timestamp'),
+    envelopeId: str('envelopeId', 'envelope_id'),
+    signerOrgId: need('signerOrgId', 'signer_org_id'),
+    signerKeyId: need('signerKeyId', 'signer_key_id'),
+    signature: need('signature', 'signature'),
+  };
+}
+
+function selectKey(input: PublicKeysInput, orgId: string, keyId: string): Uint8Array | undefined {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return decodeKey(input);
+  if (Array.isArray(input)) return fromEntries(input as readonly PublicKeyEntryInput[], keyId);
+  let doc = input as Record<string, unknown>;
+  if (typeof doc.statusCode === 'number' && 'body' in doc) doc = (typeof doc.body === 'string' ? JSON.parse(doc.body) : doc.body) as Record<string, unknown>;
+  const docOrg = doc.org_id ?? doc.orgId;
+  // Keys published for another organisation cannot vouch for this signer.
+  if (typeof docOrg === 'string' && docOrg !== orgId) return undefined;
+  if (!Array.isArray(doc.keys)) throw new TypeError('verifyOffline: publicKeys has no keys list');
+  return fromEntries(doc.keys as readonly PublicKeyEntryInput[], keyId);
+}
+
+function fromEntries(entries: readonly PublicKeyEntryInput[], keyId: string): Uint8Array | undefined {
+  for (const entry of entries) {
+    const e = entry as Record<string, unknown>;
+    const id = e.key_id ?? e.keyId;
+    if (id !== keyId) continue;
+    if (e.kind !== undefined && e.kind !== 'signing') continue;
+    if (e.algorithm !== undefined && e.algorithm !== SIGNING_ALGORITHM) continue;
+    const key = e.public_key ?? e.publicKey;
+    if (key instanceof Uint8Array) return key;
+    if (typeof key === 'string') return decodeKey(key);
+  }
+  return undefined;
+}
+
+function decodeKey(text: string): Uint8Array {
+  try {
+    return decodeBase64Url(text);
+  } catch (e) {
+    if (e instanceof EnvelopeFormatError) throw new Error('the public key is not base64url');
+    throw e;
+  }
+}
+
+function lp(width: 1 | 2, bytes: Uint8Array): Uint8Array[] {
+  if (bytes.length >= 1 << (8 * width)) throw new RangeError(`field longer than ${(1 << (8 * width)) - 1} bytes`);
+  return [width === 1 ? new Uint8Array([bytes.length]) : new Uint8Array([bytes.length >> 8, bytes.length & 0xff]), bytes];
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
