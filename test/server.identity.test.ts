@@ -72,6 +72,15 @@ describe('the real AWS SDK identity client against the local identity pool', () 
 });
 
 describe('abuse controls', () => {
+  test('a burst of concurrent managed requests with the right password is never throttled', async () => {
+    const burst = await server.createOrg('Burst Org');
+    const results = await Promise.all(Array.from({ length: 12 }, () => post(`${server.url}/v1/encrypt`, managedHeaders(burst), { data: 'x' })));
+    const codes = results.map((r) => (r.status === 200 ? 'OK' : r.json.body.error.code));
+    // This server's token bucket holds 5, so some answers are RATE_LIMITED; none may be a login lockout.
+    assert.ok(codes.every((c) => c === 'OK' || c === 'RATE_LIMITED'), codes.join(','));
+    assert.ok(codes.filter((c) => c === 'OK').length >= 5, codes.join(','));
+  });
+
   test('the per-user token bucket answers 429 with Retry-After', async () => {
     const h = managedHeaders(org);
     const statuses: number[] = [];

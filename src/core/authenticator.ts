@@ -43,6 +43,8 @@ export class Authenticator {
   private readonly logins: TtlCache<LoginTokens>;
   private readonly bearers: TtlCache<BearerIdentity>;
   private readonly partners: TtlCache<{ credentialId: string; orgId: string }>;
+  /** Logins in progress: concurrent requests of one user share a single password check. */
+  private readonly loginsInFlight = new Map<string, Promise<LoginTokens>>();
 
   constructor(
     private readonly backends: AuthBackends,
@@ -59,9 +61,20 @@ export class Authenticator {
     const key = this.key('login', username, password);
     const hit = this.logins.get(key);
     if (hit) return hit;
-    const tokens = await this.backends.login(username, password);
-    this.logins.set(key, tokens);
-    return tokens;
+    // Without this, a burst of requests arriving as the cached login expires would each count as a
+    // login attempt and trip the failed-login backoff for a user with the right password.
+    const pending = this.loginsInFlight.get(key);
+    if (pending) return pending;
+    const attempt = this.backends.login(username, password).then((tokens) => {
+      this.logins.set(key, tokens);
+      return tokens;
+    });
+    this.loginsInFlight.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.loginsInFlight.delete(key);
+    }
   }
 
   /** Direct path (and managed step 2): bearer token + partner credentials → the caller. */
