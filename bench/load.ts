@@ -59,7 +59,7 @@ import {
   type SustainResult,
 } from './lib/load-report.js';
 import { measurePoint, type RequestSpec } from './lib/load-run.js';
-import { REPO_ROOT, ServerProcess, createOrganisation, freshDataDir, initiateAuth, machineBusySeconds, type BenchOrg } from './lib/load-server.js';
+import { REPO_ROOT, ServerProcess, createOrganisation, createdDataDirs, freshDataDir, initiateAuth, machineBusySeconds, type BenchOrg } from './lib/load-server.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -268,7 +268,7 @@ let noiseSpent = 0;
  * browsers next to the benchmark): waits up to `noiseMaxWaitSeconds` for it to fall below the limit,
  * while the run's noise budget lasts.
  */
-async function waitForQuiet(server: ServerProcess, s: LoadSettings): Promise<void> {
+async function waitForQuiet(server: ServerProcess | undefined, s: LoadSettings): Promise<void> {
   if (!Number.isFinite(s.noiseLimit)) return;
   const start = Date.now();
   let told = false;
@@ -276,13 +276,13 @@ async function waitForQuiet(server: ServerProcess, s: LoadSettings): Promise<voi
     for (;;) {
       if (noiseSpent + (Date.now() - start) / 1000 > s.noiseBudgetSeconds) return;
       const m0 = machineBusySeconds();
-      const s0 = server.cpuSeconds();
+      const s0 = server ? server.cpuSeconds() : 0;
       const own0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       await sleep(500);
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const own = process.cpuUsage(own0);
-      const other = (machineBusySeconds() - m0 - (server.cpuSeconds() - s0) - (own.user + own.system) / 1e6) / wall;
+      const other = (machineBusySeconds() - m0 - (server ? server.cpuSeconds() - s0 : 0) - (own.user + own.system) / 1e6) / wall;
       if (!(other > s.noiseLimit)) return;
       if (Date.now() - start > s.noiseMaxWaitSeconds * 1000) {
         progress(`  the machine stayed busy (other processes ${(other * 100).toFixed(0)}% CPU); measuring anyway`);
@@ -460,6 +460,29 @@ async function runProfiles(dataDir: string, org: BenchOrg, scenarios: readonly S
   return { results, markdown: sections.join('\n') };
 }
 
+/**
+ * The raw primitive figures, measured again once when other processes took CPU meanwhile. The pool
+ * runs in this process, so "other" is the machine's busy time minus this process's (all threads).
+ */
+async function measurePrimitivesGated(s: LoadSettings): Promise<Awaited<ReturnType<typeof measurePrimitives>>> {
+  let best: { result: Awaited<ReturnType<typeof measurePrimitives>>; other: number } | undefined;
+  for (let attempt = 1; attempt <= s.noiseAttempts; attempt++) {
+    await waitForQuiet(undefined, s);
+    const m0 = machineBusySeconds();
+    const own0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const result = await measurePrimitives(s.workers, s.primitiveSeconds, progress);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const own = process.cpuUsage(own0);
+    const other = Math.max(0, (machineBusySeconds() - m0 - (own.user + own.system) / 1e6) / wall);
+    if (!best || other < best.other) best = { result, other };
+    if (!(other > s.noiseLimit) || attempt === s.noiseAttempts || noiseSpent > s.noiseBudgetSeconds) break;
+    progress(`  primitives: other processes used ${(other * 100).toFixed(0)}% CPU meanwhile; measuring again`);
+    noiseSpent += wall;
+  }
+  return best?.result ?? [];
+}
+
 async function main(): Promise<number> {
   const s = parseSettings(process.argv.slice(2), process.env);
   const started = Date.now();
@@ -474,7 +497,7 @@ async function main(): Promise<number> {
   try {
     progress(`pqseal load benchmark: ${scenarios.length} scenarios × concurrencies ${s.concurrencies.join(',')} × ${s.durationSeconds} s, ${s.workers} crypto workers`);
     const org = await createOrganisation(dataDir, 'Bench');
-    const primitives = await measurePrimitives(s.workers, s.primitiveSeconds, progress);
+    const primitives = await measurePrimitivesGated(s);
     for (const p of primitives) progress(`  ${p.op}: pool ${fmtRps(p.poolOpsPerSec)} ops/s, one thread ${fmtRps(p.singleThreadOpsPerSec)} ops/s`);
 
     server = await ServerProcess.start({ dataDir, workers: s.workers });
@@ -564,6 +587,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     progress(`${signal}: stopping the server(s) and exiting`);
     for (const server of ServerProcess.live) server.child.kill('SIGKILL');
+    for (const dir of createdDataDirs) rmSync(dir, { recursive: true, force: true });
     process.exit(130);
   });
 }

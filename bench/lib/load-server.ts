@@ -76,8 +76,13 @@ export function serverEnv(dataDir: string, options: ServerOptions = {}): NodeJS.
   return env;
 }
 
+/** Data directories made by this process (removed by their owners, or on an interrupt). */
+export const createdDataDirs = new Set<string>();
+
 export function freshDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'pqseal-bench-load-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pqseal-bench-load-'));
+  createdDataDirs.add(dir);
+  return dir;
 }
 
 /** `pqseal org create --name <name> --json` against the data directory (run before the server starts). */
