@@ -1,3 +1,4 @@
+import type { NewOrganisation } from '../../src/core/organisations.js';
 /**
  * The server under test for `bench/load.ts`: a separate Node process (`pqseal serve`) in production
  * mode with the bench routes on, a fresh DATA_DIR and an organisation made by the CLI, so the load
@@ -21,15 +22,7 @@ const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const CLI = join(REPO_ROOT, 'bin', 'pqseal.js');
 
 /** What `pqseal org create --json` prints. */
-export interface BenchOrg {
-  readonly org_id: string;
-  readonly name: string;
-  readonly username: string;
-  readonly password: string;
-  readonly api_key: string;
-  readonly access_key: string;
-  readonly secret_key: string;
-}
+export type BenchOrg = NewOrganisation;
 
 export interface ServerOptions {
   readonly dataDir?: string;
