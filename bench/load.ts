@@ -237,6 +237,7 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
   await server.resetStats();
   server.takeWindow();
   const cpu0 = server.cpuSeconds();
+  const main0 = server.mainThreadCpuSeconds();
   const machine0 = machineBusySeconds();
   const t0 = process.hrtime.bigint();
   const m = await measurePoint(server.url, request, connections, seconds);
@@ -245,8 +246,10 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
   }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = server.cpuSeconds();
+  const main1 = server.mainThreadCpuSeconds();
   const machine1 = machineBusySeconds();
   const serverCpu = (cpu1 - cpu0) / wall;
+  const mainThreadCpu = (main1 - main0) / wall;
   const stats = await server.stats();
   const window = server.takeWindow();
   return {
@@ -255,6 +258,7 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
     eventLoopDelayMaxMs: stats.eventLoopDelayMs.max,
     peakRssBytes: window.peak,
     serverCpu,
+    mainThreadCpu,
     otherCpu: Math.max(0, (machine1 - machine0) / wall - serverCpu - m.loadGenCpu),
     attempts: 1,
   };

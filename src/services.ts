@@ -24,6 +24,7 @@ import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
 import { auditSettings } from './audit/settings.js';
 import { AuditWriter } from './audit/writer.js';
+import { InProcessAuditSink, ThreadAuditSink } from './audit/append-thread.js';
 import { orgPublicKeys } from './core/public-keys.js';
 import { PartnerAccess } from './permissions/access.js';
 import { Revocations } from './permissions/revocations.js';
@@ -122,7 +123,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const serving = options.workers !== false;
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
-  const auditWriter = new AuditWriter(db, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
+  const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename);
+  const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
   const checkpoints = new Checkpointer(db, providers, serviceKeys, now);
   if (serving) {

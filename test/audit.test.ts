@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { GENESIS_HASH, recordHash, type AuditRecord } from '../src/audit/record.js';
 import { AuditWriter } from '../src/audit/writer.js';
+import { ThreadAuditSink } from '../src/audit/append-thread.js';
 import { openStore } from '../src/store/database.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { loadProviders } from '../src/crypto/providers.js';
@@ -159,7 +160,7 @@ describe('one record per operation, success or failure, on both paths', () => {
   test('group commit (writer level): 600 appends at once take 3 transactions and form one unbroken chain', async () => {
     const store = await openStore({ filename: join(tempDataDir(), 'writer.db') });
     try {
-      const writer = new AuditWriter(store.db, { flushDelayMs: 1, maxBatch: 256 });
+      const writer = new AuditWriter(new ThreadAuditSink(store.filename), { flushDelayMs: 1, maxBatch: 256 });
       const event = (i: number) => ({
         at: 1_700_000_000_000 + i,
         requestId: `r${i}`,

@@ -29,6 +29,8 @@ export interface Point extends PointMeasurement {
   readonly peakRssBytes: number;
   /** Server CPU seconds per wall second (all threads; 2.0 = two cores busy). */
   readonly serverCpu: number;
+  /** The server's main thread (event loop) alone, CPU seconds per wall second. */
+  readonly mainThreadCpu: number;
   /** CPU seconds per wall second used by everything else on the machine during the point (noise). */
   readonly otherCpu: number;
   /** Measurements taken of this point (more than one when other processes were busy during it). */
@@ -447,10 +449,11 @@ function summaryRows(r: LoadReport): string[][] {
       Number.isFinite(floor) ? `${((100 * s.best.rps) / floor).toFixed(1)}%` : '—',
       `${(best.serverCpu * 100).toFixed(0)}%`,
       best.rps > 0 ? fmtMs((1000 * best.serverCpu) / best.rps) : 'n/a',
+      best.rps > 0 && Number.isFinite(best.mainThreadCpu) ? fmtMs((1000 * best.mainThreadCpu) / best.rps) : 'n/a',
     ];
   });
 }
-const SUMMARY_HEADER = ['Scenario', 'payload', 'best req/s', 'at c', 'knee c', 'p50 ms', 'p99 ms', 'of ceiling', 'server CPU', 'CPU ms/req'];
+const SUMMARY_HEADER = ['Scenario', 'payload', 'best req/s', 'at c', 'knee c', 'p50 ms', 'p99 ms', 'of ceiling', 'server CPU', 'CPU ms/req', 'main-thread ms/req'];
 
 function targetRows(r: LoadReport): string[][] {
   return r.targets.map((t) => [t.id, fmtTargetValue(t), fmtThreshold(t), t.pass ? 'PASS' : 'FAIL']);
@@ -504,7 +507,7 @@ export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown
   out.push('## Targets', '', mdTable(['Target', 'Measured', 'Required', 'Result'], targetRows(r)), '');
   for (const t of r.targets) out.push(`- **${t.id}** — ${t.description}: ${t.detail}`);
   out.push('', '## Summary (best concurrency per scenario)', '', mdTable(SUMMARY_HEADER, summaryRows(r)), '');
-  out.push('"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point.', '');
+  out.push('"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point; main-thread ms/req = the part of it spent on the event-loop thread (read from /proc per thread — steadier than throughput on a shared machine).', '');
   out.push(
     '## Raw primitive throughput (no HTTP)',
     '',

@@ -216,14 +216,12 @@ export class ServerProcess {
 
   /** User + system CPU seconds the server process has used so far (all threads). */
   cpuSeconds(): number {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields after the command: state is [0]; utime is field 14 of the whole line → [11], stime [12].
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      return Number.NaN;
-    }
+    return statCpuSeconds(`/proc/${this.pid}/stat`);
+  }
+
+  /** CPU seconds of the server's main thread alone (its event loop): the thread id of a process's main thread is its pid. */
+  mainThreadCpuSeconds(): number {
+    return statCpuSeconds(`/proc/${this.pid}/task/${this.pid}/stat`);
   }
 
   private startSampling(): void {
@@ -290,6 +288,17 @@ export class ServerProcess {
     }
     const alive = this.child.exitCode === null && this.child.signalCode === null;
     return `server pid ${this.pid} ${alive ? 'running' : `exited (${this.child.exitCode ?? this.child.signalCode})`}, RSS ${(this.rss() / 1048576).toFixed(0)} MiB, threads ${threads}\nlast server output:\n${this.logTail.join('\n') || '(none)'}`;
+  }
+}
+
+function statCpuSeconds(path: string): number {
+  try {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command: state is [0]; utime is field 14 of the whole line → [11], stime [12].
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
   }
 }
 

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
-import { appendRecords, writeTransaction } from './chain-store.js';
+import type { AuditSink } from './append-thread.js';
 import { AuditUnavailableError } from './errors.js';
 import type { AuditEvent, AuditRecord } from './record.js';
 
@@ -8,7 +6,8 @@ import type { AuditEvent, AuditRecord } from './record.js';
  * Group commit for the audit records of crypto operations. Requests hand in their record and wait
  * for it to be durable before they answer; the writer gathers what arrives within `flushDelayMs`
  * (or until `maxBatch` records wait) and writes them all in one transaction — one fsync for many
- * requests instead of one each. While a batch is being written the next one gathers.
+ * requests instead of one each. While a batch is being written the next one gathers. The sink writes
+ * the batch, on a thread of its own for a store file (`ThreadAuditSink`).
  *
  * A failed transaction fails every record of the batch (the requests answer 503); nothing is retried
  * behind the caller's back, so an answered 2xx always has its record on disk.
@@ -37,7 +36,7 @@ export class AuditWriter {
   readonly stats = { batches: 0, records: 0 };
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly sink: AuditSink,
     options: AuditWriterOptions = {},
   ) {
     this.flushDelayMs = options.flushDelayMs ?? 1;
@@ -53,7 +52,7 @@ export class AuditWriter {
     });
   }
 
-  /** Writes what is pending and refuses new records. */
+  /** Writes what is pending, refuses new records and closes the sink. */
   async close(): Promise<void> {
     this.closed = true;
     this.clearTimer();
@@ -61,6 +60,7 @@ export class AuditWriter {
       if (this.flushing) await this.flushing;
       else await this.flush();
     }
+    await this.sink.close();
   }
 
   private schedule(): void {
@@ -98,7 +98,7 @@ export class AuditWriter {
 
   private async write(batch: Pending[]): Promise<void> {
     try {
-      const records = await writeTransaction(this.db, (trx) => appendRecords(trx, batch.map((p) => p.event)));
+      const records = await this.sink.append(batch.map((p) => p.event));
       this.stats.batches++;
       this.stats.records += records.length;
       batch.forEach((p, i) => p.resolve(records[i] as AuditRecord));

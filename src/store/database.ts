@@ -1,9 +1,9 @@
 import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { StoreClosedError, StoreMigrationError, StoreOpenError } from './errors.js';
+import { StoreMigrationError, StoreOpenError } from './errors.js';
+import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
 import type { Database } from './schema.js';
@@ -38,37 +38,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   if (filename !== ':memory:') createPrivateFile(filename);
 
-  let sqlite: BetterSqlite3.Database | undefined;
+  let connection: SqliteConnection;
   try {
-    sqlite = new BetterSqlite3(filename);
-    sqlite.pragma('busy_timeout = 5000');
-    const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
-    if (filename !== ':memory:' && mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
-    // FULL: a committed transaction (a new user, a revocation) survives power loss, not only a crash.
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
+    connection = openSqliteConnection(filename);
   } catch (cause) {
-    sqlite?.close();
     throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
   }
-  const connection = sqlite;
-
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    connection.close();
-  };
-  // Kysely's own "destroyed" error has no code, and its `begin` bypasses plugins: guarding the
-  // connection itself makes every statement after close fail with STORE_CLOSED (a 503, not a 500).
-  const guarded: SqliteDatabase = {
-    close,
-    prepare(text) {
-      if (closed) throw new StoreClosedError();
-      return connection.prepare(text);
-    },
-  };
-  const db = new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: guarded }) });
+  const close = (): void => connection.close();
+  const db = new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: connection.database }) });
 
   try {
     await migrate(db);
@@ -86,7 +63,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       close();
     },
     async ping() {
-      if (closed) return false;
+      if (connection.closed) return false;
       try {
         await sql`select 1`.execute(db);
         return true;
