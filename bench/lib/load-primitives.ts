@@ -33,8 +33,8 @@ export interface PrimitiveThroughput {
 }
 
 const WORK: Record<CeilingOp, string> = {
-  'ceiling-seal': 'composite ML-DSA-65+Ed25519 sign (1 KiB) + X-Wing encapsulate',
-  'ceiling-open': 'X-Wing decapsulate + composite ML-DSA-65+Ed25519 verify (1 KiB)',
+  'ceiling-seal': 'SHA-512 (1 KiB) + composite ML-DSA-65+Ed25519 sign + X-Wing encapsulate + HKDF + AES-256-GCM seal',
+  'ceiling-open': 'X-Wing decapsulate + HKDF + AES-256-GCM open + SHA-512 (1 KiB) + composite ML-DSA-65+Ed25519 verify',
 };
 
 async function saturate(pool: CryptoPool, op: CeilingOp, seconds: number, outstanding: number): Promise<{ ops: number; seconds: number }> {

@@ -33,6 +33,8 @@ export interface ServerOptions {
   /** Write V8 CPU profiles of the main thread and every worker thread into this directory. */
   readonly cpuProfileDir?: string;
   readonly onLog?: (line: string) => void;
+  /** Extra node flags for the server process (for experiments, e.g. GC settings). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface ServerStats {
@@ -139,7 +141,7 @@ export class ServerProcess {
     const ownsDataDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? freshDataDir();
     const port = await freePort();
-    const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+    const nodeArgs = [...(options.nodeFlags ?? []), ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [])];
     const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN, 'serve', '--port', String(port)], {
       env: serverEnv(dataDir, options),
       stdio: ['ignore', 'pipe', 'pipe'],

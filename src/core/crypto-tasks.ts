@@ -17,6 +17,18 @@ export interface SealTask {
   readonly recipient: { readonly orgId: string; readonly kemKeyId: string; readonly publicKey: Uint8Array };
   readonly signer?: { readonly orgId: string; readonly displayName: string; readonly key: WrappedSecretRef } | undefined;
   readonly permissions: readonly PermissionGrant[];
+  /** The JSON text around the envelope's members in the response (see `JsonFrame`). */
+  readonly frame: JsonFrame;
+}
+
+/**
+ * The worker answers a seal with the response body itself: `prefix` + `"encrypted_data":"…","envelope_id":"…"`
+ * + `suffix`, as UTF-8 bytes moved (not copied) to the main thread. At 1 MiB this spares the event loop
+ * a 1.4 MB string copy, JSON escaping (base64url and hex never need it) and UTF-8 encoding.
+ */
+export interface JsonFrame {
+  readonly prefix: string;
+  readonly suffix: string;
 }
 
 export interface OpenTask {
@@ -42,7 +54,7 @@ export interface TaskError {
   readonly message: string;
 }
 
-export type SealResult = { readonly kind: 'sealed'; readonly envelope: string; readonly envelopeId: string; readonly createdAt: string } | TaskError;
+export type SealResult = { readonly kind: 'sealed'; readonly json: Uint8Array; readonly envelopeId: string; readonly createdAt: string } | TaskError;
 
 export type OpenResult =
   | {

@@ -3,7 +3,7 @@ import { bytesToHex } from '../crypto/bytes.js';
 import { inspectEnvelope, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { OpenResult, SealResult } from './crypto-tasks.js';
+import type { JsonFrame, OpenResult, SealResult } from './crypto-tasks.js';
 import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
 
 /**
@@ -43,9 +43,16 @@ export interface SealRequest {
   readonly permissions: readonly PermissionGrant[];
 }
 
+/** Wire shape of a seal answer's members (the worker writes them as JSON, see `JsonFrame`). */
 export interface SealResponse {
   readonly encrypted_data: string;
   readonly envelope_id: string;
+}
+
+/** A seal's answer as finished JSON bytes: `frame.prefix` + the `SealResponse` members + `frame.suffix`. */
+export interface SealedJson {
+  readonly json: Uint8Array;
+  readonly envelopeId: string;
 }
 
 export interface DecryptResponse {
@@ -76,12 +83,12 @@ export interface OperationsDeps {
 export class Operations {
   constructor(private readonly deps: OperationsDeps) {}
 
-  encrypt(caller: Caller, request: SealRequest, trace: OperationTrace = {}): Promise<SealResponse> {
-    return this.seal(caller, request, false, trace);
+  encrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<SealedJson> {
+    return this.seal(caller, request, false, frame, trace);
   }
 
-  signEncrypt(caller: Caller, request: SealRequest, trace: OperationTrace = {}): Promise<SealResponse> {
-    return this.seal(caller, request, true, trace);
+  signEncrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<SealedJson> {
+    return this.seal(caller, request, true, frame, trace);
   }
 
   async decrypt(caller: Caller, encryptedData: string, trace: OperationTrace = {}): Promise<DecryptResponse> {
@@ -109,7 +116,7 @@ export class Operations {
     };
   }
 
-  private async seal(caller: Caller, request: SealRequest, sign: boolean, trace: OperationTrace): Promise<SealResponse> {
+  private async seal(caller: Caller, request: SealRequest, sign: boolean, frame: JsonFrame, trace: OperationTrace): Promise<SealedJson> {
     trace.envelopeOwnerId = caller.orgId;
     trace.partnerIds = request.permissions.map((g) => g.partnerId);
     const keys = await this.deps.keys.active(caller.orgId);
@@ -120,10 +127,11 @@ export class Operations {
       recipient: { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
       signer: sign ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } } : undefined,
       permissions: request.permissions,
+      frame,
     });
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     trace.envelopeId = result.envelopeId;
-    return { encrypted_data: result.envelope, envelope_id: result.envelopeId };
+    return { json: result.json, envelopeId: result.envelopeId };
   }
 
   private async open(caller: Caller, encryptedData: string, verify: boolean, trace: OperationTrace): Promise<Extract<OpenResult, { kind: 'opened' }>> {

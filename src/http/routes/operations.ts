@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { JsonFrame } from '../../core/crypto-tasks.js';
+import type { Caller, OperationTrace, Operations, SealedJson, SealRequest } from '../../core/operations.js';
 import { validationError } from '../../core/errors.js';
 import type { PermissionGrant } from '../../envelope/index.js';
 import { directCaller, managedCaller } from './callers.js';
@@ -68,9 +69,10 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         body,
         response: { 200: managed(result), '4xx': managedError, '5xx': managedError },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const caller = await managedCaller(request, services);
-        return { statusCode: 200, body: await perform(services, op, caller, request.body, request.audit ?? {}) };
+        const result = await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME);
+        return isSealed(result) ? sendJson(reply, result.json) : { statusCode: 200, body: result };
       },
     });
 
@@ -84,23 +86,40 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         body,
         response: { 200: result, '4xx': errorBody, '5xx': errorBody },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const caller = await directCaller(request, services);
-        return perform(services, op, caller, request.body, request.audit ?? {});
+        const result = await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME);
+        return isSealed(result) ? sendJson(reply, result.json) : result;
       },
     });
   }
 }
 
-async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace) {
+/**
+ * Seal answers arrive as finished JSON from the crypto worker (`JsonFrame`): the same bytes the
+ * response schema's serializer would write, without copying and escaping a large envelope on the
+ * event loop. The route schemas still describe them (and the OpenAPI test validates real answers).
+ */
+const MANAGED_FRAME: JsonFrame = { prefix: '{"statusCode":200,"body":{', suffix: '}}' };
+const DIRECT_FRAME: JsonFrame = { prefix: '{', suffix: '}' };
+
+function isSealed(result: object): result is SealedJson {
+  return 'json' in result;
+}
+
+function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
+}
+
+async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, frame: JsonFrame) {
   checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
   services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
   switch (op) {
     case 'encrypt':
-      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), trace);
+      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), frame, trace);
     case 'sign-encrypt':
-      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), trace);
+      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), frame, trace);
     case 'decrypt':
       return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, trace);
     case 'decrypt-verify':
