@@ -22,6 +22,10 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly workers: number;
   readonly maxQueue: number;
+  /** Request bodies (by Content-Length) being processed at once before new ones get 503; 0 = no limit. */
+  readonly maxInFlightBytes: number;
+  /** A crypto task unsettled after this long fails (503) and its worker is replaced. */
+  readonly cryptoTimeoutMs: number;
   readonly logLevel: string;
   readonly demo: boolean;
   readonly benchRoutes: boolean;
@@ -55,11 +59,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
+    maxInFlightBytes: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', 32 * 1024 * 1024),
+    cryptoTimeoutMs: int(env, 'PQSEAL_CRYPTO_TIMEOUT_MS', 30_000),
     logLevel: env.LOG_LEVEL || 'info',
     demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
     benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
     ...overrides,
   };
+  if (config.cryptoTimeoutMs < 1) throw new ConfigError('PQSEAL_CRYPTO_TIMEOUT_MS must be at least 1');
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }

@@ -4,6 +4,7 @@ import { loadProviders, type CryptoProviders } from './crypto/providers.js';
 import type { Config } from './config.js';
 import { Authenticator } from './core/authenticator.js';
 import { CryptoPool } from './core/crypto-pool.js';
+import { Admission } from './core/admission.js';
 import { Operations } from './core/operations.js';
 import { generatePassword, usernameFor, type NewOrganisation } from './core/organisations.js';
 import { PermissionPolicy } from './core/permission-policy.js';
@@ -81,7 +82,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   });
   const userPool = new UserPool({ store, tokens, now });
   const keyRing = new KeyRing(db);
-  const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue });
+  const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 
   const auth = new Authenticator(
     {
@@ -161,6 +162,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName, partners: new PartnerAccess(revocations, now) }),
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
+    admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, bodyLimitBytes: config.bodyLimitBytes, saturated: () => pool?.saturated ?? false }),
     ready: () => store.ping(),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     revocations,
@@ -195,10 +197,13 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
     async close() {
       checkpoints.stop();
+      // Crypto first: requests whose clients went away are still running; let them finish and
+      // write their audit records (one more I/O turn) before the audit log closes.
+      await pool?.close();
+      await new Promise((resolve) => setImmediate(resolve));
       await auditWriter.close();
       // Sign the final chain heads on a clean shutdown (best effort: the store may already be gone).
       if (serving) await checkpoints.run().catch(() => undefined);
-      await pool?.close();
       await store.close();
     },
   };

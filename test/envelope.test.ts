@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { utf8 } from '../src/crypto/bytes.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
-import { EnvelopeError, inspectEnvelope, open, seal, MAX_PLAINTEXT_BYTES } from '../src/envelope/index.js';
+import { EnvelopeError, inspectEnvelope, inspectEnvelopeHeader, open, seal, MAX_PLAINTEXT_BYTES } from '../src/envelope/index.js';
 import { decodeBase64Url, encodeBase64Url } from '../src/envelope/base64url.js';
 import { keysFor, makeOrg, recipientOf, signerOf, type TestOrg } from './helpers/org-keys.js';
 
@@ -145,5 +145,33 @@ describe('rejections', () => {
 
   test('an oversized string is rejected before decoding', () => {
     expectCode(() => inspectEnvelope('A'.repeat(23_000_000)), 'ENVELOPE_TOO_LARGE');
+  });
+});
+
+describe('inspectEnvelopeHeader (the service reads only the header before a worker opens the envelope)', () => {
+  test('large envelopes: same header as a full inspection, from a prefix of the text', () => {
+    const sealed = seal(fast, { plaintext: 'h'.repeat(300_000), recipient: recipientOf(rockville), signer: signerOf(rockville) });
+    assert.deepEqual(inspectEnvelopeHeader(sealed.envelope), inspectEnvelope(sealed.envelope).header);
+    // A damaged tail is not the header's business: the worker's full decode reports it.
+    const damaged = `${sealed.envelope.slice(0, -8)}!!!!!!!!`;
+    assert.deepEqual(inspectEnvelopeHeader(damaged), inspectEnvelope(sealed.envelope).header);
+    expectCode(() => inspectEnvelope(damaged), 'ENVELOPE_MALFORMED');
+  });
+
+  test('a permission list longer than the probe is read from the whole text', () => {
+    const permissions = Array.from({ length: 120 }, (_, i) => ({ partnerId: `org_partner_number_${String(i).padStart(4, '0')}`, actions: ['read' as const] }));
+    const sealed = seal(fast, { plaintext: 'p', recipient: recipientOf(rockville), permissions });
+    assert.ok(sealed.envelope.length > 4096);
+    assert.equal(inspectEnvelopeHeader(sealed.envelope).permissions.length, 120);
+  });
+
+  test('bad headers fail with the same codes as a full inspection', () => {
+    const sealed = seal(fast, { plaintext: 'v'.repeat(10_000), recipient: recipientOf(rockville) });
+    const bytes = decodeBase64Url(sealed.envelope);
+    const withVersion = new Uint8Array(bytes);
+    withVersion[0] = 9;
+    expectCode(() => inspectEnvelopeHeader(encodeBase64Url(withVersion)), 'ENVELOPE_UNSUPPORTED_VERSION');
+    expectCode(() => inspectEnvelopeHeader(`*${sealed.envelope.slice(1)}`), 'ENVELOPE_MALFORMED');
+    expectCode(() => inspectEnvelopeHeader('short'), 'ENVELOPE_MALFORMED');
   });
 });

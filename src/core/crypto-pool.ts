@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ProviderSet } from '../crypto/providers.js';
 import type { CryptoTask, OpenResult, OpenTask, SealResult, SealTask } from './crypto-tasks.js';
 
-/** Thrown when the pool's queue is full: callers answer 503 with Retry-After instead of queueing without bound. */
+/** Thrown when the service is at capacity: callers answer 503 with Retry-After instead of queueing without bound. */
 export class CryptoPoolBusyError extends Error {
   readonly code = 'SERVICE_BUSY';
   constructor() {
@@ -12,25 +13,44 @@ export class CryptoPoolBusyError extends Error {
   }
 }
 
+/** A crypto task outlived its deadline: its worker was replaced, the request answers 503. */
+export class CryptoTimeoutError extends Error {
+  readonly code = 'CRYPTO_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super('the cryptographic operation did not finish in time, retry shortly');
+    this.name = 'CryptoTimeoutError';
+  }
+}
+
 export interface CryptoPoolOptions {
   readonly masterKey: Uint8Array;
   readonly threads?: number;
   /** Tasks waiting for a thread before new ones are refused. */
   readonly maxQueue?: number;
+  /**
+   * A task still unsettled after this long fails with `CryptoTimeoutError` and its worker thread is
+   * terminated and replaced (piscina does this on abort), so one stuck task cannot wedge the pool.
+   */
+  readonly taskTimeoutMs?: number;
   readonly providerSet?: ProviderSet;
 }
 
 export class CryptoPool {
   private readonly pool: Piscina;
   readonly threads: number;
+  readonly maxQueue: number;
+  readonly taskTimeoutMs: number;
+  private inFlightTasks = 0;
 
   constructor(options: CryptoPoolOptions) {
     this.threads = options.threads ?? availableParallelism();
+    this.maxQueue = options.maxQueue ?? this.threads * 64;
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
     this.pool = new Piscina({
       filename: new URL('./crypto-worker.js', import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,
-      maxQueue: options.maxQueue ?? this.threads * 64,
+      maxQueue: this.maxQueue,
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: { masterKey: options.masterKey, providerSet: options.providerSet ?? 'fastest' },
     });
@@ -52,17 +72,38 @@ export class CryptoPool {
     return this.pool.queueSize;
   }
 
+  /** True when a new task would be refused: checked before a request is even read (src/http/admission.ts). */
+  get saturated(): boolean {
+    return this.pool.queueSize >= this.maxQueue;
+  }
+
+  /** Tasks handed to the pool and not yet settled (queued or running). */
+  get inFlight(): number {
+    return this.inFlightTasks;
+  }
+
+  /**
+   * Lets every task already handed in finish (piscina's own close only waits for the running ones
+   * and fails the queued ones), then stops the threads.
+   */
   async close(): Promise<void> {
+    const deadline = Date.now() + this.taskTimeoutMs;
+    while (this.inFlightTasks > 0 && Date.now() < deadline) await sleep(5);
     await this.pool.close();
   }
 
   private async run(task: CryptoTask): Promise<unknown> {
-    if (this.pool.queueSize >= this.pool.options.maxQueue) throw new CryptoPoolBusyError();
+    if (this.saturated) throw new CryptoPoolBusyError();
+    this.inFlightTasks++;
+    const signal = AbortSignal.timeout(this.taskTimeoutMs);
     try {
-      return await this.pool.run(task);
+      return await this.pool.run(task, { signal });
     } catch (e) {
+      if (signal.aborted) throw new CryptoTimeoutError(this.taskTimeoutMs);
       if (e instanceof Error && /queue is full/i.test(e.message)) throw new CryptoPoolBusyError();
       throw e;
+    } finally {
+      this.inFlightTasks--;
     }
   }
 }

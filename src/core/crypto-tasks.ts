@@ -1,4 +1,7 @@
-import type { PermissionGrant, SignatureCheck } from '../envelope/index.js';
+import type { PermissionGrant } from '../envelope/index.js';
+import type { JsonFrame } from './responses.js';
+
+export type { JsonFrame };
 
 /**
  * Messages between the request handlers and the crypto worker pool. Keys travel by id with their
@@ -17,18 +20,8 @@ export interface SealTask {
   readonly recipient: { readonly orgId: string; readonly kemKeyId: string; readonly publicKey: Uint8Array };
   readonly signer?: { readonly orgId: string; readonly displayName: string; readonly key: WrappedSecretRef } | undefined;
   readonly permissions: readonly PermissionGrant[];
-  /** The JSON text around the envelope's members in the response (see `JsonFrame`). */
+  /** The JSON text around the answer object (the worker answers with the response body itself). */
   readonly frame: JsonFrame;
-}
-
-/**
- * The worker answers a seal with the response body itself: `prefix` + `"encrypted_data":"…","envelope_id":"…"`
- * + `suffix`, as UTF-8 bytes moved (not copied) to the main thread. At 1 MiB this spares the event loop
- * a 1.4 MB string copy, JSON escaping (base64url and hex never need it) and UTF-8 encoding.
- */
-export interface JsonFrame {
-  readonly prefix: string;
-  readonly suffix: string;
 }
 
 export interface OpenTask {
@@ -37,6 +30,7 @@ export interface OpenTask {
   readonly kemKey: WrappedSecretRef;
   /** false for plain decrypt: a signed envelope's signature is then not checked. */
   readonly verify: boolean;
+  readonly frame: JsonFrame;
   /** The answer to a previous `need-signer-key`: the key, or null when no such key exists. */
   readonly signerPublicKey?: { readonly keyId: string; readonly publicKey: Uint8Array | null } | undefined;
 }
@@ -54,16 +48,20 @@ export interface TaskError {
   readonly message: string;
 }
 
-export type SealResult = { readonly kind: 'sealed'; readonly json: Uint8Array; readonly envelopeId: string; readonly createdAt: string } | TaskError;
+/**
+ * A finished answer: `json` is the response body (frame + answer object) as UTF-8, moved — not copied —
+ * from the worker, which spares the event loop copying, escaping and re-encoding a payload-sized string.
+ */
+export interface JsonAnswer {
+  readonly json: Uint8Array;
+  readonly envelopeId: string;
+}
+
+export type SealResult = ({ readonly kind: 'sealed' } & JsonAnswer) | TaskError;
 
 export type OpenResult =
-  | {
-      readonly kind: 'opened';
-      readonly text: string | undefined;
-      readonly bytes: Uint8Array | undefined;
-      readonly envelopeId: string;
-      readonly createdAt: string;
-      readonly signature: SignatureCheck | { readonly status: 'unchecked' };
-    }
+  | ({ readonly kind: 'opened' } & JsonAnswer)
+  /** decrypt-verify of an envelope made by encrypt: no plaintext leaves the worker. */
+  | { readonly kind: 'not-signed'; readonly envelopeId: string }
   | { readonly kind: 'need-signer-key'; readonly orgId: string; readonly keyId: string }
   | TaskError;

@@ -2,7 +2,6 @@ import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { randomBytes } from 'node:crypto';
 import { aesGcmOpen, aesGcmSeal } from '../crypto/aes-gcm.js';
-import { utf8 } from '../crypto/bytes.js';
 import { sha512 } from '../crypto/hash.js';
 import { hkdfSha256 } from '../crypto/hkdf.js';
 import type { CompositeSigningKey, CompositeVerifyingKey } from '../crypto/composite-signature.js';
@@ -10,6 +9,7 @@ import { unwrapKey } from '../crypto/key-wrap.js';
 import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
 import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
+import { decryptResponse, decryptVerifyResponse, frameJson, frameSealJson, sealResponse } from './responses.js';
 import type { CeilingTask, CryptoTask, OpenResult, OpenTask, SealResult, SealTask, WrappedSecretRef } from './crypto-tasks.js';
 
 /**
@@ -42,7 +42,7 @@ function kemKey(ref: WrappedSecretRef): XWingExpandedKey {
   return key;
 }
 
-function runSeal(task: SealTask): ReturnType<typeof move> {
+function runSeal(task: SealTask): SealResult | ReturnType<typeof move> {
   const sealed = seal(providers, {
     plaintext: task.plaintext,
     recipient: task.recipient,
@@ -54,21 +54,11 @@ function runSeal(task: SealTask): ReturnType<typeof move> {
     },
     permissions: task.permissions,
   });
-  // base64url and hex need no JSON escaping; the frame is JSON text from the caller.
-  const text = `${task.frame.prefix}"encrypted_data":"${sealed.envelope}","envelope_id":"${sealed.envelopeId}"${task.frame.suffix}`;
-  // Its own ArrayBuffer (not a slice of Buffer's shared pool), so it can be moved to the main thread.
-  const json = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-  json.write(text);
-  const result: SealResult = { kind: 'sealed', json, envelopeId: sealed.envelopeId, createdAt: sealed.createdAt };
-  return moved(result, json.buffer);
+  const json = frameSealJson(task.frame, sealResponse(sealed.envelope, sealed.envelopeId));
+  return moved({ kind: 'sealed', json, envelopeId: sealed.envelopeId } satisfies SealResult, json.buffer);
 }
 
-/** A result whose `buffer` is transferred to the main thread instead of copied (piscina's Transferable protocol). */
-function moved(value: object, buffer: ArrayBuffer): ReturnType<typeof move> {
-  return move({ [transferableSymbol]: buffer, [valueSymbol]: value });
-}
-
-function runOpen(task: OpenTask): OpenResult {
+function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
   if (task.signerPublicKey?.publicKey && !verifyingKeys.has(task.signerPublicKey.keyId)) {
     verifyingKeys.set(task.signerPublicKey.keyId, providers.composite.parsePublic(task.signerPublicKey.publicKey));
   }
@@ -85,15 +75,15 @@ function runOpen(task: OpenTask): OpenResult {
     },
   });
   if (missing) return { kind: 'need-signer-key', ...missing };
-  const isText = opened.header.contentType === 'text';
-  return {
-    kind: 'opened',
-    text: isText ? utf8.decode(opened.plaintext) : undefined,
-    bytes: isText ? undefined : opened.plaintext,
-    envelopeId: opened.envelopeId,
-    createdAt: opened.createdAt,
-    signature: !task.verify && opened.signature.status !== 'absent' ? { status: 'unchecked' } : opened.signature,
-  };
+  const answer = task.verify ? decryptVerifyResponse(opened) : decryptResponse(opened);
+  if (!answer) return { kind: 'not-signed', envelopeId: opened.envelopeId };
+  const json = frameJson(task.frame, answer);
+  return moved({ kind: 'opened', json, envelopeId: opened.envelopeId } satisfies OpenResult, json.buffer);
+}
+
+/** A result whose `buffer` is transferred to the main thread instead of copied (piscina's Transferable protocol). */
+function moved(value: object, buffer: ArrayBufferLike): ReturnType<typeof move> {
+  return move({ [transferableSymbol]: buffer, [valueSymbol]: value });
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { KeyRing } from '../keys/key-ring.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { inspectEnvelope, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
+import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { JsonFrame, OpenResult, SealResult } from './crypto-tasks.js';
+import type { JsonAnswer, JsonFrame, SealResult } from './crypto-tasks.js';
 import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
 
 /**
@@ -43,36 +43,6 @@ export interface SealRequest {
   readonly permissions: readonly PermissionGrant[];
 }
 
-/** Wire shape of a seal answer's members (the worker writes them as JSON, see `JsonFrame`). */
-export interface SealResponse {
-  readonly encrypted_data: string;
-  readonly envelope_id: string;
-}
-
-/** A seal's answer as finished JSON bytes: `frame.prefix` + the `SealResponse` members + `frame.suffix`. */
-export interface SealedJson {
-  readonly json: Uint8Array;
-  readonly envelopeId: string;
-}
-
-export interface DecryptResponse {
-  readonly decrypted_data: string;
-  readonly envelope_id: string;
-  /** Present only when the payload was sealed as bytes: decrypted_data is then base64. */
-  readonly data_encoding?: 'base64';
-}
-
-export interface DecryptVerifyResponse extends DecryptResponse {
-  readonly is_valid_signature: boolean;
-  readonly signed_by: string;
-  readonly signed_timestamp: string;
-  readonly signer_org_id: string;
-  readonly signer_key_id: string;
-  readonly signature: string;
-  readonly repudiator?: string;
-  readonly signature_error?: string;
-}
-
 export interface OperationsDeps {
   readonly keys: KeyRing;
   readonly pool: CryptoPool;
@@ -83,40 +53,26 @@ export interface OperationsDeps {
 export class Operations {
   constructor(private readonly deps: OperationsDeps) {}
 
-  encrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<SealedJson> {
+  // Each operation answers with its response body, finished by the crypto worker inside `frame`
+  // (src/core/responses.ts has the shapes).
+
+  encrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
     return this.seal(caller, request, false, frame, trace);
   }
 
-  signEncrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<SealedJson> {
+  signEncrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
     return this.seal(caller, request, true, frame, trace);
   }
 
-  async decrypt(caller: Caller, encryptedData: string, trace: OperationTrace = {}): Promise<DecryptResponse> {
-    const opened = await this.open(caller, encryptedData, false, trace);
-    return plaintextFields(opened);
+  decrypt(caller: Caller, encryptedData: string, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
+    return this.open(caller, encryptedData, false, frame, trace);
   }
 
-  async decryptVerify(caller: Caller, encryptedData: string, trace: OperationTrace = {}): Promise<DecryptVerifyResponse> {
-    const opened = await this.open(caller, encryptedData, true, trace);
-    const sig = opened.signature;
-    if (sig.status === 'absent') {
-      throw new ServiceError(422, 'ENVELOPE_NOT_SIGNED', 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt');
-    }
-    if (sig.status === 'unchecked') throw new Error('signature was not checked');
-    const valid = sig.status === 'valid';
-    return {
-      ...plaintextFields(opened),
-      is_valid_signature: valid,
-      signed_by: sig.signerName,
-      signed_timestamp: sig.signedAt,
-      signer_org_id: sig.signerOrgId,
-      signer_key_id: sig.signerKeyId,
-      signature: Buffer.from(sig.signature).toString('base64url'),
-      ...(valid ? {} : { repudiator: sig.signerName, signature_error: sig.reason ?? 'SIGNATURE_MISMATCH' }),
-    };
+  decryptVerify(caller: Caller, encryptedData: string, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
+    return this.open(caller, encryptedData, true, frame, trace);
   }
 
-  private async seal(caller: Caller, request: SealRequest, sign: boolean, frame: JsonFrame, trace: OperationTrace): Promise<SealedJson> {
+  private async seal(caller: Caller, request: SealRequest, sign: boolean, frame: JsonFrame, trace: OperationTrace): Promise<JsonAnswer> {
     trace.envelopeOwnerId = caller.orgId;
     trace.partnerIds = request.permissions.map((g) => g.partnerId);
     const keys = await this.deps.keys.active(caller.orgId);
@@ -134,10 +90,10 @@ export class Operations {
     return { json: result.json, envelopeId: result.envelopeId };
   }
 
-  private async open(caller: Caller, encryptedData: string, verify: boolean, trace: OperationTrace): Promise<Extract<OpenResult, { kind: 'opened' }>> {
+  private async open(caller: Caller, encryptedData: string, verify: boolean, frame: JsonFrame, trace: OperationTrace): Promise<JsonAnswer> {
     let header: EnvelopeHeader;
     try {
-      header = inspectEnvelope(encryptedData).header;
+      header = inspectEnvelopeHeader(encryptedData);
     } catch (e) {
       if (isEnvelopeError(e)) throw envelopeFailure(e.code, e.message);
       throw e;
@@ -151,7 +107,7 @@ export class Operations {
     }
     const kem = await this.deps.keys.byId(header.kemKeyId);
     if (!kem || kem.orgId !== header.ownerOrgId || kem.kind !== 'kem') throw accessDenied();
-    const task = { envelope: encryptedData, kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret }, verify };
+    const task = { envelope: encryptedData, kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret }, verify, frame };
     let result = await this.deps.pool.open(task);
     if (result.kind === 'need-signer-key') {
       const signer = await this.deps.keys.byId(result.keyId);
@@ -159,8 +115,11 @@ export class Operations {
       result = await this.deps.pool.open({ ...task, signerPublicKey: { keyId: result.keyId, publicKey: known } });
     }
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
+    if (result.kind === 'not-signed') {
+      throw new ServiceError(422, 'ENVELOPE_NOT_SIGNED', 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt');
+    }
     if (result.kind !== 'opened') throw new Error('signer key lookup did not settle');
-    return result;
+    return { json: result.json, envelopeId: result.envelopeId };
   }
 }
 
@@ -169,9 +128,4 @@ export { accessDenied };
 
 function envelopeFailure(code: string, message: string): ServiceError {
   return new ServiceError(ENVELOPE_ERROR_STATUS[code] ?? 400, code, message);
-}
-
-function plaintextFields(opened: Extract<OpenResult, { kind: 'opened' }>): DecryptResponse {
-  if (opened.text !== undefined) return { decrypted_data: opened.text, envelope_id: opened.envelopeId };
-  return { decrypted_data: Buffer.from(opened.bytes ?? new Uint8Array()).toString('base64'), envelope_id: opened.envelopeId, data_encoding: 'base64' };
 }

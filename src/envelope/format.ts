@@ -66,6 +66,19 @@ export function encodeHeader(header: EnvelopeHeader, permissionBytes: Uint8Array
 
 export function parseEnvelopeBytes(bytes: Uint8Array, maxPermissionBytes: number): ParsedEnvelope {
   const r = new ByteReader(bytes);
+  const { header, permissionBytes } = readHeader(r, maxPermissionBytes);
+  const kemCipherText = r.take(X_WING.cipherTextLength, 'KEM ciphertext');
+  const aad = bytes.subarray(0, r.position);
+  const aeadCipherText = r.rest();
+  return { header, permissionBytes, kemCipherText, aad, aeadCipherText };
+}
+
+/** The header alone, from bytes that may stop anywhere after it (a prefix of the envelope). */
+export function parseEnvelopeHeader(bytes: Uint8Array, maxPermissionBytes: number): EnvelopeHeader {
+  return readHeader(new ByteReader(bytes), maxPermissionBytes).header;
+}
+
+function readHeader(r: ByteReader, maxPermissionBytes: number): { header: EnvelopeHeader; permissionBytes: Uint8Array } {
   const version = r.u8('version');
   if (version !== ENVELOPE_VERSION) {
     throw new EnvelopeError('ENVELOPE_UNSUPPORTED_VERSION', `envelope version ${version} is not supported`);
@@ -84,16 +97,7 @@ export function parseEnvelopeBytes(bytes: Uint8Array, maxPermissionBytes: number
   if (permissionLength > maxPermissionBytes) throw malformed('permission list too long');
   const permissionBytes = r.take(permissionLength, 'permission list');
   const permissions = decodePermissions(permissionBytes);
-  const kemCipherText = r.take(X_WING.cipherTextLength, 'KEM ciphertext');
-  const aad = bytes.subarray(0, r.position);
-  const aeadCipherText = r.rest();
-  return {
-    header: { version, suite, envelopeId, createdAtMicros, contentType, ownerOrgId, kemKeyId, permissions },
-    permissionBytes,
-    kemCipherText,
-    aad,
-    aeadCipherText,
-  };
+  return { header: { version, suite, envelopeId, createdAtMicros, contentType, ownerOrgId, kemKeyId, permissions }, permissionBytes };
 }
 
 export function readIdentifier(r: ByteReader, what: string): string {

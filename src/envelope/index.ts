@@ -1,5 +1,5 @@
 export { seal, type SealInput, type SealedEnvelope, type SealRecipient, type SealSigner } from './seal.js';
-export { open, inspectEnvelope, type OpenKeys, type OpenedEnvelope, type SignatureCheck } from './open.js';
+export { open, inspectEnvelope, inspectEnvelopeHeader, type OpenKeys, type OpenedEnvelope, type SignatureCheck } from './open.js';
 export { EnvelopeError, isEnvelopeError, type EnvelopeErrorCode } from './errors.js';
 export { SUITE_NAME, ENVELOPE_VERSION, type EnvelopeHeader, type ContentType } from './format.js';
 export type { PermissionGrant } from './permissions.js';

@@ -12,6 +12,7 @@ import { auditRoutes } from './routes/audit.js';
 import { keyRoutes } from './routes/keys.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { installAuditHooks } from './audit-hooks.js';
+import { installAdmission } from './admission.js';
 import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
@@ -84,6 +85,8 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
 
   // Before any route: every audited route's outcome passes through these hooks.
   installAuditHooks(app, services.sharing);
+  // After the audit hooks: a refused request leaves no record (src/http/admission.ts).
+  installAdmission(app, services.admission);
   await app.register(async (scope) => healthRoutes(scope, services));
   await app.register(async (scope) => identityRoutes(scope, services));
   await app.register(async (scope) => operationRoutes(scope, services));

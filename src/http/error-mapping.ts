@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CryptoPoolBusyError } from '../core/crypto-pool.js';
+import { CryptoPoolBusyError, CryptoTimeoutError } from '../core/crypto-pool.js';
 import { ServiceError } from '../core/errors.js';
 
 /** Status for errors raised by the identity pool and partner registry, by their stable code. */
@@ -32,7 +32,7 @@ export function toWireError(error: unknown): WireError {
   if (error instanceof ServiceError) {
     return { status: error.status, code: error.code, message: error.message, details: error.details, retryAfterSeconds: error.retryAfterSeconds };
   }
-  if (error instanceof CryptoPoolBusyError) return { status: 503, code: error.code, message: error.message, retryAfterSeconds: 1 };
+  if (error instanceof CryptoPoolBusyError || error instanceof CryptoTimeoutError) return { status: 503, code: error.code, message: error.message, retryAfterSeconds: 1 };
   const e = error as Partial<FastifyError> & { code?: unknown; retryAfterSeconds?: unknown };
   if (typeof e.code === 'string' && e.code in STATUS_BY_CODE) {
     const status = STATUS_BY_CODE[e.code] as number;

@@ -86,7 +86,8 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
   { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
   { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be reached. Retry after Retry-After seconds.' },
-  { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full. Retry after Retry-After seconds.' },
+  { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full, or the request bodies in progress have reached PQSEAL_MAX_INFLIGHT_BYTES; refused before the body is read. Retry after Retry-After seconds.' },
+  { status: 503, code: 'CRYPTO_TIMEOUT', message: 'the cryptographic operation did not finish in time, retry shortly', meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.' },
   { status: 503, code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly', meaning: 'The audit record could not be made durable, so the result is withheld.' },
   { status: 503, code: 'REVOCATION_STATE_UNAVAILABLE', message: 'the revocation state cannot be read right now; partner access is refused until it can', meaning: 'A partner open is refused (fail-closed) while the revocation state cannot be read.' },
 ];
@@ -127,9 +128,9 @@ export function errorCodesFor(t: RouteTraits): string[] {
   if (t.auth === 'direct') ['TOKEN_INVALID', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
   if (t.operation !== undefined) codes.add('AUDIT_UNAVAILABLE');
   const op = t.operation;
-  if (op === 'encrypt' || op === 'sign-encrypt') ['ENVELOPE_TOO_LARGE', 'SERVICE_BUSY'].forEach((c) => codes.add(c));
+  if (op === 'encrypt' || op === 'sign-encrypt') ['ENVELOPE_TOO_LARGE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
   if (op === 'decrypt' || op === 'decrypt-verify') {
-    ['ENVELOPE_MALFORMED', 'ENVELOPE_UNSUPPORTED_VERSION', 'ENVELOPE_UNSUPPORTED_SUITE', 'ENVELOPE_AUTH_FAILED', 'KEY_NOT_FOUND', 'ENVELOPE_TOO_LARGE', 'ENVELOPE_ACCESS_DENIED', 'REVOCATION_STATE_UNAVAILABLE', 'SERVICE_BUSY'].forEach((c) => codes.add(c));
+    ['ENVELOPE_MALFORMED', 'ENVELOPE_UNSUPPORTED_VERSION', 'ENVELOPE_UNSUPPORTED_SUITE', 'ENVELOPE_AUTH_FAILED', 'KEY_NOT_FOUND', 'ENVELOPE_TOO_LARGE', 'ENVELOPE_ACCESS_DENIED', 'REVOCATION_STATE_UNAVAILABLE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
   }
   if (op === 'decrypt-verify') codes.add('ENVELOPE_NOT_SIGNED');
   if (/\/keys\//.test(t.url)) codes.add('RATE_LIMITED');

@@ -1,3 +1,4 @@
+import type { Admission } from '../core/admission.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Operations } from '../core/operations.js';
 import type { PermissionPolicy } from '../core/permission-policy.js';
@@ -12,6 +13,8 @@ export interface HttpServices {
   readonly operations: Operations;
   readonly permissions: PermissionPolicy;
   readonly limiter: RateLimiter;
+  /** Load shedding for the routes that run crypto. */
+  readonly admission: Admission;
   readonly identity: IdentityEndpoints;
   readonly ready: () => Promise<boolean>;
   /** Revocations, the audit log and published keys (src/http/sharing.ts). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { JsonFrame } from '../../core/crypto-tasks.js';
-import type { Caller, OperationTrace, Operations, SealedJson, SealRequest } from '../../core/operations.js';
+import type { JsonAnswer } from '../../core/crypto-tasks.js';
+import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
+import { DIRECT_FRAME, MANAGED_FRAME, type JsonFrame } from '../../core/responses.js';
 import { validationError } from '../../core/errors.js';
 import type { PermissionGrant } from '../../envelope/index.js';
 import { directCaller, managedCaller } from './callers.js';
@@ -60,7 +61,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
     const body = sealing ? sealBody : openBody;
 
     app.post(`/v1/${op}`, {
-      config: { audit: op },
+      config: { audit: op, admission: true },
       schema: {
         tags: ['Managed API'],
         summary: `${op} (Managed)`,
@@ -71,13 +72,12 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
       },
       handler: async (request, reply) => {
         const caller = await managedCaller(request, services);
-        const result = await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME);
-        return isSealed(result) ? sendJson(reply, result.json) : { statusCode: 200, body: result };
+        return sendJson(reply, await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME));
       },
     });
 
     app.post(`/${op}`, {
-      config: { audit: op },
+      config: { audit: op, admission: true },
       schema: {
         tags: ['Direct API'],
         summary: `${op} (Direct)`,
@@ -88,30 +88,23 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
       },
       handler: async (request, reply) => {
         const caller = await directCaller(request, services);
-        const result = await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME);
-        return isSealed(result) ? sendJson(reply, result.json) : result;
+        return sendJson(reply, await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME));
       },
     });
   }
 }
 
 /**
- * Seal answers arrive as finished JSON from the crypto worker (`JsonFrame`): the same bytes the
- * response schema's serializer would write, without copying and escaping a large envelope on the
- * event loop. The route schemas still describe them (and the OpenAPI test validates real answers).
+ * Answers arrive as finished JSON from the crypto worker (src/core/responses.ts): the same bytes the
+ * response schema's serializer would write, without copying and escaping a payload-sized string on
+ * the event loop. The route schemas still describe them (and the OpenAPI test validates real answers).
  */
-const MANAGED_FRAME: JsonFrame = { prefix: '{"statusCode":200,"body":{', suffix: '}}' };
-const DIRECT_FRAME: JsonFrame = { prefix: '{', suffix: '}' };
-
-function isSealed(result: object): result is SealedJson {
-  return 'json' in result;
-}
-
-function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
+function sendJson(reply: FastifyReply, answer: JsonAnswer): FastifyReply {
+  const { json } = answer;
   return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
 }
 
-async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, frame: JsonFrame) {
+async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, frame: JsonFrame): Promise<JsonAnswer> {
   checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
   services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
@@ -121,9 +114,9 @@ async function perform(services: HttpServices, op: Operation, caller: Caller, bo
     case 'sign-encrypt':
       return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), frame, trace);
     case 'decrypt':
-      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, trace);
+      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, frame, trace);
     case 'decrypt-verify':
-      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data, trace);
+      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data, frame, trace);
   }
 }
 

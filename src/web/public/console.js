@@ -35,6 +35,7 @@ const PLAIN_ERRORS = {
   ENVELOPE_TOO_LARGE: ['The envelope is larger than this server accepts.', ''],
   RATE_LIMITED: ['Too many requests in a short time.', 'Slow down and try again in a moment.'],
   SERVICE_BUSY: ['The server is busy.', 'Try again in a moment.'],
+  CRYPTO_TIMEOUT: ['The server took too long to encrypt or decrypt.', 'Try again in a moment.'],
   STORE_UNAVAILABLE: ['The server cannot reach its data store right now.', 'Try again shortly; an operator should check the server.'],
   ENVELOPE_MALFORMED: ['This is not a valid envelope.', 'It may be damaged or truncated: paste the complete encrypted_data.'],
   ENVELOPE_AUTH_FAILED: ['The envelope failed its integrity check: it was altered or damaged.', 'Nothing was decrypted.'],
