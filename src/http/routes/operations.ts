@@ -18,6 +18,7 @@ import {
   sealResult,
 } from '../schemas.js';
 import type { HttpServices } from '../services.js';
+import { installJsonBodyParser } from '../json-body.js';
 
 /**
  * The four operations on both paths. Managed (`/v1/*`) follows the hosted flow: log in to the
@@ -55,6 +56,7 @@ const DESCRIPTIONS: Record<Operation, string> = {
 };
 
 export async function operationRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
+  installJsonBodyParser(app);
   for (const op of Object.keys(REQUIRED_ACTIONS) as Operation[]) {
     const sealing = op === 'encrypt' || op === 'sign-encrypt';
     const result = op === 'decrypt-verify' ? decryptVerifyResult : sealing ? sealResult : decryptResult;
