@@ -165,6 +165,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, bodyLimitBytes: config.bodyLimitBytes, saturated: () => pool?.saturated ?? false }),
     ready: () => store.ping(),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
+    auditStats: () => ({ ...auditWriter.stats }),
     revocations,
     auditWriter,
     serviceKeys,

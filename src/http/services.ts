@@ -20,6 +20,8 @@ export interface HttpServices {
   /** Revocations, the audit log and published keys (src/http/sharing.ts). */
   readonly sharing: SharingHttpServices;
   readonly benchCeiling?: (op: 'ceiling-seal' | 'ceiling-open', size: number) => Promise<unknown>;
+  /** Audit group-commit counters (transactions and records so far), reported by GET /bench/stats. */
+  readonly auditStats?: () => { readonly batches: number; readonly records: number };
 }
 
 /** The identity pool as the InitiateAuth and discovery endpoints see it. */

@@ -57,6 +57,8 @@ export async function benchRoutes(app: FastifyInstance, services: HttpServices):
       memory: { rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
       uptimeSeconds: process.uptime(),
       ceilingInFlight,
+      audit: services.auditStats?.(),
+      admission: services.admission.inFlight,
     };
   });
   app.post('/bench/stats/reset', { schema: { hide: true } }, async () => {
