@@ -59,7 +59,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
-    maxInFlightBytes: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', 32 * 1024 * 1024),
+    maxInFlightBytes: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024),
     cryptoTimeoutMs: int(env, 'PQSEAL_CRYPTO_TIMEOUT_MS', 30_000),
     logLevel: env.LOG_LEVEL || 'info',
     demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
