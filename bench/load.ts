@@ -59,7 +59,7 @@ import {
   type SustainResult,
 } from './lib/load-report.js';
 import { measurePoint, type RequestSpec } from './lib/load-run.js';
-import { REPO_ROOT, ServerProcess, createOrganisation, createdDataDirs, freshDataDir, initiateAuth, machineBusySeconds, type BenchOrg } from './lib/load-server.js';
+import { REPO_ROOT, ServerProcess, type ServerStats, createOrganisation, createdDataDirs, freshDataDir, initiateAuth, machineBusySeconds, type BenchOrg } from './lib/load-server.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -233,11 +233,23 @@ async function prepareContext(server: ServerProcess, org: BenchOrg): Promise<Req
   return { org, idToken, envelope };
 }
 
+/** CPU seconds so far of the server's threads by role: event loop, crypto workers, audit writer. */
+function cpuByRole(server: ServerProcess, roles: ServerStats['threads']): { main: number; crypto: number; audit: number } {
+  const sum = (tids: readonly number[]) => tids.reduce((total, tid) => total + server.threadCpuSeconds(tid), 0);
+  return {
+    main: server.mainThreadCpuSeconds(),
+    crypto: roles ? sum(roles.crypto) : Number.NaN,
+    audit: roles?.audit !== undefined ? server.threadCpuSeconds(roles.audit) : roles ? 0 : Number.NaN,
+  };
+}
+
 async function measureOnServer(server: ServerProcess, request: RequestSpec, connections: number, seconds: number): Promise<Point> {
   await server.resetStats();
   server.takeWindow();
+  const roles = (await server.stats()).threads;
   const cpu0 = server.cpuSeconds();
-  const main0 = server.mainThreadCpuSeconds();
+  const role0 = cpuByRole(server, roles);
+  const main0 = role0.main;
   const machine0 = machineBusySeconds();
   const t0 = process.hrtime.bigint();
   const m = await measurePoint(server.url, request, connections, seconds);
@@ -246,10 +258,13 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
   }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = server.cpuSeconds();
-  const main1 = server.mainThreadCpuSeconds();
+  const role1 = cpuByRole(server, roles);
+  const main1 = role1.main;
   const machine1 = machineBusySeconds();
   const serverCpu = (cpu1 - cpu0) / wall;
   const mainThreadCpu = (main1 - main0) / wall;
+  const cryptoCpu = (role1.crypto - role0.crypto) / wall;
+  const auditCpu = (role1.audit - role0.audit) / wall;
   const stats = await server.stats();
   const window = server.takeWindow();
   return {
@@ -259,6 +274,7 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
     peakRssBytes: window.peak,
     serverCpu,
     mainThreadCpu,
+    threadCpu: { main: mainThreadCpu, crypto: cryptoCpu, audit: auditCpu, rest: serverCpu - mainThreadCpu - (cryptoCpu || 0) - (auditCpu || 0) },
     otherCpu: Math.max(0, (machine1 - machine0) / wall - serverCpu - m.loadGenCpu),
     attempts: 1,
   };

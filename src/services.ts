@@ -166,6 +166,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     ready: () => store.ping(),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     auditStats: () => ({ ...auditWriter.stats }),
+    threadRoles: () => ({ crypto: pool?.threadIds() ?? [], audit: auditWriter.threadId }),
     revocations,
     auditWriter,
     serviceKeys,

@@ -31,6 +31,11 @@ export interface Point extends PointMeasurement {
   readonly serverCpu: number;
   /** The server's main thread (event loop) alone, CPU seconds per wall second. */
   readonly mainThreadCpu: number;
+  /**
+   * Server CPU seconds per wall second by thread role: the event loop, the crypto workers, the audit
+   * writer thread, and the rest (V8's GC and compiler threads, libuv's pool). Absent in old reports.
+   */
+  readonly threadCpu?: { readonly main: number; readonly crypto: number; readonly audit: number; readonly rest: number };
   /** CPU seconds per wall second used by everything else on the machine during the point (noise). */
   readonly otherCpu: number;
   /** Measurements taken of this point (more than one when other processes were busy during it). */
@@ -455,6 +460,18 @@ function summaryRows(r: LoadReport): string[][] {
 }
 const SUMMARY_HEADER = ['Scenario', 'payload', 'best req/s', 'at c', 'knee c', 'p50 ms', 'p99 ms', 'of ceiling', 'server CPU', 'CPU ms/req', 'main-thread ms/req'];
 
+/** Where each request's CPU goes, by thread role, at each scenario's best point (ms per successful request). */
+function threadRows(r: LoadReport): string[][] {
+  return r.scenarios.flatMap((s) => {
+    const best = pointAt(s, s.best.connections);
+    const t = best?.threadCpu;
+    if (!best || !t || best.rps <= 0) return [];
+    const ms = (cpu: number) => (Number.isFinite(cpu) ? fmtMs((1000 * cpu) / best.rps) : 'n/a');
+    return [[s.label, String(best.connections), ms(t.main), ms(t.crypto), ms(t.audit), ms(t.rest), ms(best.serverCpu)]];
+  });
+}
+const THREAD_HEADER = ['Scenario', 'c', 'event loop', 'crypto workers', 'audit writer', 'rest (GC, libuv)', 'total'];
+
 function targetRows(r: LoadReport): string[][] {
   return r.targets.map((t) => [t.id, fmtTargetValue(t), fmtThreshold(t), t.pass ? 'PASS' : 'FAIL']);
 }
@@ -466,6 +483,7 @@ export function renderConsole(r: LoadReport): string {
   out.push('Raw primitive throughput, no HTTP:', textTable(PRIMITIVE_HEADER, primitiveRows(r), 2), '');
   out.push(textTable(COLUMNS, mainRows(r)), '');
   out.push(textTable(SUMMARY_HEADER, summaryRows(r)), '');
+  if (threadRows(r).length) out.push('Server CPU per request by thread, ms (best point):', textTable(THREAD_HEADER, threadRows(r)), '');
   if (r.sustain) {
     const s = r.sustain;
     out.push(
@@ -508,6 +526,16 @@ export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown
   for (const t of r.targets) out.push(`- **${t.id}** — ${t.description}: ${t.detail}`);
   out.push('', '## Summary (best concurrency per scenario)', '', mdTable(SUMMARY_HEADER, summaryRows(r)), '');
   out.push('"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point; main-thread ms/req = the part of it spent on the event-loop thread (read from /proc per thread — steadier than throughput on a shared machine).', '');
+  if (threadRows(r).length) {
+    out.push(
+      '## Server CPU per request, by thread',
+      '',
+      mdTable(THREAD_HEADER, threadRows(r)),
+      '',
+      'CPU time per successful request at the best point, from /proc per thread: the event loop (main thread), the crypto worker pool, the audit writer thread, and the rest of the process (V8\'s garbage-collector and compiler threads, libuv\'s thread pool). On a machine whose cores are all busy, every millisecond outside the crypto workers is taken from them.',
+      '',
+    );
+  }
   out.push(
     '## Raw primitive throughput (no HTTP)',
     '',

@@ -42,6 +42,8 @@ export interface ServerStats {
   readonly eventLoopDelayMs: { resolution: number; samples: number; mean: number; p50: number; p90: number; p99: number; max: number };
   readonly memory: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   readonly uptimeSeconds: number;
+  /** Kernel thread ids by role (Linux): the main thread, the crypto workers, the audit writer. */
+  readonly threads?: { readonly main: number; readonly crypto: readonly number[]; readonly audit?: number | undefined };
 }
 
 export interface RssSample {
@@ -223,7 +225,13 @@ export class ServerProcess {
 
   /** CPU seconds of the server's main thread alone (its event loop): the thread id of a process's main thread is its pid. */
   mainThreadCpuSeconds(): number {
-    return statCpuSeconds(`/proc/${this.pid}/task/${this.pid}/stat`);
+    return this.threadCpuSeconds(this.pid);
+  }
+
+  /** CPU seconds of one thread of the server (0 once it has exited). */
+  threadCpuSeconds(tid: number): number {
+    const seconds = statCpuSeconds(`/proc/${this.pid}/task/${tid}/stat`);
+    return Number.isFinite(seconds) ? seconds : 0;
   }
 
   private startSampling(): void {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from '../store/sqlite-connection.js';
+import { kernelThreadId } from '../core/thread-id.js';
 import { chainAppender } from './chain-appender.js';
 import type { AppendReply, AppendRequest } from './append-thread.js';
 
@@ -14,6 +15,8 @@ const connection = openSqliteConnection(filename);
 const append = chainAppender(connection.raw);
 const port = parentPort;
 if (!port) throw new Error('append-thread-worker must run as a worker thread');
+
+port.postMessage({ kind: 'started', threadId: kernelThreadId() } satisfies AppendReply);
 
 // Messages are handled one at a time and the append is synchronous: batches commit in arrival order.
 port.on('message', (request: AppendRequest) => {

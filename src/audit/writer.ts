@@ -43,6 +43,11 @@ export class AuditWriter {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
   }
 
+  /** The kernel id of the thread that commits, when it is not the event loop's (Linux). */
+  get threadId(): number | undefined {
+    return this.sink.threadId;
+  }
+
   /** Resolves once the record is committed; rejects with `AuditUnavailableError` if it could not be. */
   append(event: AuditEvent): Promise<AuditRecord> {
     if (this.closed) return Promise.reject(new AuditUnavailableError('the audit log is closed'));

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ProviderSet } from '../crypto/providers.js';
+import { ThreadIdRegistry } from './thread-id.js';
 import type { CryptoTask, OpenResult, OpenTask, SealResult, SealTask } from './crypto-tasks.js';
 
 /** Thrown when the service is at capacity: callers answer 503 with Retry-After instead of queueing without bound. */
@@ -41,6 +42,7 @@ export class CryptoPool {
   readonly maxQueue: number;
   readonly taskTimeoutMs: number;
   private inFlightTasks = 0;
+  private readonly threadIdRegistry = new ThreadIdRegistry();
 
   constructor(options: CryptoPoolOptions) {
     this.threads = options.threads ?? availableParallelism();
@@ -52,7 +54,7 @@ export class CryptoPool {
       maxThreads: this.threads,
       maxQueue: this.maxQueue,
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: { masterKey: options.masterKey, providerSet: options.providerSet ?? 'fastest' },
+      workerData: { masterKey: options.masterKey, providerSet: options.providerSet ?? 'fastest', threadIds: this.threadIdRegistry.buffer },
     });
   }
 
@@ -75,6 +77,11 @@ export class CryptoPool {
   /** True when a new task would be refused: checked before a request is even read (src/http/admission.ts). */
   get saturated(): boolean {
     return this.pool.queueSize >= this.maxQueue;
+  }
+
+  /** Kernel thread ids of the worker threads started so far (Linux; for the benchmark's CPU accounting). */
+  threadIds(): number[] {
+    return this.threadIdRegistry.ids();
   }
 
   /** Tasks handed to the pool and not yet settled (queued or running). */

@@ -10,6 +10,7 @@ import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
 import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
 import { decryptResponse, decryptVerifyResponse, frameJson, frameSealJson, sealResponse } from './responses.js';
+import { ThreadIdRegistry } from './thread-id.js';
 import type { CeilingTask, CryptoTask, OpenResult, OpenTask, SealResult, SealTask, WrappedSecretRef } from './crypto-tasks.js';
 
 /**
@@ -17,7 +18,8 @@ import type { CeilingTask, CryptoTask, OpenResult, OpenTask, SealResult, SealTas
  * the keys it has expanded (unwrap + ML-DSA/ML-KEM key generation from the seed happen once per key).
  */
 
-const { masterKey, providerSet } = workerData as { masterKey: Uint8Array; providerSet: ProviderSet };
+const { masterKey, providerSet, threadIds } = workerData as { masterKey: Uint8Array; providerSet: ProviderSet; threadIds: SharedArrayBuffer };
+new ThreadIdRegistry(threadIds).register();
 const providers = await loadProviders(providerSet);
 
 const signingKeys = new Map<string, CompositeSigningKey>();

@@ -59,6 +59,8 @@ export async function benchRoutes(app: FastifyInstance, services: HttpServices):
       ceilingInFlight,
       audit: services.auditStats?.(),
       admission: services.admission.inFlight,
+      // The main thread's kernel id is the process id.
+      threads: services.threadRoles ? { main: process.pid, ...services.threadRoles() } : undefined,
     };
   });
   app.post('/bench/stats/reset', { schema: { hide: true } }, async () => {
