@@ -12,6 +12,7 @@ import { dbOf, inTransaction } from '../src/store/handle.js';
 import { newId, randomBase32, randomBase62 } from '../src/store/ids.js';
 import { getMeta, setMeta } from '../src/store/meta.js';
 import { migrationNames } from '../src/store/migrations.js';
+import { ThreadAuditSink } from '../src/audit/append-thread.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -183,5 +184,47 @@ describe('ids', () => {
     assert.match(randomBase62(64), /^[0-9A-Za-z]{64}$/);
     // Every base62 symbol shows up in a long sample (no symbol is unreachable).
     assert.equal(new Set(randomBase62(20_000)).size, 62);
+  });
+});
+
+describe('two connections writing (the server and its audit writer thread)', () => {
+  test('read-then-write transactions wait for the other writer instead of failing with SQLITE_BUSY', async () => {
+    const store = await openStore({ dataDir: join(root, 'two-writers') });
+    const sink = new ThreadAuditSink(store.filename);
+    let appending = true;
+    const event = (i: number) => ({
+      at: Date.now(),
+      requestId: `w${i}`,
+      orgId: null,
+      userId: null,
+      credentialId: null,
+      operation: 'decrypt' as const,
+      via: 'direct' as const,
+      envelopeId: null,
+      envelopeOwnerId: null,
+      partnerIds: [],
+      outcome: 'failure' as const,
+      errorCode: 'X',
+      httpStatus: 400,
+      clientAddress: null,
+    });
+    // The other connection commits continuously while this one reads and then writes.
+    const writer = (async () => {
+      for (let i = 0; appending; i++) await sink.append([event(i)]);
+    })();
+    try {
+      for (let i = 0; i < 300; i++) {
+        await inTransaction(store, async (trx) => {
+          const { rows } = await sql<{ n: number }>`select count(*) as n from audit_records`.execute(trx);
+          await new Promise((r) => setImmediate(r));
+          await setMeta(trx, 'two-writers', String(rows[0]?.n));
+        });
+      }
+    } finally {
+      appending = false;
+      await writer;
+      await sink.close();
+      await store.close();
+    }
   });
 });

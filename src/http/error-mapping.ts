@@ -79,7 +79,7 @@ export function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return (
     typeof code === 'string' &&
-    (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_BUSY' || code === 'SQLITE_READONLY' || code === 'STORE_CLOSED' || code === 'ECONNREFUSED')
+    (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY') || code === 'SQLITE_READONLY' || code === 'STORE_CLOSED' || code === 'ECONNREFUSED')
   );
 }
 

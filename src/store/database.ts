@@ -1,6 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, SqliteAdapter, SqliteDialect, sql, type DialectAdapter } from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { StoreMigrationError, StoreOpenError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
@@ -45,7 +45,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
   }
   const close = (): void => connection.close();
-  const db = new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: connection.database }) });
+  const db = new Kysely<Database>({ dialect: new StoreDialect({ database: connection.database }) });
 
   try {
     await migrate(db);
@@ -126,18 +126,38 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * SQLite runs DDL inside transactions, but Kysely's adapter says it does not, which would make the
- * Migrator apply each migration without one (a failure halfway would leave half a schema) and
- * refuse the transaction we hand it. This only corrects that flag.
+ * Two corrections to Kysely's SQLite dialect:
+ *
+ * - SQLite runs DDL inside transactions, but Kysely's adapter says it does not, which would make the
+ *   Migrator apply each migration without one (a failure halfway would leave half a schema) and
+ *   refuse the transaction we hand it.
+ * - Kysely begins transactions deferred. With another connection writing to the same file (the audit
+ *   writer thread, the CLI), a deferred transaction that reads and then writes fails at once with
+ *   SQLITE_BUSY_SNAPSHOT when the other connection committed in between — busy_timeout does not
+ *   apply to that case. `begin immediate` takes the write lock first, so it waits like any writer.
  */
-class TransactionalDdlSqliteDialect extends SqliteDialect {
+class StoreDialect extends SqliteDialect {
+  constructor(private readonly storeConfig: SqliteDialectConfig) {
+    super(storeConfig);
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionSqliteDriver(this.storeConfig);
   }
 }
 
 class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
     return true;
+  }
+}
+
+class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
