@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 /** Ed25519 (RFC 8032) from Node's OpenSSL; raw 32-byte keys wrapped in their fixed DER prefixes (RFC 8410). */
 
@@ -17,9 +18,14 @@ export function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
 }
 
+/**
+ * The public key of a seed (RFC 8032 §5.1.5), computed by noble rather than exported from an OpenSSL
+ * KeyObject: exporting from a key whose other handles may be garbage-collected meanwhile can deadlock
+ * Node 20 (see x25519.ts). Runs once per key (expansion is cached), so its cost does not matter.
+ */
 export function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
-  const spki = createPublicKey(ed25519PrivateKey(seed)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
+  if (seed.length !== 32) throw new RangeError('Ed25519 secret key must be 32 bytes');
+  return ed25519.getPublicKey(seed);
 }
 
 export function ed25519Sign(key: KeyObject, message: Uint8Array): Uint8Array {
