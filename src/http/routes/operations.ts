@@ -26,7 +26,8 @@ import { installJsonBodyParser } from '../json-body.js';
  * credentials, the data and the requested actions, and wrap the result in {statusCode, body}.
  * Direct (`/*`) takes the bearer token itself and answers plain JSON.
  *
- * Every call, whatever its outcome, leaves one audit record (src/http/audit-hooks.ts).
+ * Every call, whatever its outcome, leaves one audit record (src/http/audit-hooks.ts), except a
+ * refusal for capacity before the body is read (src/http/admission.ts).
  */
 
 type Operation = 'encrypt' | 'sign-encrypt' | 'decrypt' | 'decrypt-verify';
