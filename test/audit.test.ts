@@ -8,6 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { GENESIS_HASH, recordHash, type AuditRecord } from '../src/audit/record.js';
 import { AuditWriter } from '../src/audit/writer.js';
 import { ThreadAuditSink } from '../src/audit/append-thread.js';
+import { failedDecryptEvent } from './helpers/audit-events.js';
 import { openStore } from '../src/store/database.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { loadProviders } from '../src/crypto/providers.js';
@@ -161,22 +162,7 @@ describe('one record per operation, success or failure, on both paths', () => {
     const store = await openStore({ filename: join(tempDataDir(), 'writer.db') });
     try {
       const writer = new AuditWriter(new ThreadAuditSink(store.filename), { flushDelayMs: 1, maxBatch: 256 });
-      const event = (i: number) => ({
-        at: 1_700_000_000_000 + i,
-        requestId: `r${i}`,
-        orgId: i % 2 ? 'org_a' : null,
-        userId: null,
-        credentialId: null,
-        operation: 'decrypt' as const,
-        via: 'direct' as const,
-        envelopeId: null,
-        envelopeOwnerId: null,
-        partnerIds: [],
-        outcome: 'failure' as const,
-        errorCode: 'X',
-        httpStatus: 400,
-        clientAddress: null,
-      });
+      const event = (i: number) => failedDecryptEvent(i, i % 2 ? 'org_a' : null);
       const records = await Promise.all(Array.from({ length: 600 }, (_, i) => writer.append(event(i))));
       await writer.close();
       assert.equal(writer.stats.batches, 3);

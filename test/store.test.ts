@@ -13,6 +13,7 @@ import { newId, randomBase32, randomBase62 } from '../src/store/ids.js';
 import { getMeta, setMeta } from '../src/store/meta.js';
 import { migrationNames } from '../src/store/migrations.js';
 import { ThreadAuditSink } from '../src/audit/append-thread.js';
+import { failedDecryptEvent } from './helpers/audit-events.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -192,25 +193,9 @@ describe('two connections writing (the server and its audit writer thread)', () 
     const store = await openStore({ dataDir: join(root, 'two-writers') });
     const sink = new ThreadAuditSink(store.filename);
     let appending = true;
-    const event = (i: number) => ({
-      at: Date.now(),
-      requestId: `w${i}`,
-      orgId: null,
-      userId: null,
-      credentialId: null,
-      operation: 'decrypt' as const,
-      via: 'direct' as const,
-      envelopeId: null,
-      envelopeOwnerId: null,
-      partnerIds: [],
-      outcome: 'failure' as const,
-      errorCode: 'X',
-      httpStatus: 400,
-      clientAddress: null,
-    });
     // The other connection commits continuously while this one reads and then writes.
     const writer = (async () => {
-      for (let i = 0; appending; i++) await sink.append([event(i)]);
+      for (let i = 0; appending; i++) await sink.append([failedDecryptEvent(i)]);
     })();
     try {
       for (let i = 0; i < 300; i++) {

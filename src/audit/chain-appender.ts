@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AuditRecordsTable } from '../store/schema.js';
-import { chainOf, GENESIS_HASH, recordHash, toRow, unhashedRecord, type AuditEvent, type AuditRecord } from './record.js';
+import { chainEvents, toRow, type AuditEvent, type AuditRecord } from './record.js';
 
 /**
  * The audit log's hot path: appends a batch in one `begin immediate` transaction with statements
@@ -42,21 +42,11 @@ export function chainAppender(db: BetterSqlite3.Database): ChainAppender {
   const writeHead = db.prepare('insert into audit_heads (chain_id, seq, hash) values (?, ?, ?) on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash');
 
   const append = db.transaction((events: readonly AuditEvent[]): AuditRecord[] => {
-    const heads = new Map<string, { seq: number; hash: string }>();
-    const records: AuditRecord[] = [];
-    for (const event of events) {
-      const chainId = chainOf(event);
-      let head = heads.get(chainId);
-      if (!head) {
-        const row = readHead.get(chainId);
-        head = row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
-      }
-      const unhashed = unhashedRecord(event, chainId, head.seq + 1);
-      const record: AuditRecord = { ...unhashed, hash: recordHash(head.hash, unhashed) };
-      insertRecord.run(toRow(record, event.at));
-      heads.set(chainId, { seq: record.seq, hash: record.hash });
-      records.push(record);
-    }
+    const { records, heads } = chainEvents(events, (chainId) => {
+      const row = readHead.get(chainId);
+      return row && { seq: Number(row.seq), hash: row.hash };
+    });
+    records.forEach((record, i) => insertRecord.run(toRow(record, (events[i] as AuditEvent).at)));
     for (const [chainId, head] of heads) writeHead.run(chainId, head.seq, head.hash);
     return records;
   });

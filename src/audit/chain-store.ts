@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { chainOf, fromRow, GENESIS_HASH, recordHash, toRow, unhashedRecord, type AuditEvent, type AuditRecord } from './record.js';
+import { chainEvents, chainOf, fromRow, toRow, type AuditEvent, type AuditRecord, type ChainHead } from './record.js';
 
 /**
  * Appending to the hash chains. Heads are read inside the same write transaction that appends, and
@@ -34,19 +34,10 @@ const INSERT_CHUNK = 200;
 export async function appendRecords(trx: Kysely<Database>, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
   if (events.length === 0) return [];
   const chains = [...new Set(events.map(chainOf))];
-  const heads = new Map<string, { seq: number; hash: string }>();
+  const stored = new Map<string, ChainHead>();
   const rows = await trx.selectFrom('audit_heads').select(['chain_id', 'seq', 'hash']).where('chain_id', 'in', chains).execute();
-  for (const row of rows) heads.set(row.chain_id, { seq: Number(row.seq), hash: row.hash });
-
-  const records: AuditRecord[] = [];
-  for (const event of events) {
-    const chainId = chainOf(event);
-    const head = heads.get(chainId) ?? { seq: 0, hash: GENESIS_HASH };
-    const unhashed = unhashedRecord(event, chainId, head.seq + 1);
-    const record: AuditRecord = { ...unhashed, hash: recordHash(head.hash, unhashed) };
-    heads.set(chainId, { seq: record.seq, hash: record.hash });
-    records.push(record);
-  }
+  for (const row of rows) stored.set(row.chain_id, { seq: Number(row.seq), hash: row.hash });
+  const { records, heads } = chainEvents(events, (chainId) => stored.get(chainId));
 
   for (let i = 0; i < records.length; i += INSERT_CHUNK) {
     const chunk = records.slice(i, i + INSERT_CHUNK);
@@ -57,7 +48,7 @@ export async function appendRecords(trx: Kysely<Database>, events: readonly Audi
   }
   await trx
     .insertInto('audit_heads')
-    .values(chains.map((chainId) => ({ chain_id: chainId, ...(heads.get(chainId) as { seq: number; hash: string }) })))
+    .values([...heads].map(([chainId, head]) => ({ chain_id: chainId, seq: head.seq, hash: head.hash })))
     .onConflict((oc) => oc.column('chain_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), hash: eb.ref('excluded.hash') })))
     .execute();
   return records;

@@ -130,6 +130,30 @@ export function recordHash(prevHash: string, record: UnhashedRecord): string {
     .digest('hex');
 }
 
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Places the events at the end of their chains, in order: sequence numbers and hashes. `headOf`
+ * gives a chain's current head as stored (undefined for a new chain); the returned `heads` are the
+ * chains' new heads. Pure — both appenders (Kysely in chain-store.ts, prepared statements in
+ * chain-appender.ts) read the heads inside their write transaction and store what this returns.
+ */
+export function chainEvents(events: readonly AuditEvent[], headOf: (chainId: string) => ChainHead | undefined): { records: AuditRecord[]; heads: Map<string, ChainHead> } {
+  const heads = new Map<string, ChainHead>();
+  const records = events.map((event) => {
+    const chainId = chainOf(event);
+    const head = heads.get(chainId) ?? headOf(chainId) ?? { seq: 0, hash: GENESIS_HASH };
+    const unhashed = unhashedRecord(event, chainId, head.seq + 1);
+    const record: AuditRecord = { ...unhashed, hash: recordHash(head.hash, unhashed) };
+    heads.set(chainId, { seq: record.seq, hash: record.hash });
+    return record;
+  });
+  return { records, heads };
+}
+
 export function toRow(record: AuditRecord, at: number): Selectable<AuditRecordsTable> {
   return {
     chain_id: record.chain_id,

@@ -1,8 +1,6 @@
 import type { PermissionGrant } from '../envelope/index.js';
 import type { JsonFrame } from './responses.js';
 
-export type { JsonFrame };
-
 /**
  * Messages between the request handlers and the crypto worker pool. Keys travel by id with their
  * wrapped secret; workers unwrap and expand each key once and keep it. Errors come back as values

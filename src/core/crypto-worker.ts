@@ -98,7 +98,7 @@ const ceiling = (() => {
   const SIGNED_MESSAGE_BYTES = 200;
   const NONE = new Uint8Array(0);
   let state:
-    | { sk: CompositeSigningKey; vk: CompositeVerifyingKey; kem: XWingExpandedKey; pk: Uint8Array; payload: Uint8Array; message: Uint8Array; sig: Uint8Array; ct: Uint8Array; sealed: Uint8Array; ss: Uint8Array }
+    | { sk: CompositeSigningKey; vk: CompositeVerifyingKey; kem: XWingExpandedKey; pk: Uint8Array; payload: Uint8Array; message: Uint8Array; sig: Uint8Array; ct: Uint8Array; sealed: Uint8Array }
     | undefined;
   const init = (size: number) => {
     const sk = providers.composite.expandSecret(randomBytes(64));
@@ -107,10 +107,10 @@ const ceiling = (() => {
     const payload = randomBytes(size);
     const message = randomBytes(SIGNED_MESSAGE_BYTES);
     const sig = providers.composite.sign(sk, message, NONE);
-    const { cipherText: ct, sharedSecret: ss } = providers.xWing.encapsulate(pk);
-    const okm = hkdfSha256(ss, NONE, NONE, 44);
+    const { cipherText: ct, sharedSecret } = providers.xWing.encapsulate(pk);
+    const okm = hkdfSha256(sharedSecret, NONE, NONE, 44);
     const sealed = aesGcmSeal(okm.subarray(0, 32), okm.subarray(32), [sig, payload], ct);
-    return { sk, vk: providers.composite.parsePublic(sk.publicKey), kem, pk, payload, message, sig, ct, sealed, ss };
+    return { sk, vk: providers.composite.parsePublic(sk.publicKey), kem, pk, payload, message, sig, ct, sealed };
   };
   return (task: CeilingTask): { kind: 'ceiling' } => {
     if (!state || state.payload.length !== task.size) state = init(task.size);

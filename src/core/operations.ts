@@ -3,7 +3,8 @@ import { bytesToHex } from '../crypto/bytes.js';
 import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { JsonAnswer, JsonFrame, SealResult } from './crypto-tasks.js';
+import type { JsonAnswer, SealResult } from './crypto-tasks.js';
+import type { JsonFrame } from './responses.js';
 import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
 
 /**

@@ -36,9 +36,11 @@ export function x25519PublicKey(publicKey: Uint8Array): KeyObject {
 /** The base point u = 9 (RFC 7748 §4.1), as a key to run X25519 against. */
 let basePoint: KeyObject | undefined;
 function base(): KeyObject {
-  const u = new Uint8Array(32);
-  u[0] = 9;
-  basePoint ??= createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
+  if (!basePoint) {
+    const u = new Uint8Array(32);
+    u[0] = 9;
+    basePoint = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
+  }
   return basePoint;
 }
 
