@@ -29,8 +29,8 @@ export interface OpenTask {
   /** false for plain decrypt: a signed envelope's signature is then not checked. */
   readonly verify: boolean;
   readonly frame: JsonFrame;
-  /** The answer to a previous `need-signer-key`: the key, or null when no such key exists. */
-  readonly signerPublicKey?: { readonly keyId: string; readonly publicKey: Uint8Array | null } | undefined;
+  /** The answer to a previous `need-signer-key`: the key, or null when that organisation has no such key. */
+  readonly signerPublicKey?: { readonly orgId: string; readonly keyId: string; readonly publicKey: Uint8Array | null } | undefined;
 }
 
 export interface CeilingTask {

@@ -24,7 +24,13 @@ const providers = await loadProviders(providerSet);
 
 const signingKeys = new Map<string, CompositeSigningKey>();
 const kemKeys = new Map<string, XWingExpandedKey>();
+/**
+ * Verifying keys by (organisation, key id): the envelope names both, and a key is only ever the
+ * signer's if the store says that organisation owns it — an envelope claiming organisation B with
+ * A's key id must never be checked against A's key.
+ */
 const verifyingKeys = new Map<string, CompositeVerifyingKey>();
+const verifyingKeyEntry = (orgId: string, keyId: string): string => `${orgId}\u0000${keyId}`;
 
 function signingKey(ref: WrappedSecretRef): CompositeSigningKey {
   let key = signingKeys.get(ref.keyId);
@@ -61,8 +67,9 @@ function runSeal(task: SealTask): SealResult | ReturnType<typeof move> {
 }
 
 function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
-  if (task.signerPublicKey?.publicKey && !verifyingKeys.has(task.signerPublicKey.keyId)) {
-    verifyingKeys.set(task.signerPublicKey.keyId, providers.composite.parsePublic(task.signerPublicKey.publicKey));
+  const answered = task.signerPublicKey;
+  if (answered?.publicKey && !verifyingKeys.has(verifyingKeyEntry(answered.orgId, answered.keyId))) {
+    verifyingKeys.set(verifyingKeyEntry(answered.orgId, answered.keyId), providers.composite.parsePublic(answered.publicKey));
   }
   const parsed = inspectEnvelope(task.envelope);
   const kem = kemKey(task.kemKey);
@@ -71,8 +78,8 @@ function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
     kemKey: (_orgId, keyId) => (keyId === task.kemKey.keyId ? kem : undefined),
     signerKey: (orgId, keyId) => {
       if (!task.verify) return undefined;
-      const key = verifyingKeys.get(keyId);
-      if (!key && !task.signerPublicKey) missing = { orgId, keyId };
+      const key = verifyingKeys.get(verifyingKeyEntry(orgId, keyId));
+      if (!key && !answered) missing = { orgId, keyId };
       return key;
     },
   });

@@ -113,7 +113,7 @@ export class Operations {
     if (result.kind === 'need-signer-key') {
       const signer = await this.deps.keys.byId(result.keyId);
       const known = signer && signer.kind === 'signing' && signer.orgId === result.orgId ? signer.publicKey : null;
-      result = await this.deps.pool.open({ ...task, signerPublicKey: { keyId: result.keyId, publicKey: known } });
+      result = await this.deps.pool.open({ ...task, signerPublicKey: { orgId: result.orgId, keyId: result.keyId, publicKey: known } });
     }
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     if (result.kind === 'not-signed') {
