@@ -131,7 +131,7 @@ describe('round trips', () => {
       assert.equal(v.signer_org_id, rockville.org_id);
       assert.equal(v.envelope_id, s.envelope_id);
       const decrypted = await cli(['decrypt', '--json', '--api', api], { input: s.encrypted_data });
-      assert.deepEqual(JSON.parse(decrypted.out), { decrypted_data: MESSAGE, envelope_id: s.envelope_id });
+      assert.deepEqual(JSON.parse(decrypted.out), { decrypted_data: MESSAGE, envelope_id: s.envelope_id, signed: true });
     }
   });
 

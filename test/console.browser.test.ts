@@ -260,6 +260,7 @@ describe('web console: in a browser', () => {
     await press('Decrypt');
     assert.equal(await text('#verification-badge'), 'Decrypted');
     assert.equal(await text('#decrypted-data'), MESSAGE);
+    assert.match(await text('#decrypt-origin'), /not signed: anyone with the organisation's public key could have made it/);
   });
 
   test('no credential ends up in storage, cookies, the URL or a request URL; nothing is fetched from elsewhere', async () => {

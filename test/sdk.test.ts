@@ -140,11 +140,14 @@ describe('the four operations, both auth modes', () => {
         assert.equal(opened.signerKeyId, `${rockville.org_id}.sig.v1`);
         assert.equal(opened.envelopeId, sealed.envelopeId);
         assert.ok(opened.signature.length > 4000);
-        assert.equal((await c.decrypt({ encryptedData: sealed.encryptedData })).decryptedData, data, 'decrypt opens signed envelopes too');
+        const decSigned = await c.decrypt({ encryptedData: sealed.encryptedData });
+        assert.equal(decSigned.decryptedData, data, 'decrypt opens signed envelopes too');
+        assert.equal(decSigned.signed, true, 'and says the envelope carries a signature');
+        assert.equal(opened.signed, true);
 
         const enc = await c.encrypt({ data });
         const dec = await c.decrypt({ encryptedData: enc.encryptedData });
-        assert.deepEqual({ ...dec, requestId: undefined }, { decryptedData: data, envelopeId: enc.envelopeId, dataEncoding: undefined, requestId: undefined });
+        assert.deepEqual({ ...dec, requestId: undefined }, { decryptedData: data, envelopeId: enc.envelopeId, dataEncoding: undefined, signed: false, requestId: undefined });
       }
     });
   }

@@ -9,7 +9,7 @@ import { unwrapKey } from '../crypto/key-wrap.js';
 import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
 import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
-import { decryptResponse, decryptVerifyResponse, frameJson, frameSealJson, sealResponse } from './responses.js';
+import { decryptVerifyResponse, frameJson, frameSealJson, plainDecryptResponse, sealResponse } from './responses.js';
 import { ThreadIdRegistry } from './thread-id.js';
 import type { CeilingTask, CryptoTask, OpenResult, OpenTask, SealResult, SealTask, WrappedSecretRef } from './crypto-tasks.js';
 
@@ -84,7 +84,7 @@ function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
     },
   });
   if (missing) return { kind: 'need-signer-key', ...missing };
-  const answer = task.verify ? decryptVerifyResponse(opened) : decryptResponse(opened);
+  const answer = task.verify ? decryptVerifyResponse(opened) : plainDecryptResponse(opened);
   if (!answer) return { kind: 'not-signed', envelopeId: opened.envelopeId };
   const json = frameJson(task.frame, answer);
   return moved({ kind: 'opened', json, envelopeId: opened.envelopeId } satisfies OpenResult, json.buffer);

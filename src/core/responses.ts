@@ -19,6 +19,15 @@ export interface DecryptResponse {
   readonly data_encoding?: 'base64';
 }
 
+/**
+ * The decrypt answer. `signed` says only whether the envelope carries a signature — decrypt does not
+ * check it, and an unsigned envelope can be made by anyone who has the organisation's public KEM key,
+ * so nothing here proves where the data came from (decrypt-verify does).
+ */
+export interface PlainDecryptResponse extends DecryptResponse {
+  readonly signed: boolean;
+}
+
 export interface DecryptVerifyResponse extends DecryptResponse {
   readonly is_valid_signature: boolean;
   readonly signed_by: string;
@@ -46,6 +55,10 @@ export function sealResponse(envelope: string, envelopeId: string): SealResponse
 export function decryptResponse(opened: OpenedEnvelope): DecryptResponse {
   if (opened.header.contentType === 'text') return { decrypted_data: utf8.decode(opened.plaintext), envelope_id: opened.envelopeId };
   return { decrypted_data: Buffer.from(opened.plaintext.buffer, opened.plaintext.byteOffset, opened.plaintext.byteLength).toString('base64'), envelope_id: opened.envelopeId, data_encoding: 'base64' };
+}
+
+export function plainDecryptResponse(opened: OpenedEnvelope): PlainDecryptResponse {
+  return { ...decryptResponse(opened), signed: opened.signature.status !== 'absent' };
 }
 
 /** Undefined when the envelope carries no signature (the caller answers 422 ENVELOPE_NOT_SIGNED). */

@@ -117,22 +117,31 @@ export const sealResult = {
   examples: [{ encrypted_data: SEED_ENCRYPTED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID }],
 } as const;
 
+const openedProperties = {
+  decrypted_data: { type: 'string' },
+  envelope_id: { type: 'string' },
+  data_encoding: { type: 'string', enum: ['base64'], description: 'Present only for envelopes sealed as bytes' },
+} as const;
+
 export const decryptResult = {
   type: 'object',
-  required: ['decrypted_data'],
+  required: ['decrypted_data', 'signed'],
   properties: {
-    decrypted_data: { type: 'string' },
-    envelope_id: { type: 'string' },
-    data_encoding: { type: 'string', enum: ['base64'], description: 'Present only for envelopes sealed as bytes' },
+    ...openedProperties,
+    signed: {
+      type: 'boolean',
+      description:
+        'Whether the envelope carries a signature (sign-encrypt) or not (encrypt). Decrypt does not check the signature, and anyone holding the organisation\'s public KEM key can make an unsigned envelope to it: decrypt proves nothing about who sent the data. Use decrypt-verify for that.',
+    },
   },
-  examples: [{ decrypted_data: SEED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID }],
+  examples: [{ decrypted_data: SEED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID, signed: true }],
 } as const;
 
 export const decryptVerifyResult = {
   type: 'object',
   required: ['decrypted_data', 'is_valid_signature', 'signed_by', 'signed_timestamp'],
   properties: {
-    ...decryptResult.properties,
+    ...openedProperties,
     is_valid_signature: { type: 'boolean' },
     signed_by: { type: 'string', description: 'Display name of the signing organisation' },
     signed_timestamp: { type: 'string', description: 'ISO 8601 with microseconds, e.g. 2025-10-19T17:28:27.659100+00:00' },

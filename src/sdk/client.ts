@@ -76,6 +76,12 @@ export interface DecryptResult {
   readonly envelopeId: string | undefined;
   /** "base64" when the envelope was sealed as bytes and decryptedData is their base64. */
   readonly dataEncoding: 'base64' | undefined;
+  /**
+   * Whether the envelope carries a signature. decrypt does not check it, and anyone with the
+   * organisation's public KEM key can make an unsigned envelope to it: only decryptVerify says who
+   * sent the data. (Always true from decryptVerify, which refuses unsigned envelopes.)
+   */
+  readonly signed: boolean;
   readonly requestId: string | undefined;
 }
 
@@ -246,13 +252,14 @@ export class Client {
 
   async decrypt(input: OpenInput): Promise<DecryptResult> {
     const { body, requestId } = await this.open('decrypt', ['d'], input);
-    return { ...plaintext(body), requestId };
+    return { ...plaintext(body), signed: body.signed === true, requestId };
   }
 
   async decryptVerify(input: OpenInput): Promise<DecryptVerifyResult> {
     const { body, requestId } = await this.open('decrypt-verify', ['d', 'v'], input);
     return {
       ...plaintext(body),
+      signed: true,
       isValidSignature: body.is_valid_signature === true,
       signedBy: str(body.signed_by) ?? '',
       signedTimestamp: str(body.signed_timestamp) ?? '',
@@ -431,7 +438,7 @@ function wirePermissions(list: readonly Permission[]): Record<string, unknown>[]
   });
 }
 
-function plaintext(body: Record<string, unknown>): Omit<DecryptResult, 'requestId'> {
+function plaintext(body: Record<string, unknown>): Omit<DecryptResult, 'requestId' | 'signed'> {
   return { decryptedData: str(body.decrypted_data) ?? '', envelopeId: str(body.envelope_id), dataEncoding: body.data_encoding === 'base64' ? 'base64' : undefined };
 }
 

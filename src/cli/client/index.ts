@@ -90,7 +90,8 @@ Output: the envelope (encrypted_data) on stdout, or --out; --json: {"encrypted_d
     summary: 'decrypt an envelope; prints the plaintext',
     details: `Input: the encrypted_data string (surrounding whitespace is ignored).
 Output: the plaintext exactly, on stdout or --out (created with mode 0600); --base64 decodes data that
-was sealed with --base64; --json: {"decrypted_data","envelope_id"}.`,
+was sealed with --base64; --json: {"decrypted_data","envelope_id","signed"}. decrypt does not check a
+signature and proves nothing about who made the envelope: use decrypt-verify for that.`,
     options: { ...INPUT },
     run: (v, c) => open(v, c, false),
   },
@@ -260,7 +261,7 @@ async function open(v: Values, c: Client, verify: boolean): Promise<number> {
   if (encryptedData === '') throw new InputError('the envelope is empty');
   if (!verify) {
     const r = await withProgress(progress, 'decrypting', () => c.decrypt({ encryptedData }));
-    if (v.json) return printJson({ decrypted_data: r.decryptedData, envelope_id: r.envelopeId, ...(r.dataEncoding ? { data_encoding: r.dataEncoding } : {}) }, str(v.out));
+    if (v.json) return printJson({ decrypted_data: r.decryptedData, envelope_id: r.envelopeId, signed: r.signed, ...(r.dataEncoding ? { data_encoding: r.dataEncoding } : {}) }, str(v.out));
     writeOutput(plaintext(r.decryptedData, r.dataEncoding, v.base64 === true), str(v.out), true);
     return EXIT.ok;
   }

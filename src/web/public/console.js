@@ -397,7 +397,13 @@ function renderSuccess(op, body) {
         'info',
         { text: 'Decrypted', icon: 'unlock' },
         null,
-        el('p', { class: 'outcome-text' }, 'Decrypt does not check a signature. Use Decrypt & Verify to see who signed it.'),
+        el(
+          'p',
+          { class: 'outcome-text', id: 'decrypt-origin' },
+          body.signed === true
+            ? 'This envelope carries a signature, which Decrypt does not check. Use Decrypt & Verify to see who signed it.'
+            : 'This envelope is not signed: anyone with the organisation\'s public key could have made it, so its origin is unknown.',
+        ),
         ...plaintextBlock(body.data_encoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', String(body.decrypted_data ?? '')),
       ),
     );
