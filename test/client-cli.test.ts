@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Progress, PROGRESS_THRESHOLD_BYTES } from '../src/cli/client/io.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
@@ -114,6 +114,40 @@ describe('round trips', () => {
     assert.equal(opened.code, 0, opened.stderr);
     assert.equal(readFileSync(output, 'utf8'), big);
     assert.equal(statSync(output).mode & 0o777, 0o600, 'decrypted output is private');
+  });
+
+  test('--out replaces an existing file with a new 0600 file (its old mode is not kept) and leaves no temporary file', async () => {
+    const envelope = (await cli(['encrypt', '--data', MESSAGE])).out.trim();
+    const output = tmp('existing.txt');
+    writeFileSync(output, 'old public content\n', { mode: 0o644 });
+    chmodSync(output, 0o644);
+    const opened = await cli(['decrypt', '--data', envelope, '--out', output]);
+    assert.equal(opened.code, 0, opened.stderr);
+    assert.equal(readFileSync(output, 'utf8'), MESSAGE);
+    assert.equal(statSync(output).mode & 0o777, 0o600, 'plaintext never sits in a world-readable file');
+    assert.deepEqual(readdirSync(dirname(output)), ['existing.txt']);
+  });
+
+  test('--out refuses a symbolic link (exit 2, clear message) and writes nothing through it', async () => {
+    const envelope = (await cli(['encrypt', '--data', MESSAGE])).out.trim();
+    const target = tmp('target.txt');
+    writeFileSync(target, 'untouched\n', { mode: 0o644 });
+    const link = join(dirname(target), 'link.txt');
+    symlinkSync(target, link);
+    for (const command of [['decrypt'], ['decrypt', '--json']]) {
+      const opened = await cli([...command, '--data', envelope, '--out', link]);
+      assert.equal(opened.code, 2, opened.stderr);
+      assert.match(opened.stderr, /link\.txt is a symbolic link; refusing to write through it/);
+      assert.equal(readFileSync(target, 'utf8'), 'untouched\n', 'the link target is not written');
+      assert.ok(lstatSync(link).isSymbolicLink(), 'the link is left as it was');
+      assert.deepEqual(readdirSync(dirname(target)).sort(), ['link.txt', 'target.txt'], 'no temporary file left behind');
+    }
+    // A dangling link is refused too (writing would create its target).
+    const dangling = join(dirname(target), 'dangling.txt');
+    symlinkSync(join(dirname(target), 'nowhere.txt'), dangling);
+    const r = await cli(['decrypt', '--data', envelope, '--out', dangling]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.throws(() => statSync(join(dirname(target), 'nowhere.txt')), /ENOENT/);
   });
 
   test('--json output for each operation, on the Managed and the Direct API', async () => {

@@ -89,7 +89,8 @@ Output: the envelope (encrypted_data) on stdout, or --out; --json: {"encrypted_d
     usage: 'pqseal decrypt [--data <envelope> | --file <path> | < stdin] [--out <path>] [--base64]',
     summary: 'decrypt an envelope; prints the plaintext',
     details: `Input: the encrypted_data string (surrounding whitespace is ignored).
-Output: the plaintext exactly, on stdout or --out (created with mode 0600); --base64 decodes data that
+Output: the plaintext exactly, on stdout or --out (always a new file of mode 0600 renamed into place; a
+symbolic link is refused); --base64 decodes data that
 was sealed with --base64; --json: {"decrypted_data","envelope_id","signed"}. decrypt does not check a
 signature and proves nothing about who made the envelope: use decrypt-verify for that.`,
     options: { ...INPUT },
