@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { isLoopback, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { bootstrapDemo, type DemoBootstrap } from './cli/demo.js';
+import { describeNameConflicts, findNameConflicts, hasNameConflicts } from './partners/name-conflicts.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
 
 export interface RunningServer {
@@ -46,6 +47,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       'WARNING: listening on a non-loopback address WITHOUT TLS: credentials and data cross the network in clear. Set PQSEAL_TLS_CERT and PQSEAL_TLS_KEY, or terminate TLS in front.',
     );
   }
+  await warnOfNameConflicts(services, app);
   let closed: Promise<void> | undefined;
   return {
     url,
@@ -60,4 +62,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       return closed;
     },
   };
+}
+
+/**
+ * Organisation names kept from before names were unique (or checked) keep working after the upgrade;
+ * until an operator renames them, every start says so.
+ */
+async function warnOfNameConflicts(services: Services, app: FastifyInstance): Promise<void> {
+  const conflicts = await findNameConflicts(services.store);
+  if (!hasNameConflicts(conflicts)) return;
+  app.log.warn(
+    {
+      duplicateNames: conflicts.duplicates.map((g) => ({ nameKey: g.nameKey, orgIds: g.organisations.map((o) => o.id) })),
+      invalidNames: conflicts.invalid.map((i) => ({ orgId: i.organisation.id, problem: i.problem })),
+    },
+    `WARNING: organisation names that impersonate or collide, kept from before names were unique: ${describeNameConflicts(conflicts).join('; ')}. Clients must identify signers by signer_org_id. List them with "pqseal org name-conflicts" and fix them with "pqseal org rename --org <id> --name <new name>".`,
+  );
 }

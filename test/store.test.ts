@@ -55,7 +55,7 @@ describe('openStore', () => {
     const dataDir = join(root, 'reopen');
     const first = await openStore({ dataDir });
     assert.deepEqual(await appliedMigrations(first), migrationNames());
-    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit']);
+    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_organisation_name_keys']);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();
 
@@ -128,7 +128,7 @@ describe('a store in use', () => {
 
   test('org_keys keeps (org, kind, version) unique and blobs round-trip as bytes', async () => {
     const orgId = newId('org');
-    await store.db.insertInto('organisations').values({ id: orgId, name: 'Keys Ltd', created_at: 1 }).execute();
+    await store.db.insertInto('organisations').values({ id: orgId, name: 'Keys Ltd', name_key: 'keys ltd', created_at: 1 }).execute();
     const row = { org_id: orgId, kind: 'signing', version: 1, public_key: new Uint8Array([1, 2, 3]), wrapped_secret: new Uint8Array([0, 255]), created_at: 1 };
     await store.db.insertInto('org_keys').values({ id: `${orgId}.sig.v1`, ...row }).execute();
     await assert.rejects(store.db.insertInto('org_keys').values({ id: `${orgId}.sig.dup`, ...row }).execute(), /UNIQUE/);
@@ -142,7 +142,7 @@ describe('a store in use', () => {
     const orgId = newId('org');
     await assert.rejects(
       inTransaction(store, async (trx) => {
-        await trx.insertInto('organisations').values({ id: orgId, name: 'Rolled back', created_at: 1 }).execute();
+        await trx.insertInto('organisations').values({ id: orgId, name: 'Rolled back', name_key: 'rolled back', created_at: 1 }).execute();
         throw new Error('boom');
       }),
       /boom/,

@@ -5,7 +5,8 @@ import { generatePassword } from '../core/organisations.js';
 import { createUser, disableUser, enableUser, findByUsername, setPassword } from '../identity/users.js';
 import { listOrgKeys } from '../keys/org-keys.js';
 import { createCredentials, listCredentials, revokeCredentials } from '../partners/credentials.js';
-import { getOrganisation, listOrganisations } from '../partners/organisations.js';
+import { describeNameConflicts, findNameConflicts, hasNameConflicts } from '../partners/name-conflicts.js';
+import { getOrganisation, listOrganisations, renameOrganisation } from '../partners/organisations.js';
 import type { RevocationActor } from '../permissions/revocations.js';
 import { openServices, type Services } from '../services.js';
 import { auditCommand } from './audit.js';
@@ -19,8 +20,11 @@ class CliUsageError extends Error {
 
 const json = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 
+/** Like `audit verify` finding a broken chain: the check ran and found something (src/cli/main.ts EXIT.verification). */
+const EXIT_CONFLICTS = 4;
+
 /** Parses `<sub> --flags`, prints help on --help, and runs `fn` with services opened on DATA_DIR. */
-function group(name: string, subs: Record<string, { usage: string; options: Options; run: (v: Record<string, string | boolean | undefined>, s: Services) => Promise<void> }>): Command {
+function group(name: string, subs: Record<string, { usage: string; options: Options; run: (v: Record<string, string | boolean | undefined>, s: Services) => Promise<number | void> }>): Command {
   return async (args, config) => {
     const [sub, ...rest] = args;
     const spec = sub ? subs[sub] : undefined;
@@ -35,8 +39,7 @@ function group(name: string, subs: Record<string, { usage: string; options: Opti
     }
     const services = await openServices(config, { workers: false });
     try {
-      await spec.run(values as Record<string, string | boolean | undefined>, services);
-      return 0;
+      return (await spec.run(values as Record<string, string | boolean | undefined>, services)) ?? 0;
     } finally {
       await services.close();
     }
@@ -92,6 +95,23 @@ export const adminCommands: Record<string, Command> = {
       run: async (v, s) => {
         const orgs = await listOrganisations(s.store);
         print({ organisations: orgs }, v.json, orgs.map((o) => `${o.id}  ${o.name}`).join('\n') || '(none)');
+      },
+    },
+    rename: {
+      usage: 'rename --org <org id> --name "<new display name>" [--json]',
+      options: { org: { type: 'string' }, name: { type: 'string' } },
+      run: async (v, s) => {
+        const org = await renameOrganisation(s.store, required(v, 'org'), required(v, 'name'));
+        print({ org_id: org.id, name: org.name }, v.json, `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server uses the new name after a restart.`);
+      },
+    },
+    'name-conflicts': {
+      usage: 'name-conflicts [--json]   (exit 4 when there are any)',
+      options: {},
+      run: async (v, s) => {
+        const conflicts = await findNameConflicts(s.store);
+        print({ ...conflicts }, v.json, hasNameConflicts(conflicts) ? describeNameConflicts(conflicts).join('\n') : 'No organisation names collide or break the naming rules.');
+        return hasNameConflicts(conflicts) ? EXIT_CONFLICTS : 0;
       },
     },
   }),

@@ -30,6 +30,8 @@ Server
 Administration (operate on the store in DATA_DIR directly)
   org create --name "<display name>" [--json]  organisation + keys + user + credentials
   org list [--json]
+  org rename --org <org id> --name "<new display name>" [--json]
+  org name-conflicts [--json]                 names kept from before they were unique (exit 4 if any)
   user create --org <org id> --username <u> [--password <p>] [--json]
   user disable --username <u>
   user enable --username <u>
@@ -94,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const code = (e as { code?: unknown }).code;
-    if (code === 'VALIDATION_ERROR') {
+    if (code === 'VALIDATION_ERROR' || code === 'ORG_NAME_INVALID' || code === 'ORG_NAME_TAKEN') {
       process.stderr.write(`pqseal: ${(e as Error).message}\n`);
       return EXIT.usage;
     }

@@ -26,3 +26,22 @@ export class OrganisationNotFoundError extends DomainError<'ORGANISATION_NOT_FOU
     this.name = 'OrganisationNotFoundError';
   }
 }
+
+/** The display name breaks the rules of src/partners/organisation-names.ts. */
+export class OrganisationNameInvalidError extends DomainError<'ORG_NAME_INVALID'> {
+  readonly code = 'ORG_NAME_INVALID';
+  readonly field = 'name';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrganisationNameInvalidError';
+  }
+}
+
+/** Another organisation has the same name up to NFKC, case folding and white space. */
+export class OrganisationNameTakenError extends DomainError<'ORG_NAME_TAKEN'> {
+  readonly code = 'ORG_NAME_TAKEN';
+  constructor(readonly existingOrgId: string) {
+    super(`an organisation with the same name (ignoring case, width and spacing) already exists: ${existingOrgId}`);
+    this.name = 'OrganisationNameTakenError';
+  }
+}

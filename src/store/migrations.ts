@@ -1,5 +1,6 @@
 import { sql, type ColumnDataType, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { organisationNameKey } from '../partners/organisation-names.js';
 
 /**
  * Versioned schema migrations, kept in code (no files to ship or find at run time). Names sort in
@@ -175,6 +176,34 @@ function migrations(t: ColumnTypes): MigrationSet {
           .addColumn('wrapped_secret', t.binary, (c) => c.notNull())
           .addColumn('created_at', t.int64, (c) => c.notNull())
           .execute();
+      },
+    },
+
+    /**
+     * Organisation names become unique under organisationNameKey (NFKC, case folding, white space).
+     * A store may already hold names that collide: the upgrade keeps every organisation and all its
+     * data working, and marks all but the oldest of each colliding group `name_duplicate = 1` — exempt
+     * from the unique index — so the oldest keeps the name reserved and no new duplicate can be made.
+     * The server logs the collisions at every start; `pqseal org name-conflicts` lists them and
+     * `pqseal org rename` resolves them (README, "Organisation names").
+     */
+    '003_organisation_name_keys': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('organisations').addColumn('name_key', 'text', (c) => c.notNull().defaultTo('')).execute();
+        await db.schema.alterTable('organisations').addColumn('name_duplicate', t.int64, (c) => c.notNull().defaultTo(0)).execute();
+
+        const orgs = db as unknown as Kysely<{ organisations: { id: string; name: string; name_key: string; name_duplicate: number; created_at: number } }>;
+        const rows = await orgs.selectFrom('organisations').select(['id', 'name']).orderBy('created_at').orderBy('id').execute();
+        const held = new Set<string>();
+        for (const row of rows) {
+          const key = organisationNameKey(row.name);
+          const duplicate = held.has(key) ? 1 : 0;
+          held.add(key);
+          await orgs.updateTable('organisations').set({ name_key: key, name_duplicate: duplicate }).where('id', '=', row.id).execute();
+        }
+
+        await db.schema.createIndex('organisations_name_key_unique').on('organisations').column('name_key').unique().where(sql.ref('name_duplicate'), '=', 0).execute();
+        await db.schema.createIndex('organisations_name_key').on('organisations').column('name_key').execute();
       },
     },
   };

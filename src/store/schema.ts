@@ -9,6 +9,13 @@ import type { Generated } from 'kysely';
 export interface OrganisationsTable {
   id: string;
   name: string;
+  /** organisationNameKey(name): unique among rows with name_duplicate = 0 (src/partners/organisation-names.ts). */
+  name_key: string;
+  /**
+   * 1 for a row that came from before names were unique and whose key an older organisation already
+   * held: kept working on upgrade, exempt from the unique index, reported by `pqseal org name-conflicts`.
+   */
+  name_duplicate: Generated<number>;
   created_at: number;
 }
 
