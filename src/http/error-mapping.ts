@@ -13,6 +13,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   USERNAME_EXISTS: 409,
   USER_NOT_FOUND: 404,
   ORGANISATION_NOT_FOUND: 404,
+  // Raised by organisation creation and renaming (CLI only today; a route that adds them answers 4xx, not 500).
+  ORG_NAME_INVALID: 400,
+  ORG_NAME_TAKEN: 409,
   CREDENTIALS_NOT_FOUND: 404,
   AUDIT_UNAVAILABLE: 503,
 };
