@@ -9,6 +9,7 @@ import { Operations } from './core/operations.js';
 import { generatePassword, usernameFor, type NewOrganisation } from './core/organisations.js';
 import { PermissionPolicy } from './core/permission-policy.js';
 import { RateLimiter } from './core/rate-limiter.js';
+import { TtlCache } from './core/ttl-cache.js';
 import type { HttpServices, IdentityEndpoints } from './http/services.js';
 import { identityEvents } from './identity/events.js';
 import { TokenService } from './identity/tokens.js';
@@ -98,7 +99,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
-  const orgNames = new Map<string, string>();
+  // Renames happen in another process (`pqseal org rename`): like logins, they take effect within the TTL.
+  const orgNames = new TtlCache<string>(config.loginCacheTtlSeconds * 1000);
   const orgName = async (orgId: string): Promise<string | undefined> => {
     const cached = orgNames.get(orgId);
     if (cached) return cached;

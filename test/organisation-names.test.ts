@@ -108,6 +108,25 @@ describe('organisation names: the server and the CLI', () => {
     }
   });
 
+  test('a rename made by another process reaches a running server\'s signatures within PQSEAL_LOGIN_CACHE_TTL', async () => {
+    const server = await startTestServer({ loginCacheTtlSeconds: 1 });
+    try {
+      const org = await server.createOrg('Before Rename Ltd');
+      const signedBy = async () => {
+        const sealed = await post(`${server.url}/v1/sign-encrypt`, managedHeaders(org), { data: 'who signs this' });
+        return (await post(`${server.url}/v1/decrypt-verify`, managedHeaders(org), { encrypted_data: sealed.json.body.encrypted_data })).json.body.signed_by;
+      };
+      assert.equal(await signedBy(), 'Before Rename Ltd');
+      const env = { ...process.env, DATA_DIR: server.dataDir };
+      const renamed = await run('node', [CLI, 'org', 'rename', '--org', org.org_id, '--name', 'After Rename Ltd', '--json'], { env });
+      assert.deepEqual(JSON.parse(renamed.stdout), { org_id: org.org_id, name: 'After Rename Ltd' });
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(await signedBy(), 'After Rename Ltd');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('pqseal org create refuses a taken or invalid name: exit 2, one clear line, nothing created', async () => {
     const dataDir = tempDataDir();
     const env = { ...process.env, DATA_DIR: dataDir };

@@ -102,7 +102,7 @@ export const adminCommands: Record<string, Command> = {
       options: { org: { type: 'string' }, name: { type: 'string' } },
       run: async (v, s) => {
         const org = await renameOrganisation(s.store, required(v, 'org'), required(v, 'name'));
-        print({ org_id: org.id, name: org.name }, v.json, `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server uses the new name after a restart.`);
+        print({ org_id: org.id, name: org.name }, v.json, `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server signs with it within PQSEAL_LOGIN_CACHE_TTL seconds.`);
       },
     },
     'name-conflicts': {
