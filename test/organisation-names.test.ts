@@ -230,6 +230,8 @@ describe('organisation names: upgrading a store that already holds duplicates', 
     assert.match(listed.stdout ?? '', /duplicate name "acme health"/);
     assert.match(listed.stdout ?? '', new RegExp(`${genuine!.org_id} {2}"Acme Health" {2}created .* \\(holds the name\\)`));
     assert.match(listed.stdout ?? '', /invalid name: org_old4 {2}"Bidi\\u\{202e\}evil"/, 'the bidi override is shown escaped, not applied');
+    const listedOrgs = await run('node', [CLI, 'org', 'list'], { env });
+    assert.match(listedOrgs.stdout, /org_old4 {2}Bidi\\u\{202e\}evil\n/, 'org list shows the bidi override escaped too');
     const asJson = await run('node', [CLI, 'org', 'name-conflicts', '--json'], { env }).catch((e: { stdout: string }) => e);
     assert.equal(JSON.parse(asJson.stdout).duplicates.length, 2);
 

@@ -5,7 +5,7 @@ import { generatePassword } from '../core/organisations.js';
 import { createUser, disableUser, enableUser, findByUsername, setPassword } from '../identity/users.js';
 import { listOrgKeys } from '../keys/org-keys.js';
 import { createCredentials, listCredentials, revokeCredentials } from '../partners/credentials.js';
-import { describeNameConflicts, findNameConflicts, hasNameConflicts } from '../partners/name-conflicts.js';
+import { describeNameConflicts, findNameConflicts, hasNameConflicts, showInvisible } from '../partners/name-conflicts.js';
 import { getOrganisation, listOrganisations, renameOrganisation } from '../partners/organisations.js';
 import type { RevocationActor } from '../permissions/revocations.js';
 import { openServices, type Services } from '../services.js';
@@ -94,7 +94,7 @@ export const adminCommands: Record<string, Command> = {
       options: {},
       run: async (v, s) => {
         const orgs = await listOrganisations(s.store);
-        print({ organisations: orgs }, v.json, orgs.map((o) => `${o.id}  ${o.name}`).join('\n') || '(none)');
+        print({ organisations: orgs }, v.json, orgs.map((o) => `${o.id}  ${showInvisible(o.name)}`).join('\n') || '(none)');
       },
     },
     rename: {

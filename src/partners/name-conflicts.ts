@@ -50,5 +50,10 @@ export function describeNameConflicts(c: NameConflicts): string[] {
 }
 
 function quote(name: string): string {
-  return JSON.stringify(name).replace(/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+  return showInvisible(JSON.stringify(name));
+}
+
+/** A name for a terminal: invisible and reordering characters shown as \u{…} escapes instead of applied. */
+export function showInvisible(name: string): string {
+  return name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/gu, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
 }
