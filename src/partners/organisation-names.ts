@@ -18,6 +18,8 @@
  * identity a client checks is `signer_org_id`, never the name (README, "What a result proves").
  *
  * No imports: the store migration that introduced the key (src/store/migrations.ts) uses this too.
+ * Stored keys were computed by this function, so changing it needs a new migration that recomputes
+ * `organisations.name_key` (and re-flags duplicates).
  */
 
 export const ORG_NAME_MAX_LENGTH = 200;
