@@ -20,6 +20,7 @@ import { generateOrgKeys } from './keys/org-keys.js';
 import { createCredentials, verifyCredentials } from './partners/credentials.js';
 import { createOrganisation, getOrganisation } from './partners/organisations.js';
 import { openStore, type Store } from './store/database.js';
+import { storeReadiness } from './store/readiness.js';
 import { Checkpointer } from './audit/checkpoints.js';
 import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
@@ -163,7 +164,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
     admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, bodyLimitBytes: config.bodyLimitBytes, saturated: () => pool?.saturated ?? false }),
-    ready: () => store.ping(),
+    ready: storeReadiness(store),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     auditStats: () => ({ ...auditWriter.stats }),
     threadRoles: () => ({ crypto: pool?.threadIds() ?? [], audit: auditWriter.threadId }),

@@ -13,6 +13,8 @@ export interface SqliteConnection {
   readonly database: SqliteDatabase;
   readonly raw: BetterSqlite3.Database;
   readonly closed: boolean;
+  /** True while a transaction is open on the connection (SQLite ends one by itself on some errors). */
+  readonly inTransaction: boolean;
   close(): void;
 }
 
@@ -68,6 +70,9 @@ export function openSqliteConnection(filename: string): SqliteConnection {
     raw,
     get closed() {
       return closed;
+    },
+    get inTransaction() {
+      return !closed && raw.inTransaction;
     },
     close,
   };
