@@ -86,6 +86,13 @@ async function exerciseStoreTrouble(server: TestServer, breakStore: () => Promis
         assert.ok(answer.code === 'STORE_UNAVAILABLE' || answer.code === 'AUDIT_UNAVAILABLE', `${name}: code ${answer.code}`);
       }
     }
+    // Concurrent requests share one group commit: a failed commit fails every request waiting on it.
+    const burst = await Promise.all(Array.from({ length: 8 }, () => requests['sign-encrypt (audit record, group commit)']?.() as Promise<Answer>));
+    for (const answer of burst) {
+      assert.equal(answer.status, 503, `concurrent sign-encrypt: ${answer.status} ${answer.text}`);
+      assert.equal(answer.code, 'AUDIT_UNAVAILABLE');
+      assert.ok(Number(answer.retryAfter) > 0);
+    }
     const ready = await readyzUntil(server.url, 503);
     assert.equal(ready.status, 503, `/readyz while the store cannot be written: ${ready.text}`);
     assert.equal(ready.code, 'STORE_UNAVAILABLE');

@@ -85,7 +85,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
   { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
   { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
-  { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be reached. Retry after Retry-After seconds.' },
+  { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.' },
   { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full, or the request bodies in progress have reached PQSEAL_MAX_INFLIGHT_BYTES; refused before the body is read. Retry after Retry-After seconds.' },
   { status: 503, code: 'CRYPTO_TIMEOUT', message: 'the cryptographic operation did not finish in time, retry shortly', meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.' },
   { status: 503, code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly', meaning: 'The audit record could not be made durable, so the result is withheld.' },
@@ -346,13 +346,13 @@ const ROUTE_DOCS: Record<string, Json> = {
   },
   'GET /readyz': {
     response: {
-      200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ready'] } }, examples: [{ status: 'ready' }], 'x-response-description': 'The store is reachable' },
+      200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ready'] } }, examples: [{ status: 'ready' }], 'x-response-description': 'The store can be written (a probe write, reused for 1 s)' },
       503: {
         type: 'object',
         required: ['status', 'code'],
         properties: { status: { type: 'string', enum: ['unavailable'] }, code: { type: 'string', enum: ['STORE_UNAVAILABLE'] } },
         examples: [{ status: 'unavailable', code: 'STORE_UNAVAILABLE' }],
-        'x-response-description': 'The store is not reachable',
+        'x-response-description': 'The store cannot be written: closed, disk full, read-only, I/O error or locked',
       },
     },
   },
