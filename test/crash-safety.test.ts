@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createOrganisation, serverEnv, ServerProcess } from '../bench/lib/load-server.js';
-import { managedHeaders, post, registerSecret, tempDataDir } from './helpers/server.js';
+import { LOG_FILE, managedHeaders, post, registerSecret, tempDataDir } from './helpers/server.js';
 
 /**
  * kill -9 under load: the server runs as its own process (`pqseal serve`), serves sign-encrypt to
@@ -21,6 +21,8 @@ const CLIENTS = 6;
 /** Kill once this many envelopes were answered 200 (the load keeps going while the kill lands). */
 const KILL_AFTER_SEALED = 40;
 const LOAD_DEADLINE_MS = 60_000;
+/** The child server's output joins the other servers' logs, which test/zz-redaction checks for secrets. */
+const onLog = (line: string): void => appendFileSync(LOG_FILE, `${line}\n`);
 
 interface Sealed {
   readonly requestId: string;
@@ -37,7 +39,7 @@ describe('kill -9 under load', () => {
       const org = await createOrganisation(dataDir, 'Crash Safety Org');
       registerSecret(org.password, org.secret_key);
       const headers = managedHeaders(org);
-      server = await ServerProcess.start({ dataDir, workers: 2 });
+      server = await ServerProcess.start({ dataDir, workers: 2, onLog });
       const url = server.url;
 
       const sealed: Sealed[] = [];
@@ -50,6 +52,7 @@ describe('kill -9 under load', () => {
           try {
             const res = await post(`${url}/v1/sign-encrypt`, { ...headers, 'x-request-id': requestId }, { data: plaintext });
             assert.equal(res.status, 200, `sign-encrypt before the kill answered ${res.status}: ${JSON.stringify(res.json)}`);
+            registerSecret(plaintext);
             sealed.push({ requestId, plaintext, envelope: res.json.body.encrypted_data, envelopeId: res.json.body.envelope_id });
           } catch (error) {
             // Only the kill may interrupt a request: the connection resets or the body is cut short.
@@ -79,7 +82,7 @@ describe('kill -9 under load', () => {
       server = undefined;
       assert.ok(unanswered > 0, 'the kill landed while requests were in flight');
 
-      server = await ServerProcess.start({ dataDir, workers: 2 });
+      server = await ServerProcess.start({ dataDir, workers: 2, onLog });
       for (const s of sealed) {
         const opened = await post(`${server.url}/v1/decrypt-verify`, headers, { encrypted_data: s.envelope });
         assert.equal(opened.status, 200, `${s.requestId}: decrypt-verify answered ${opened.status} ${JSON.stringify(opened.json)}`);

@@ -7,7 +7,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { storeUnavailableCode } from '../src/store/errors.js';
-import { managedHeaders, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
+import { managedHeaders, registerSecret, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
 
 /**
  * Store trouble, caused for real: the disk filling up (DATA_DIR on a small tmpfs, filled with a file,
@@ -21,6 +21,8 @@ import { managedHeaders, startTestServer, tempDataDir, type TestServer } from '.
 const run = promisify(execFile);
 /** A request that has not answered after this long counts as a hang. */
 const HANG_MS = 20_000;
+const PLAINTEXT = 'store trouble plaintext 5f1c';
+registerSecret(PLAINTEXT);
 
 interface Answer {
   readonly status: number;
@@ -59,9 +61,9 @@ function initiateAuth(url: string, org: NewOrganisation): Promise<Answer> {
 /** The requests that write, by what they write. `warm` has logged in before (its login is cached); `cold` has not. */
 function writingRequests(url: string, warm: NewOrganisation, cold: NewOrganisation, partner: NewOrganisation): Record<string, () => Promise<Answer>> {
   return {
-    'sign-encrypt (audit record, group commit)': () => call(`${url}/v1/sign-encrypt`, { headers: managedHeaders(warm), body: { data: 'store trouble' } }),
-    'encrypt (audit record, group commit)': () => call(`${url}/v1/encrypt`, { headers: managedHeaders(warm), body: { data: 'store trouble' } }),
-    'Managed login (throttle row)': () => call(`${url}/v1/encrypt`, { headers: managedHeaders(cold), body: { data: 'store trouble' } }),
+    'sign-encrypt (audit record, group commit)': () => call(`${url}/v1/sign-encrypt`, { headers: managedHeaders(warm), body: { data: PLAINTEXT } }),
+    'encrypt (audit record, group commit)': () => call(`${url}/v1/encrypt`, { headers: managedHeaders(warm), body: { data: PLAINTEXT } }),
+    'Managed login (throttle row)': () => call(`${url}/v1/encrypt`, { headers: managedHeaders(cold), body: { data: PLAINTEXT } }),
     'InitiateAuth (throttle row, refresh token)': () => initiateAuth(url, cold),
     'revoke (revocation + audit record)': () => call(`${url}/v1/permissions/revoke`, { headers: managedHeaders(warm), body: { partner_id: partner.org_id } }),
     'restore (revocation + audit record)': () => call(`${url}/v1/permissions/restore`, { headers: managedHeaders(warm), body: { partner_id: partner.org_id } }),
@@ -71,7 +73,7 @@ function writingRequests(url: string, warm: NewOrganisation, cold: NewOrganisati
 async function exerciseStoreTrouble(server: TestServer, breakStore: () => Promise<void>, healStore: () => Promise<void>): Promise<void> {
   const [warm, cold, partner] = await Promise.all([server.createOrg('Trouble Warm'), server.createOrg('Trouble Cold'), server.createOrg('Trouble Partner')]);
   const requests = writingRequests(server.url, warm, cold, partner);
-  const warmUp = await call(`${server.url}/v1/sign-encrypt`, { headers: managedHeaders(warm), body: { data: 'before' } });
+  const warmUp = await call(`${server.url}/v1/sign-encrypt`, { headers: managedHeaders(warm), body: { data: PLAINTEXT } });
   assert.equal(warmUp.status, 200, warmUp.text);
   assert.equal((await call(`${server.url}/readyz`)).status, 200);
 
