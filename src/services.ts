@@ -21,7 +21,7 @@ import { createCredentials, verifyCredentials } from './partners/credentials.js'
 import { createOrganisation, getOrganisation } from './partners/organisations.js';
 import { openStore, type Store } from './store/database.js';
 import { storeReadiness } from './store/readiness.js';
-import { Checkpointer } from './audit/checkpoints.js';
+import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
 import { auditSettings } from './audit/settings.js';
@@ -62,6 +62,8 @@ export interface ServiceOptions {
   readonly auditFlushMs?: number;
   /** Seconds between signed checkpoints when serving (default PQSEAL_CHECKPOINT_INTERVAL, 300; 0 = off). */
   readonly checkpointIntervalSeconds?: number;
+  /** File every checkpoint is appended to (default PQSEAL_CHECKPOINT_SINK; none). */
+  readonly checkpointSink?: string;
 }
 
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -128,7 +130,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename);
   const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
-  const checkpoints = new Checkpointer(db, providers, serviceKeys, now);
+  const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
   if (serving) {
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
     try {

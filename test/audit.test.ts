@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -500,11 +501,15 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const doc = JSON.parse(readFileSync(serviceKeyFile, 'utf8')) as { keys: { public_key: string }[] };
     const key = providers.composite.parsePublic(new Uint8Array(Buffer.from(doc.keys[0]?.public_key ?? '', 'base64url')));
     const db = new BetterSqlite3(join(dataDir, 'pqseal.db'), { readonly: true });
-    const cp = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 1').get(org.org_id) as { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Buffer };
+    const [cp, previous] = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 2').all(org.org_id) as { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Buffer; format: number; prev: string | null }[];
     db.close();
-    const message = new TextEncoder().encode(
-      `{"chain_id":${JSON.stringify(cp.chain_id)},"hash":"${cp.hash}","key_id":"${cp.key_id}","seq":${cp.seq},"signed_at":"${new Date(cp.signed_at).toISOString()}","type":"pqseal-audit-checkpoint-v1"}`,
-    );
+    assert.ok(cp && previous);
+    assert.equal(cp.format, 2);
+    const messageOf = (c: typeof cp) =>
+      `{"chain_id":${JSON.stringify(c.chain_id)},"hash":"${c.hash}","key_id":"${c.key_id}","prev":${c.prev === null ? 'null' : `"${c.prev}"`},"seq":${c.seq},"signed_at":"${new Date(c.signed_at).toISOString()}","type":"pqseal-audit-checkpoint-v2"}`;
+    // Chained: prev is SHA-256 of the previous checkpoint's signed message.
+    assert.equal(cp.prev, createHash('sha256').update(messageOf(previous)).digest('hex'));
+    const message = new TextEncoder().encode(messageOf(cp));
     const ctx = new TextEncoder().encode('pqseal-audit-checkpoint-v1');
     assert.equal(providers.composite.verify(key, message, new Uint8Array(cp.signature), ctx), true);
     assert.equal(providers.composite.verify(key, message, new Uint8Array(cp.signature), new TextEncoder().encode('pqseal-envelope-v1')), false);

@@ -177,6 +177,18 @@ function migrations(t: ColumnTypes): MigrationSet {
           .execute();
       },
     },
+
+    /**
+     * Chained audit checkpoints (docs/audit.md, "Signed checkpoints"): `format` 2 checkpoints sign
+     * the hash of the chain's previous checkpoint (`prev`, null for the first). Rows written before
+     * this migration keep `format` 1 and no `prev`.
+     */
+    '003_audit_checkpoint_chain': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('audit_checkpoints').addColumn('format', t.int64, (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('audit_checkpoints').addColumn('prev', 'text').execute();
+      },
+    },
   };
 }
 

@@ -117,6 +117,9 @@ export interface AuditCheckpointsTable {
   signed_at: number;
   key_id: string;
   signature: Uint8Array;
+  /** 1: unchained (before migration 003); 2: signs `prev`, the hash of the chain's previous checkpoint. */
+  format: Generated<number>;
+  prev: string | null;
 }
 
 export interface ServiceKeysTable {
