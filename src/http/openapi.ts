@@ -77,6 +77,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 403, code: 'PARTNER_CREDENTIALS_INVALID', message: 'the partner credentials are not valid', meaning: 'Unknown api_key, wrong access_key or secret_key, or revoked credentials.' },
   { status: 403, code: 'PARTNER_CREDENTIALS_MISMATCH', message: "the partner credentials do not belong to the user's organisation", meaning: 'The user and the partner credentials belong to different organisations.' },
   { status: 403, code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope', meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.' },
+  { status: 404, code: 'ENVELOPE_NOT_FOUND', message: 'this organisation sealed no envelope with this id', meaning: 'revoke/restore name an envelope id the caller\'s organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.' },
   { status: 404, code: 'ORGANISATION_NOT_FOUND', message: 'no organisation with id org_unknown', meaning: 'No organisation has this id.' },
   { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is larger than the configured limit', meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).' },
   { status: 413, code: 'ENVELOPE_TOO_LARGE', message: 'plaintext exceeds 16777216 bytes', meaning: 'The plaintext or envelope exceeds the envelope format limits.' },
@@ -133,6 +134,7 @@ export function errorCodesFor(t: RouteTraits): string[] {
     ['ENVELOPE_MALFORMED', 'ENVELOPE_UNSUPPORTED_VERSION', 'ENVELOPE_UNSUPPORTED_SUITE', 'ENVELOPE_AUTH_FAILED', 'KEY_NOT_FOUND', 'ENVELOPE_TOO_LARGE', 'ENVELOPE_ACCESS_DENIED', 'REVOCATION_STATE_UNAVAILABLE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
   }
   if (op === 'decrypt-verify') codes.add('ENVELOPE_NOT_SIGNED');
+  if (op === 'permissions.revoke' || op === 'permissions.restore') codes.add('ENVELOPE_NOT_FOUND');
   if (/\/keys\//.test(t.url)) codes.add('RATE_LIMITED');
   if (/\/keys\/:orgId$/.test(t.url)) ['ORGANISATION_NOT_FOUND', 'VALIDATION_ERROR'].forEach((c) => codes.add(c));
   return ERROR_CATALOGUE.filter((e) => codes.has(e.code)).map((e) => e.code);
