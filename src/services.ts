@@ -178,6 +178,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     sharing: {
       audit: auditWriter,
       auditLog: { list: (chainId, query) => listAuditRecords(db, chainId, query) },
+      organisationExists: async (orgId) => (await orgName(orgId)) !== undefined,
       revocations,
       publicKeys: { org: (orgId) => orgPublicKeys(db, orgId), service: () => serviceKeys.document() },
       now,

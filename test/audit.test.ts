@@ -116,8 +116,10 @@ describe('one record per operation, success or failure, on both paths', () => {
     // A schema failure happens before the handler, so the caller is unknown: it goes to the service chain.
     assert.equal(byRequest.get('audit-schema-1'), undefined);
 
-    // The partner's open is in the partner's log, naming the owner; the owner's log does not show it.
-    assert.equal(byRequest.get('audit-partner-1'), undefined);
+    // The partner's open is in the partner's log, naming the owner, and in the owner's log, naming the partner.
+    const ownerCopy = byRequest.get('audit-partner-1');
+    assert.equal(ownerCopy?.org_id, beta.org_id);
+    assert.equal(ownerCopy?.chain_id, alpha.org_id);
     const betaRecords = await allRecords(beta);
     const partnerOpen = betaRecords.find((r) => r.request_id === 'audit-partner-1');
     assert.equal(partnerOpen?.operation, 'decrypt-verify');
@@ -222,7 +224,9 @@ describe('GET /v1/audit and GET /audit', () => {
     for (const org of [alpha, beta]) {
       const records = await allRecords(org);
       assert.ok(records.length > 0);
-      assert.ok(records.every((r) => r.chain_id === org.org_id && r.org_id === org.org_id));
+      assert.ok(records.every((r) => r.chain_id === org.org_id));
+      // Another organisation's record appears only as a partner's open of this organisation's envelope.
+      assert.ok(records.every((r) => r.org_id === org.org_id || (r.envelope_owner_id === org.org_id && ['decrypt', 'decrypt-verify'].includes(r.operation))));
     }
     const { IdToken } = await login(server.url, beta);
     registerSecret(IdToken);

@@ -62,6 +62,7 @@ describe("owners see their envelopes being opened (item 6)", () => {
     assert.equal(open.outcome, 'success');
     assert.equal(open.http_status, 200);
     assert.ok(Math.abs(Date.parse(open.time) - Date.now()) < 60_000, 'when');
+    assert.deepEqual([open.credential_id, open.client_address], [null, null], "not the partner's credential id or address");
 
     const strangerAttempt = byRequest.get('owner-sees-refusal');
     assert.equal(strangerAttempt?.org_id, stranger.org_id);

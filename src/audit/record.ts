@@ -51,6 +51,11 @@ export interface AuditEvent {
   readonly errorCode: string | null;
   readonly httpStatus: number | null;
   readonly clientAddress: string | null;
+  /**
+   * The chain the record goes to when it is not the acting organisation's: the owner's copy of a
+   * partner's open of its envelope. Default: `orgId`'s chain (or `_service`).
+   */
+  readonly chainId?: string | undefined;
 }
 
 /** The record as published (API, export) and hashed: snake_case, every field present. */
@@ -76,8 +81,8 @@ export interface AuditRecord {
 
 export type UnhashedRecord = Omit<AuditRecord, 'hash'>;
 
-export function chainOf(event: Pick<AuditEvent, 'orgId'>): string {
-  return event.orgId ?? SERVICE_CHAIN;
+export function chainOf(event: Pick<AuditEvent, 'orgId' | 'chainId'>): string {
+  return event.chainId ?? event.orgId ?? SERVICE_CHAIN;
 }
 
 export function unhashedRecord(event: AuditEvent, chainId: string, seq: number): UnhashedRecord {
