@@ -141,7 +141,15 @@ export class Checkpointer {
       // Each signature is a millisecond or two of CPU: let requests through between chains.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (this.sink !== undefined) await appendToSink(this.sink, made);
+    if (this.sink !== undefined) {
+      try {
+        await appendToSink(this.sink, made);
+      } catch (error) {
+        // The checkpoints are stored; only their publication failed. Loud, and the run fails.
+        this.log.error({ code: 'CHECKPOINT_SINK_UNWRITABLE', sink: this.sink, checkpoints: made.length, err: error }, 'checkpoints could not be appended to PQSEAL_CHECKPOINT_SINK');
+        throw error;
+      }
+    }
     if (refused.length > 0) throw new AuditChainBrokenError(refused, made);
     return made;
   }
