@@ -169,6 +169,30 @@ describe('the service verifies a chain before it signs its head', () => {
   });
 });
 
+describe('verification before signing is incremental', () => {
+  test('only the records since the previous checkpoint are re-read: an edit below it is left to audit verify, which catches it', async () => {
+    const s = await startTestServer({}, {}, { checkpointIntervalSeconds: 0 });
+    try {
+      const org = await s.createOrg('Incremental Ltd');
+      await encryptMany(s, org, 3, 'signed');
+      assert.equal((await s.services.checkpoints.run(org.org_id)).length, 1);
+      // Record 1 edited in place, its stored hash left as it was: the checkpoint at 3 already covers it.
+      const db = new BetterSqlite3(dbPath(s.dataDir));
+      db.pragma('busy_timeout = 5000');
+      db.prepare(`update audit_records set client_address = '10.6.6.6' where chain_id = ? and seq = 1`).run(org.org_id);
+      db.close();
+      await encryptMany(s, org, 2, 'new');
+      const made = await s.services.checkpoints.run(org.org_id);
+      assert.deepEqual(made.map((c) => c.seq), [5], 'records 4–5 were verified and signed without re-reading 1–3');
+      const verify = await cliExit(['audit', 'verify', '--org', org.org_id, '--json'], s.dataDir);
+      assert.equal(verify.code, 4);
+      assert.deepEqual([JSON.parse(verify.stdout).chains[0].first_broken.seq, JSON.parse(verify.stdout).chains[0].first_broken.reason], [1, 'HASH_MISMATCH']);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('chained checkpoints, the checkpoint sink and verify --trusted', () => {
   let dataDir: string;
   let sink: string;
