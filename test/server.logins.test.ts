@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { managedHeaders, registerSecret, startTestServer, type TestServer } from './helpers/server.js';
@@ -155,6 +157,24 @@ describe('InitiateAuth logins are audited', () => {
 
     const everything = JSON.stringify(await db.selectFrom('audit_records').selectAll().execute());
     for (const secret of [org.password, wrong, ghostPassword, 'no-such-user-here']) assert.ok(!everything.includes(secret), 'no password (or mistyped username) in the audit log');
+  });
+
+  test('a login whose audit record cannot be written hands out no token', async () => {
+    const server = await serve();
+    const org = await server.createOrg('Unaudited Login Org');
+    const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
+    db.pragma('busy_timeout = 5000');
+    try {
+      db.exec(`create trigger audit_down before insert on audit_records begin select raise(abort, 'audit disk full'); end`);
+      const res = await initiateAuth(server, org.username, org.password);
+      assert.equal(res.status, 503);
+      assert.equal(res.json.code, 'AUDIT_UNAVAILABLE');
+      assert.equal(res.json.AuthenticationResult, undefined);
+    } finally {
+      db.exec('drop trigger audit_down');
+      db.close();
+    }
+    assert.equal((await initiateAuth(server, org.username, org.password)).status, 200);
   });
 });
 
