@@ -55,6 +55,14 @@ function initiateAuth(server: TestServer, username: string, password: string, lo
   });
 }
 
+function refreshAuth(server: TestServer, refreshToken: string): Promise<RawResponse> {
+  return raw(`${server.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+    body: JSON.stringify({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: 'pqseal', AuthParameters: { REFRESH_TOKEN: refreshToken } }),
+  });
+}
+
 function managedEncrypt(server: TestServer, headers: Record<string, string>, localAddress?: string): Promise<RawResponse> {
   return raw(`${server.url}/v1/encrypt`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ data: 'x' }), ...(localAddress ? { localAddress } : {}) });
 }
@@ -130,7 +138,9 @@ describe('InitiateAuth logins are audited', () => {
     const wrong = 'not-the-password-42';
     const ghostPassword = 'ghost-password-77';
     registerSecret(wrong, ghostPassword);
-    assert.equal((await initiateAuth(server, org.username, org.password)).status, 200);
+    const first = await initiateAuth(server, org.username, org.password);
+    assert.equal(first.status, 200);
+    registerSecret(first.json.AuthenticationResult.IdToken, first.json.AuthenticationResult.RefreshToken);
     assert.equal((await initiateAuth(server, org.username, wrong, '127.0.0.2')).status, 400);
     assert.equal((await initiateAuth(server, 'no-such-user-here', ghostPassword)).status, 400);
 
@@ -155,8 +165,16 @@ describe('InitiateAuth logins are audited', () => {
     assert.equal(service[0]?.user_id, null);
     assert.equal(service[0]?.client_address, '127.0.0.1');
 
+    assert.equal((await refreshAuth(server, first.json.AuthenticationResult.RefreshToken)).status, 200);
+    assert.equal((await refreshAuth(server, 'A'.repeat(43))).status, 400);
+    const refreshes = await db.selectFrom('audit_records').select(['chain_id', 'outcome', 'user_id', 'error_code']).where('operation', '=', 'login.refresh').orderBy('at').execute();
+    assert.deepEqual(refreshes, [
+      { chain_id: org.org_id, outcome: 'success', user_id: ok?.user_id, error_code: null },
+      { chain_id: '_service', outcome: 'failure', user_id: null, error_code: 'TOKEN_INVALID' },
+    ]);
+
     const everything = JSON.stringify(await db.selectFrom('audit_records').selectAll().execute());
-    for (const secret of [org.password, wrong, ghostPassword, 'no-such-user-here']) assert.ok(!everything.includes(secret), 'no password (or mistyped username) in the audit log');
+    for (const secret of [org.password, wrong, ghostPassword, 'no-such-user-here', first.json.AuthenticationResult.RefreshToken]) assert.ok(!everything.includes(secret), 'no password (or mistyped username) in the audit log');
   });
 
   test('a login whose audit record cannot be written hands out no token', async () => {

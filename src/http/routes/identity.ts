@@ -5,7 +5,8 @@ import type { AuthResult, HttpServices } from '../services.js';
 /**
  * The identity provider's InitiateAuth wire call at `POST /` (AWS JSON 1.1 protocol, recognised by
  * X-Amz-Target), so an identity-provider SDK whose `endpoint` is this server's base URL can log in.
- * Errors are shaped as that service shapes them: HTTP 400, `x-amzn-ErrorType`, `{__type, message}`.
+ * Errors are shaped as that service shapes them: HTTP 400 (429 for the per-address login limit),
+ * `x-amzn-ErrorType`, `{__type, message}`.
  * Unknown users answer NotAuthorizedException like a pool with user-existence errors prevented.
  */
 
@@ -31,7 +32,10 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
     schema: {
       tags: ['Identity pool'],
       summary: 'InitiateAuth (identity-provider wire protocol)',
-      description: 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth, Content-Type: application/x-amz-json-1.1. Flows USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH.',
+      description:
+        'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth, Content-Type: application/x-amz-json-1.1. Flows USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH. ' +
+        'Errors: HTTP 400 {__type, message} (NotAuthorizedException, "Password attempts exceeded" with Retry-After while the username is locked); ' +
+        'HTTP 429 TooManyRequestsException with Retry-After when the client address has used its login budget (PQSEAL_LOGIN_RATE_PER_ADDRESS). Every call that checks credentials is audited.',
       headers: { type: 'object', properties: { 'x-amz-target': { type: 'string' } } },
     },
     handler: async (request, reply) => {
