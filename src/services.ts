@@ -13,6 +13,7 @@ import type { HttpServices, IdentityEndpoints } from './http/services.js';
 import { identityEvents } from './identity/events.js';
 import { TokenService } from './identity/tokens.js';
 import { UserPool } from './identity/user-pool.js';
+import { Periodic } from './core/periodic.js';
 import { createUser } from './identity/users.js';
 import { KeyRing } from './keys/key-ring.js';
 import { loadMasterKey } from './keys/master-key.js';
@@ -83,20 +84,21 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     unwrap: (wrapped, kid) => unwrapKey(masterKey, `jwt:${kid}`, wrapped),
     now,
   });
-  const userPool = new UserPool({ store, tokens, now });
+  const userPool = new UserPool({ store, tokens, now, addressLimit: { perMinute: config.loginRatePerAddress, burst: config.loginBurstPerAddress } });
   const keyRing = new KeyRing(db);
   const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 
   const auth = new Authenticator(
     {
-      login: async (username, password) => {
-        const session = await userPool.login(username, password);
-        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken };
+      login: async (username, password, from) => {
+        const session = await userPool.loginWithoutRefresh(username, password, from);
+        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
       },
       verifyBearer: (token) => userPool.authenticateBearer(token),
       verifyPartner: (credentials) => verifyCredentials(store, credentials),
     },
     config.loginCacheTtlSeconds * 1000,
+    now,
   );
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
@@ -112,19 +114,23 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
   const identity: IdentityEndpoints = {
     clientId: config.clientId,
-    passwordAuth: async (username, password) => {
-      const s = await userPool.login(username, password);
-      return { idToken: s.idToken, accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn };
+    passwordAuth: async (username, password, from) => {
+      const s = await userPool.login(username, password, from);
+      return { userId: s.user.id, orgId: s.user.orgId, idToken: s.idToken, accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn };
     },
     refreshAuth: async (refreshToken) => {
       const s = await userPool.refresh(refreshToken);
-      return { idToken: s.idToken, accessToken: s.accessToken, expiresIn: s.expiresIn };
+      return { userId: s.user.id, orgId: s.user.orgId, idToken: s.idToken, accessToken: s.accessToken, expiresIn: s.expiresIn };
     },
     jwks: () => tokens.jwks(),
-    openidConfiguration: (baseUrl) => tokens.openidConfiguration(baseUrl),
+    openidConfiguration: () => tokens.openidConfiguration(),
   };
 
   const serving = options.workers !== false;
+  const pruning = new Periodic(
+    () => userPool.prune(),
+    (e) => process.emitWarning(`pruning login records failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
   const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename);
@@ -142,6 +148,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     }
     const reportCheckpointError = (e: unknown) => process.emitWarning(`audit checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
     checkpoints.start((options.checkpointIntervalSeconds ?? audit.checkpointIntervalSeconds) * 1000, reportCheckpointError);
+    pruning.start(config.pruneIntervalSeconds * 1000);
   }
 
   const requirePool = (): CryptoPool => {
@@ -203,6 +210,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
     async close() {
       checkpoints.stop();
+      await pruning.stop();
       // Crypto first: requests whose clients went away are still running; let them finish and
       // write their audit records (one more I/O turn) before the audit log closes.
       await pool?.close();

@@ -253,6 +253,8 @@ describe('no 2xx without a durable record', () => {
   test('when the audit log cannot be written, operations answer 503 without data and revocations change nothing', async () => {
     const h = managedHeaders(alpha);
     const sealed = await post(`${server.url}/v1/encrypt`, h, { data: 'must not leak when unaudited', permissions: [{ partner_id: beta.org_id, permissions: ['read'] }] });
+    // Before the audit goes down: logins are audited too (test/server.logins.test.ts).
+    const token = (await login(server.url, alpha)).IdToken;
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
     db.pragma('busy_timeout = 5000');
     try {
@@ -262,7 +264,7 @@ describe('no 2xx without a durable record', () => {
       assert.equal(res.json.statusCode, 503);
       assert.equal(res.json.body.error.code, 'AUDIT_UNAVAILABLE');
       assert.ok(!JSON.stringify(res.json).includes('must not leak'));
-      const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${(await login(server.url, alpha)).IdToken}`, ...partnerHeaders(alpha) }, { data: 'x' });
+      const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${token}`, ...partnerHeaders(alpha) }, { data: 'x' });
       assert.equal(direct.status, 503);
       assert.equal(direct.json.code, 'AUDIT_UNAVAILABLE');
 

@@ -55,7 +55,7 @@ describe('openStore', () => {
     const dataDir = join(root, 'reopen');
     const first = await openStore({ dataDir });
     assert.deepEqual(await appliedMigrations(first), migrationNames());
-    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_audit_checkpoint_chain']);
+    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_audit_checkpoint_chain', '004_user_token_generation']);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();
 

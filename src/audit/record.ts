@@ -19,7 +19,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type AuditOutcome = 'success' | 'failure';
 export type AuditVia = 'managed' | 'direct' | 'cli';
 
-/** Operations that write records (the four operations, revocation changes and the authenticated reads). */
+/** Operations that write records (the four operations, revocation changes, the authenticated reads and InitiateAuth logins). */
 export const AUDIT_OPERATIONS = [
   'encrypt',
   'sign-encrypt',
@@ -29,6 +29,8 @@ export const AUDIT_OPERATIONS = [
   'permissions.restore',
   'permissions.list',
   'audit.list',
+  'login',
+  'login.refresh',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 

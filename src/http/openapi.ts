@@ -84,6 +84,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
   { status: 422, code: 'ENVELOPE_NOT_SIGNED', message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt', meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.' },
   { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
+  { status: 429, code: 'LOGIN_RATE_LIMITED', message: 'too many login attempts from this address; try again in 2 s', meaning: 'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.' },
   { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
   { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
   { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.' },
@@ -125,7 +126,7 @@ export function errorCodesFor(t: RouteTraits): string[] {
   if (t.query || t.params) codes.add('VALIDATION_ERROR');
   if (t.query) codes.add('INVALID_CURSOR');
   if (t.auth !== 'none') ['VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED'].forEach((c) => codes.add(c));
-  if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED'].forEach((c) => codes.add(c));
+  if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED'].forEach((c) => codes.add(c));
   if (t.auth === 'direct') ['TOKEN_INVALID', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
   if (t.operation !== undefined) codes.add('AUDIT_UNAVAILABLE');
   const op = t.operation;

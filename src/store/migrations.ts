@@ -189,6 +189,17 @@ function migrations(t: ColumnTypes): MigrationSet {
         await db.schema.alterTable('audit_checkpoints').addColumn('prev', 'text').execute();
       },
     },
+
+    /**
+     * A per-user token generation: every password change, disable and enable bumps it, and a token is
+     * valid only while the generation it carries is the user's current one (exact, unlike comparing
+     * `iat` in whole seconds). Existing users start at 0.
+     */
+    '004_user_token_generation': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('users').addColumn('token_generation', t.int64, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

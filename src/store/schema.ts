@@ -20,6 +20,8 @@ export interface UsersTable {
   disabled: Generated<number>;
   password_changed_at: number;
   created_at: number;
+  /** Bumped by every password change, disable and enable; tokens carry the value they were issued under. */
+  token_generation: Generated<number>;
 }
 
 export interface CredentialsTable {
