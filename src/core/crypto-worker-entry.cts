@@ -7,17 +7,13 @@ import type { default as CryptoWorkerRun } from './crypto-worker.js';
  * module graph compiled and linked synchronously, then ERR_REQUIRE_ASYNC_MODULE, then `import()` of
  * that same half-loaded graph. A full test run once died in V8 on that path. This file is CommonJS:
  * piscina's `require()` loads it the ordinary way, and the worker module is only ever `import()`ed.
+ *
+ * Exported as a promise of the task function (piscina's documented async initialisation): piscina
+ * awaits it before it marks the worker ready. A plain function awaiting the import would not do —
+ * an idle piscina worker blocks in Atomics.wait, so the import would only progress once the first
+ * task arrived, and that task would pay for loading the module.
  */
 
-type Task = Parameters<typeof CryptoWorkerRun>[0];
-type Result = ReturnType<typeof CryptoWorkerRun>;
-
-// Started at once so the worker is warm before its first task; a failure reaches every task.
-const loaded: Promise<typeof CryptoWorkerRun> = import('./crypto-worker.js').then((module) => module.default);
-loaded.catch(() => undefined);
-
-async function run(task: Task): Promise<Result> {
-  return (await loaded)(task);
-}
+const run: Promise<typeof CryptoWorkerRun> = import('./crypto-worker.js').then((module) => module.default);
 
 export = run;
