@@ -19,6 +19,12 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
   readonly loginCacheTtlSeconds: number;
+  /** Password checks per minute per client address (InitiateAuth and uncached Managed logins); 0 = no limit. */
+  readonly loginRatePerAddress: number;
+  /** How many password checks one address may make at once before the per-minute rate applies. */
+  readonly loginBurstPerAddress: number;
+  /** Seconds between deletions of stale failed-login records and dead refresh tokens; 0 = never. */
+  readonly pruneIntervalSeconds: number;
   readonly tokenTtlSeconds: number;
   readonly workers: number;
   readonly maxQueue: number;
@@ -56,6 +62,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     rateLimitPerSecond: int(env, 'PQSEAL_RATE_LIMIT_RPS', 100),
     rateLimitBurst: int(env, 'PQSEAL_RATE_LIMIT_BURST', 200),
     loginCacheTtlSeconds: int(env, 'PQSEAL_LOGIN_CACHE_TTL', 60),
+    loginRatePerAddress: int(env, 'PQSEAL_LOGIN_RATE_PER_ADDRESS', 60),
+    loginBurstPerAddress: int(env, 'PQSEAL_LOGIN_BURST_PER_ADDRESS', 30),
+    pruneIntervalSeconds: int(env, 'PQSEAL_PRUNE_INTERVAL', 3600),
     tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
@@ -66,6 +75,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
     ...overrides,
   };
+  if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
+    throw new ConfigError('PQSEAL_LOGIN_BURST_PER_ADDRESS must be at least 1 while PQSEAL_LOGIN_RATE_PER_ADDRESS is set');
+  }
   if (config.cryptoTimeoutMs < 1) throw new ConfigError('PQSEAL_CRYPTO_TIMEOUT_MS must be at least 1');
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');

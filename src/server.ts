@@ -27,6 +27,8 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const services = await openServices(config, options.serviceOptions);
   const app = await buildApp(services, options.logStream ? { logStream: options.logStream } : {});
+  // A refused checkpoint (a chain that does not verify) is an error in the server's log.
+  services.checkpoints.useLogger(app.log);
   let demo: DemoBootstrap | undefined;
   try {
     demo = config.demo ? await bootstrapDemo(services) : undefined;

@@ -14,6 +14,7 @@ import type { HttpServices, IdentityEndpoints } from './http/services.js';
 import { identityEvents } from './identity/events.js';
 import { TokenService } from './identity/tokens.js';
 import { UserPool } from './identity/user-pool.js';
+import { Periodic } from './core/periodic.js';
 import { createUser } from './identity/users.js';
 import { KeyRing } from './keys/key-ring.js';
 import { loadMasterKey } from './keys/master-key.js';
@@ -21,7 +22,8 @@ import { generateOrgKeys } from './keys/org-keys.js';
 import { createCredentials, verifyCredentials } from './partners/credentials.js';
 import { createOrganisation, getOrganisation } from './partners/organisations.js';
 import { openStore, type Store } from './store/database.js';
-import { Checkpointer } from './audit/checkpoints.js';
+import { storeReadiness } from './store/readiness.js';
+import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
 import { auditSettings } from './audit/settings.js';
@@ -62,6 +64,8 @@ export interface ServiceOptions {
   readonly auditFlushMs?: number;
   /** Seconds between signed checkpoints when serving (default PQSEAL_CHECKPOINT_INTERVAL, 300; 0 = off). */
   readonly checkpointIntervalSeconds?: number;
+  /** File every checkpoint is appended to (default PQSEAL_CHECKPOINT_SINK; none). */
+  readonly checkpointSink?: string;
 }
 
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -81,20 +85,21 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     unwrap: (wrapped, kid) => unwrapKey(masterKey, `jwt:${kid}`, wrapped),
     now,
   });
-  const userPool = new UserPool({ store, tokens, now });
+  const userPool = new UserPool({ store, tokens, now, addressLimit: { perMinute: config.loginRatePerAddress, burst: config.loginBurstPerAddress } });
   const keyRing = new KeyRing(db);
   const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 
   const auth = new Authenticator(
     {
-      login: async (username, password) => {
-        const session = await userPool.login(username, password);
-        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken };
+      login: async (username, password, from) => {
+        const session = await userPool.loginWithoutRefresh(username, password, from);
+        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
       },
       verifyBearer: (token) => userPool.authenticateBearer(token),
       verifyPartner: (credentials) => verifyCredentials(store, credentials),
     },
     config.loginCacheTtlSeconds * 1000,
+    now,
   );
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
@@ -111,25 +116,29 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
   const identity: IdentityEndpoints = {
     clientId: config.clientId,
-    passwordAuth: async (username, password) => {
-      const s = await userPool.login(username, password);
-      return { idToken: s.idToken, accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn };
+    passwordAuth: async (username, password, from) => {
+      const s = await userPool.login(username, password, from);
+      return { userId: s.user.id, orgId: s.user.orgId, idToken: s.idToken, accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn };
     },
     refreshAuth: async (refreshToken) => {
       const s = await userPool.refresh(refreshToken);
-      return { idToken: s.idToken, accessToken: s.accessToken, expiresIn: s.expiresIn };
+      return { userId: s.user.id, orgId: s.user.orgId, idToken: s.idToken, accessToken: s.accessToken, expiresIn: s.expiresIn };
     },
     jwks: () => tokens.jwks(),
-    openidConfiguration: (baseUrl) => tokens.openidConfiguration(baseUrl),
+    openidConfiguration: () => tokens.openidConfiguration(),
   };
 
   const serving = options.workers !== false;
+  const pruning = new Periodic(
+    () => userPool.prune(),
+    (e) => process.emitWarning(`pruning login records failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
   const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename);
   const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
-  const checkpoints = new Checkpointer(db, providers, serviceKeys, now);
+  const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
   if (serving) {
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
     try {
@@ -141,6 +150,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     }
     const reportCheckpointError = (e: unknown) => process.emitWarning(`audit checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
     checkpoints.start((options.checkpointIntervalSeconds ?? audit.checkpointIntervalSeconds) * 1000, reportCheckpointError);
+    pruning.start(config.pruneIntervalSeconds * 1000);
   }
 
   const requirePool = (): CryptoPool => {
@@ -165,7 +175,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
     admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, bodyLimitBytes: config.bodyLimitBytes, saturated: () => pool?.saturated ?? false }),
-    ready: () => store.ping(),
+    ready: storeReadiness(store),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     auditStats: () => ({ ...auditWriter.stats }),
     threadRoles: () => ({ crypto: pool?.threadIds() ?? [], audit: auditWriter.threadId }),
@@ -177,6 +187,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     sharing: {
       audit: auditWriter,
       auditLog: { list: (chainId, query) => listAuditRecords(db, chainId, query) },
+      organisationExists: async (orgId) => (await orgName(orgId)) !== undefined,
       revocations,
       publicKeys: { org: (orgId) => orgPublicKeys(db, orgId), service: () => serviceKeys.document() },
       now,
@@ -201,6 +212,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
     async close() {
       checkpoints.stop();
+      await pruning.stop();
       // Crypto first: requests whose clients went away are still running; let them finish and
       // write their audit records (one more I/O turn) before the audit log closes.
       await pool?.close();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,8 +116,10 @@ describe('one record per operation, success or failure, on both paths', () => {
     // A schema failure happens before the handler, so the caller is unknown: it goes to the service chain.
     assert.equal(byRequest.get('audit-schema-1'), undefined);
 
-    // The partner's open is in the partner's log, naming the owner; the owner's log does not show it.
-    assert.equal(byRequest.get('audit-partner-1'), undefined);
+    // The partner's open is in the partner's log, naming the owner, and in the owner's log, naming the partner.
+    const ownerCopy = byRequest.get('audit-partner-1');
+    assert.equal(ownerCopy?.org_id, beta.org_id);
+    assert.equal(ownerCopy?.chain_id, alpha.org_id);
     const betaRecords = await allRecords(beta);
     const partnerOpen = betaRecords.find((r) => r.request_id === 'audit-partner-1');
     assert.equal(partnerOpen?.operation, 'decrypt-verify');
@@ -221,7 +224,9 @@ describe('GET /v1/audit and GET /audit', () => {
     for (const org of [alpha, beta]) {
       const records = await allRecords(org);
       assert.ok(records.length > 0);
-      assert.ok(records.every((r) => r.chain_id === org.org_id && r.org_id === org.org_id));
+      assert.ok(records.every((r) => r.chain_id === org.org_id));
+      // Another organisation's record appears only as a partner's open of this organisation's envelope.
+      assert.ok(records.every((r) => r.org_id === org.org_id || (r.envelope_owner_id === org.org_id && ['decrypt', 'decrypt-verify'].includes(r.operation))));
     }
     const { IdToken } = await login(server.url, beta);
     registerSecret(IdToken);
@@ -248,6 +253,8 @@ describe('no 2xx without a durable record', () => {
   test('when the audit log cannot be written, operations answer 503 without data and revocations change nothing', async () => {
     const h = managedHeaders(alpha);
     const sealed = await post(`${server.url}/v1/encrypt`, h, { data: 'must not leak when unaudited', permissions: [{ partner_id: beta.org_id, permissions: ['read'] }] });
+    // Before the audit goes down: logins are audited too (test/server.logins.test.ts).
+    const token = (await login(server.url, alpha)).IdToken;
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
     db.pragma('busy_timeout = 5000');
     try {
@@ -257,7 +264,7 @@ describe('no 2xx without a durable record', () => {
       assert.equal(res.json.statusCode, 503);
       assert.equal(res.json.body.error.code, 'AUDIT_UNAVAILABLE');
       assert.ok(!JSON.stringify(res.json).includes('must not leak'));
-      const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${(await login(server.url, alpha)).IdToken}`, ...partnerHeaders(alpha) }, { data: 'x' });
+      const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${token}`, ...partnerHeaders(alpha) }, { data: 'x' });
       assert.equal(direct.status, 503);
       assert.equal(direct.json.code, 'AUDIT_UNAVAILABLE');
 
@@ -500,11 +507,15 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const doc = JSON.parse(readFileSync(serviceKeyFile, 'utf8')) as { keys: { public_key: string }[] };
     const key = providers.composite.parsePublic(new Uint8Array(Buffer.from(doc.keys[0]?.public_key ?? '', 'base64url')));
     const db = new BetterSqlite3(join(dataDir, 'pqseal.db'), { readonly: true });
-    const cp = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 1').get(org.org_id) as { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Buffer };
+    const [cp, previous] = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 2').all(org.org_id) as { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Buffer; format: number; prev: string | null }[];
     db.close();
-    const message = new TextEncoder().encode(
-      `{"chain_id":${JSON.stringify(cp.chain_id)},"hash":"${cp.hash}","key_id":"${cp.key_id}","seq":${cp.seq},"signed_at":"${new Date(cp.signed_at).toISOString()}","type":"pqseal-audit-checkpoint-v1"}`,
-    );
+    assert.ok(cp && previous);
+    assert.equal(cp.format, 2);
+    const messageOf = (c: typeof cp) =>
+      `{"chain_id":${JSON.stringify(c.chain_id)},"hash":"${c.hash}","key_id":"${c.key_id}","prev":${c.prev === null ? 'null' : `"${c.prev}"`},"seq":${c.seq},"signed_at":"${new Date(c.signed_at).toISOString()}","type":"pqseal-audit-checkpoint-v2"}`;
+    // Chained: prev is SHA-256 of the previous checkpoint's signed message.
+    assert.equal(cp.prev, createHash('sha256').update(messageOf(previous)).digest('hex'));
+    const message = new TextEncoder().encode(messageOf(cp));
     const ctx = new TextEncoder().encode('pqseal-audit-checkpoint-v1');
     assert.equal(providers.composite.verify(key, message, new Uint8Array(cp.signature), ctx), true);
     assert.equal(providers.composite.verify(key, message, new Uint8Array(cp.signature), new TextEncoder().encode('pqseal-envelope-v1')), false);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { LoginThrottledError, NotAuthorizedError, TokenError, UsernameExistsError, ValidationError } from '../src/identity/errors.js';
+import { addressKey } from '../src/identity/address-limit.js';
+import { LoginRateLimitedError, LoginThrottledError, NotAuthorizedError, TokenError, UsernameExistsError, ValidationError } from '../src/identity/errors.js';
 import { identityEvents, type IdentityEvent } from '../src/identity/events.js';
 import { getDummyHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
 import { issueRefreshToken, redeemRefreshToken } from '../src/identity/refresh-tokens.js';
@@ -154,7 +155,7 @@ describe('login', () => {
     assert.equal((await tokens.verifyAccessToken(s.accessToken)).userId, alice.id);
 
     for (const t of [s.idToken, s.accessToken]) {
-      assert.deepEqual(await pool.authenticateBearer(t), { userId: alice.id, orgId: org.id, username: 'alice@rockville' });
+      assert.deepEqual(await pool.authenticateBearer(t), { userId: alice.id, orgId: org.id, username: 'alice@rockville', validUntilMs: (Math.floor(clock / 1000) + 3600 + 5) * 1000 });
     }
   });
 
@@ -214,11 +215,23 @@ describe('failed-login back-off', () => {
     assert.equal(reasons.filter((r) => r === 'LoginThrottledError').length, 15);
   });
 
+  test('twenty parallel logins with the right password all succeed and leave no failure record', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => pool.login('alice@rockville', PASSWORD)));
+    assert.deepEqual(results.map((r) => r.status), Array.from({ length: 20 }, () => 'fulfilled'));
+    assert.equal(await new LoginThrottle(store, { now }).lockedForMs('alice@rockville'), 0);
+  });
+
+  test('the throttle stores a hash of the username, never the username', async () => {
+    await assert.rejects(pool.login('my-password-typed-as-username', PASSWORD), notAuthorized);
+    const rows = await store.db.selectFrom('login_throttle').select('username').execute();
+    assert.ok(rows.length > 0);
+    assert.ok(rows.every((r) => !r.username.includes('my-password') && /^[A-Za-z0-9_-]{43}$/.test(r.username)));
+  });
+
   test('the lock doubles per further failure, is capped at 15 minutes and survives a restart', async () => {
     const throttle = new LoginThrottle(store, { now });
     const fail = async () => {
-      await throttle.beginAttempt('erin');
-      await throttle.recordFailure('erin');
+      await (await throttle.beginAttempt('erin')).failed();
     };
     const locks: number[] = [];
     for (let i = 0; i < 16; i++) {
@@ -234,7 +247,8 @@ describe('failed-login back-off', () => {
     const restarted = new LoginThrottle(store, { now });
     assert.equal(await restarted.lockedForMs('erin'), 900_000);
     await assert.rejects(restarted.beginAttempt('erin'), (e: unknown) => e instanceof LoginThrottledError && e.retryAfterSeconds === 900);
-    await restarted.recordSuccess('erin');
+    clock += 900_000;
+    await (await restarted.beginAttempt('erin')).succeeded();
     assert.equal(await restarted.lockedForMs('erin'), 0);
   });
 });
@@ -308,7 +322,7 @@ describe('token verification', () => {
     assert.equal((await tokens.verifyBearer(session.accessToken)).tokenUse, 'access');
   });
 
-  test('a disabled user’s tokens stop working at once; enabling restores them', async () => {
+  test('a disabled user’s tokens stop working at once and stay dead after enabling', async () => {
     const frank = await createUser(store, { orgId: org.id, username: 'frank', password: PASSWORD });
     const s = await pool.login('frank', PASSWORD);
     await pool.authenticateBearer(s.idToken); // cached as enabled
@@ -316,9 +330,21 @@ describe('token verification', () => {
     await assert.rejects(pool.authenticateBearer(s.idToken), isCode('TOKEN_INVALID'));
     await assert.rejects(pool.refresh(s.refreshToken), isCode('TOKEN_INVALID'));
     await enableUser(store, frank.id);
-    assert.equal((await pool.authenticateBearer(s.idToken)).userId, frank.id);
-    // Refresh tokens revoked by the disable stay revoked.
+    await assert.rejects(pool.authenticateBearer(s.idToken), isCode('TOKEN_INVALID'));
+    // Refresh tokens revoked by the disable stay revoked; a new login works.
     await assert.rejects(pool.refresh(s.refreshToken), isCode('TOKEN_INVALID'));
+    assert.equal((await pool.authenticateBearer((await pool.login('frank', PASSWORD)).idToken)).userId, frank.id);
+  });
+
+  test('a token of an earlier generation is refused, even one from the same second', async () => {
+    const claims = decodeJwt(session.idToken);
+    assert.equal(claims['pqseal:token_gen'], 0);
+    const henry = await createUser(store, { orgId: org.id, username: 'henry', password: PASSWORD });
+    const s = await pool.login('henry', PASSWORD);
+    clock += 1; // the same second
+    await setPassword(store, henry.id, 'henry has a new password', clock);
+    await assert.rejects(pool.authenticateBearer(s.accessToken), isCode('TOKEN_INVALID'));
+    assert.equal(decodeJwt((await pool.login('henry', 'henry has a new password')).idToken)['pqseal:token_gen'], 1);
   });
 });
 
@@ -368,6 +394,36 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('per-address login limit', () => {
+  test('a bucket per address (IPv6 by /64), refused before any password check, refilled over time', async () => {
+    const limited = new UserPool({ store, tokens, now, addressLimit: { perMinute: 60, burst: 2 } });
+    try {
+      for (let i = 0; i < 2; i++) await assert.rejects(limited.login('alice@rockville', 'wrong password!!', { clientAddress: '2001:db8:1:2::7' }), notAuthorized);
+      await assert.rejects(
+        limited.login('alice@rockville', PASSWORD, { clientAddress: '2001:db8:1:2:ffff::1' }),
+        (e: unknown) => e instanceof LoginRateLimitedError && e.code === 'LOGIN_RATE_LIMITED' && e.retryAfterSeconds === 1,
+      );
+      assert.equal((await limited.login('alice@rockville', PASSWORD, { clientAddress: '2001:db8:1:3::7' })).user.id, alice.id, 'another /64');
+      assert.equal((await limited.login('alice@rockville', PASSWORD, { clientAddress: '::ffff:192.0.2.1' })).user.id, alice.id);
+      await limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' });
+      await assert.rejects(limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' }), LoginRateLimitedError, 'mapped and plain IPv4 share a bucket');
+      clock += 1000;
+      await limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' });
+    } finally {
+      limited.close();
+    }
+  });
+
+  test('address keys', () => {
+    assert.equal(addressKey('2001:db8:0:1:2:3:4:5'), '2001:db8:0:1::/64');
+    assert.equal(addressKey('2001:DB8::1'), '2001:db8:0:0::/64');
+    assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(addressKey('::ffff:10.1.2.3'), '10.1.2.3');
+    assert.equal(addressKey('10.1.2.3'), '10.1.2.3');
+    assert.equal(addressKey(undefined), 'unknown');
+  });
+});
+
 describe('keys and discovery', () => {
   test('the JWKS holds the signing key; the key persists across restarts', async () => {
     const jwks = tokens.jwks();
@@ -413,8 +469,8 @@ describe('keys and discovery', () => {
     }
   });
 
-  test('openid-configuration points at the JWKS', () => {
-    const config = tokens.openidConfiguration('http://127.0.0.1:8080/');
+  test('openid-configuration points at the JWKS under the configured issuer', () => {
+    const config = tokens.openidConfiguration();
     assert.equal(config.issuer, ISSUER);
     assert.equal(config.jwks_uri, 'http://127.0.0.1:8080/.well-known/jwks.json');
     assert.deepEqual(config.id_token_signing_alg_values_supported, ['RS256']);

@@ -142,16 +142,17 @@ describe('organisation names: the server and the CLI', () => {
 });
 
 describe('organisation names: upgrading a store that already holds duplicates', () => {
-  const pre = ['001_initial', '002_sharing_audit'];
+  const NAME_KEYS_MIGRATION = '005_organisation_name_keys';
 
-  /** A store as the previous release made it (migrations 001 and 002 only), with real keys, users and credentials. */
+  /** A store as the previous release made it (every migration before name keys), with real keys, users and credentials. */
   async function oldStore(dataDir: string, names: readonly string[]): Promise<NewOrganisation[]> {
     const masterKey = loadMasterKey(dataDir, undefined).key;
     const connection = openSqliteConnection(join(dataDir, DB_FILENAME));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection.database }) });
     try {
       const all = await migrationProvider().getMigrations();
-      const provider = { getMigrations: async () => Object.fromEntries(pre.map((n) => [n, all[n]!])) };
+      assert.ok(NAME_KEYS_MIGRATION in all);
+      const provider = { getMigrations: async () => Object.fromEntries(Object.entries(all).filter(([n]) => n < NAME_KEYS_MIGRATION)) };
       const { error } = await new Migrator({ db, provider }).migrateToLatest();
       if (error) throw error;
       const providers = await loadProviders();

@@ -226,12 +226,11 @@ describe('revocation', () => {
 
   test('only the owner organisation can revoke its envelopes; bad requests are 4xx', async () => {
     const e1 = await seal([grant(partner)]);
-    // The stranger "revokes" the partner on the owner's envelope: that only touches the stranger's own envelopes.
+    // The stranger "revokes" the partner on the owner's envelope: it sealed no such envelope, so 404 (not a 200 that changes nothing).
     const s = await revoke(stranger, { partner_id: partner.org_id, envelope_id: e1.id });
-    assert.equal(s.status, 200);
-    assert.equal(s.json.body.owner_org_id, stranger.org_id);
+    assert.equal(s.status, 404);
+    assert.equal(s.json.body.error.code, 'ENVELOPE_NOT_FOUND');
     assert.equal((await open(partner, e1.env)).status, 200, 'the owner\'s grant is untouched');
-    await revoke(stranger, { partner_id: partner.org_id, envelope_id: e1.id }, 'restore');
 
     const cases: [Record<string, unknown>, number, string, RegExp][] = [
       [{ partner_id: owner.org_id }, 400, 'VALIDATION_ERROR', /own envelopes/],

@@ -464,8 +464,18 @@ describe('sharing, revocation and audit', () => {
     assert.equal(page.records.length, 2);
     assert.ok(page.nextCursor);
     const ownerLog: string[] = [];
-    for await (const r of owner.auditRecords({ envelopeId: sealed.envelopeId, limit: 2 })) ownerLog.push(`${r.operation}:${r.outcome}`);
-    assert.deepEqual(ownerLog.reverse(), ['sign-encrypt:success', 'permissions.revoke:success', 'permissions.revoke:success', 'permissions.list:success', 'permissions.restore:success']);
+    for await (const r of owner.auditRecords({ envelopeId: sealed.envelopeId, limit: 2 })) ownerLog.push(`${r.orgId === partner.org_id ? 'partner ' : ''}${r.operation}:${r.outcome}`);
+    // The owner's chain also holds the partner's opens of its envelope, allowed and refused (issue 10, item 6).
+    assert.deepEqual(ownerLog.reverse(), [
+      'sign-encrypt:success',
+      'partner decrypt-verify:success',
+      'permissions.revoke:success',
+      'permissions.revoke:success',
+      'partner decrypt:failure',
+      'permissions.list:success',
+      'permissions.restore:success',
+      'partner decrypt:success',
+    ]);
     // The partner's opens are in the partner's own chain.
     const partnerLog = (await other.audit({ envelopeId: sealed.envelopeId })).records.map((r) => `${r.operation}:${r.outcome}:${r.errorCode ?? ''}`);
     assert.deepEqual(partnerLog.reverse(), ['decrypt-verify:success:', 'decrypt:failure:ENVELOPE_ACCESS_DENIED', 'decrypt:success:']);

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { DB_FILENAME, openStore, type Store } from '../src/store/database.js';
-import { StoreClosedError } from '../src/store/errors.js';
+import { StoreClosedError, storeUnavailableCode } from '../src/store/errors.js';
 import { dbOf, inTransaction } from '../src/store/handle.js';
 import { newId, randomBase32, randomBase62 } from '../src/store/ids.js';
 import { getMeta, setMeta } from '../src/store/meta.js';
@@ -55,7 +55,7 @@ describe('openStore', () => {
     const dataDir = join(root, 'reopen');
     const first = await openStore({ dataDir });
     assert.deepEqual(await appliedMigrations(first), migrationNames());
-    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_organisation_name_keys']);
+    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_audit_checkpoint_chain', '004_user_token_generation', '005_organisation_name_keys']);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();
 
@@ -161,14 +161,20 @@ describe('a store in use', () => {
   test('ping answers true while open', async () => {
     assert.equal(await store.ping(), true);
   });
+
+  test('writable commits a probe write while open', async () => {
+    assert.equal(await store.writable(), true);
+    assert.match((await store.getMeta('write_probe_at')) ?? '', /^\d+$/);
+  });
 });
 
 describe('closing', () => {
-  test('close is idempotent; afterwards ping is false and queries fail with STORE_CLOSED', async () => {
+  test('close is idempotent; afterwards ping and writable are false and queries fail with STORE_CLOSED', async () => {
     const store = await openStore({ filename: join(root, 'closing.db') });
     await store.close();
     await store.close();
     assert.equal(await store.ping(), false);
+    assert.equal(await store.writable(), false);
     await assert.rejects(store.getMeta('x'), (e: unknown) => e instanceof StoreClosedError && e.code === 'STORE_CLOSED');
   });
 });
@@ -211,5 +217,20 @@ describe('two connections writing (the server and its audit writer thread)', () 
       await sink.close();
       await store.close();
     }
+  });
+});
+
+describe('store trouble classification', () => {
+  test('SQLite result codes of a full, read-only, failing or locked store are store trouble; request and schema errors are not', async () => {
+    const sqliteError = (code: string) => Object.assign(new Error(code), { code });
+    for (const code of ['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_CANTOPEN', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'STORE_CLOSED']) {
+      assert.equal(storeUnavailableCode(sqliteError(code)), code, code);
+    }
+    for (const code of ['SQLITE_ERROR', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CORRUPT', 'SQLITE_FULLX', 'VALIDATION_ERROR']) {
+      assert.equal(storeUnavailableCode(sqliteError(code)), undefined, code);
+    }
+    assert.equal(storeUnavailableCode(new Error('wrapped', { cause: sqliteError('SQLITE_FULL') })), 'SQLITE_FULL');
+    assert.equal(storeUnavailableCode(undefined), undefined);
+    assert.equal(storeUnavailableCode('SQLITE_FULL'), undefined);
   });
 });

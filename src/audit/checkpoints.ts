@@ -1,20 +1,25 @@
-import type { Kysely } from 'kysely';
+import { createHash } from 'node:crypto';
 import { utf8 } from '../crypto/bytes.js';
-import type { CryptoProviders } from '../crypto/providers.js';
-import type { Database } from '../store/schema.js';
 import { canonicalJson } from './canonical-json.js';
-import { CHECKPOINT_CONTEXT, type ServiceKeys } from './service-key.js';
 
 /**
- * Signed checkpoints: the service signs a chain head (chain id, seq, hash, time) with its composite
- * key, so an exported chain can be checked offline against the published service key, and a chain
- * rewritten from some record on (hashes recomputed) no longer matches what was signed.
+ * Signed checkpoints: the service signs a chain head with its composite key, so an exported chain can
+ * be checked offline against the published service key, and a chain rewritten from some record on
+ * (hashes recomputed) no longer matches what was signed. Format 2 checkpoints are chained: each signs
+ * the hash of the chain's previous checkpoint, so a checkpoint deleted from the middle is visible.
  *
- *   message   = UTF-8( JCS({"chain_id","hash","key_id","seq","signed_at","type":"pqseal-audit-checkpoint-v1"}) )
- *   signature = Composite-ML-DSA-65+Ed25519.Sign(sk_service, message, ctx = "pqseal-audit-checkpoint-v1")
+ *   format 1: message = UTF-8( JCS({"chain_id","hash","key_id","seq","signed_at","type":"pqseal-audit-checkpoint-v1"}) )
+ *   format 2: message = UTF-8( JCS({"chain_id","hash","key_id","prev","seq","signed_at","type":"pqseal-audit-checkpoint-v2"}) )
+ *   signature      = Composite-ML-DSA-65+Ed25519.Sign(sk_service, message, ctx = "pqseal-audit-checkpoint-v1")
+ *   checkpoint hash = SHA-256(message), hex — what the next checkpoint's `prev` names
+ *
+ * `seq` is the number of records the checkpoint covers (records 1…seq: seq has no gaps).
  */
 
-export const CHECKPOINT_TYPE = 'pqseal-audit-checkpoint-v1';
+export const CHECKPOINT_TYPE_V1 = 'pqseal-audit-checkpoint-v1';
+export const CHECKPOINT_TYPE_V2 = 'pqseal-audit-checkpoint-v2';
+
+export type CheckpointFormat = 1 | 2;
 
 export interface Checkpoint {
   readonly chain_id: string;
@@ -22,86 +27,53 @@ export interface Checkpoint {
   readonly hash: string;
   readonly signed_at: string;
   readonly key_id: string;
+  readonly format: CheckpointFormat;
+  /** Hash of the chain's previous checkpoint (format 2; null for a chain's first, and always for format 1). */
+  readonly prev: string | null;
   /** base64url, no padding */
   readonly signature: string;
 }
 
-export function checkpointMessage(cp: Omit<Checkpoint, 'signature'>): Uint8Array {
-  return utf8.encode(
-    canonicalJson({ type: CHECKPOINT_TYPE, chain_id: cp.chain_id, seq: cp.seq, hash: cp.hash, signed_at: cp.signed_at, key_id: cp.key_id }),
-  );
+export type UnsignedCheckpoint = Omit<Checkpoint, 'signature'>;
+
+export function checkpointMessage(cp: UnsignedCheckpoint): Uint8Array {
+  const common = { chain_id: cp.chain_id, seq: cp.seq, hash: cp.hash, signed_at: cp.signed_at, key_id: cp.key_id };
+  return utf8.encode(canonicalJson(cp.format === 2 ? { type: CHECKPOINT_TYPE_V2, ...common, prev: cp.prev } : { type: CHECKPOINT_TYPE_V1, ...common }));
 }
 
-export class Checkpointer {
-  private running: Promise<Checkpoint[]> = Promise.resolve([]);
-  private timer: NodeJS.Timeout | undefined;
+export function checkpointHash(cp: UnsignedCheckpoint): string {
+  return createHash('sha256').update(checkpointMessage(cp)).digest('hex');
+}
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly providers: CryptoProviders,
-    private readonly keys: ServiceKeys,
-    private readonly now: () => number = Date.now,
-  ) {}
+/** The same checkpoint (a signature is randomised, so equal signatures mean the very same signing). */
+export function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
+  return a.chain_id === b.chain_id && a.seq === b.seq && a.hash === b.hash && a.signed_at === b.signed_at && a.key_id === b.key_id && a.format === b.format && a.prev === b.prev && a.signature === b.signature;
+}
 
-  /**
-   * Signs every chain head (or only `chainId`'s) that has no checkpoint yet. A record's hash never
-   * changes once written, so signing needs no transaction. Runs are serialised in this process.
-   */
-  run(chainId?: string): Promise<Checkpoint[]> {
-    const next = this.running.catch(() => []).then(() => this.signHeads(chainId));
-    this.running = next;
-    return next;
-  }
+/**
+ * A checkpoint as read from a file (export, sink, a published line): format 1 lines written before
+ * checkpoints were chained carry neither `format` nor `prev`. Undefined when it is not a checkpoint.
+ */
+export function checkpointFromJson(value: Record<string, unknown>): Checkpoint | undefined {
+  const { chain_id, seq, hash, signed_at, key_id, signature } = value;
+  const format = value.format ?? 1;
+  const prev = value.prev ?? null;
+  if (typeof chain_id !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof hash !== 'string') return undefined;
+  if (typeof signed_at !== 'string' || typeof key_id !== 'string' || typeof signature !== 'string') return undefined;
+  if ((format !== 1 && format !== 2) || (prev !== null && typeof prev !== 'string')) return undefined;
+  return { chain_id, seq, hash, signed_at, key_id, format, prev, signature };
+}
 
-  /** Signs periodically until `stop()`; errors go to `onError` (the next tick tries again). */
-  start(intervalMs: number, onError: (error: unknown) => void): void {
-    if (intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.run().catch(onError), intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async list(chainId: string): Promise<Checkpoint[]> {
-    const rows = await this.db.selectFrom('audit_checkpoints').selectAll().where('chain_id', '=', chainId).orderBy('seq').execute();
-    return rows.map((r) => ({
-      chain_id: r.chain_id,
-      seq: Number(r.seq),
-      hash: r.hash,
-      signed_at: new Date(Number(r.signed_at)).toISOString(),
-      key_id: r.key_id,
-      signature: Buffer.from(r.signature).toString('base64url'),
-    }));
-  }
-
-  private async signHeads(chainId?: string): Promise<Checkpoint[]> {
-    let q = this.db
-      .selectFrom('audit_heads as h')
-      .leftJoin('audit_checkpoints as c', (j) => j.onRef('c.chain_id', '=', 'h.chain_id').onRef('c.seq', '=', 'h.seq'))
-      .select(['h.chain_id', 'h.seq', 'h.hash'])
-      .where('c.chain_id', 'is', null)
-      .orderBy('h.chain_id');
-    if (chainId !== undefined) q = q.where('h.chain_id', '=', chainId);
-    const heads = await q.execute();
-    if (heads.length === 0) return [];
-    const { keyId, key } = await this.keys.signer();
-    const made: Checkpoint[] = [];
-    for (const head of heads) {
-      const at = this.now();
-      const unsigned = { chain_id: head.chain_id, seq: Number(head.seq), hash: head.hash, signed_at: new Date(at).toISOString(), key_id: keyId };
-      const signature = this.providers.composite.sign(key, checkpointMessage(unsigned), utf8.encode(CHECKPOINT_CONTEXT));
-      await this.db
-        .insertInto('audit_checkpoints')
-        .values({ chain_id: unsigned.chain_id, seq: unsigned.seq, hash: unsigned.hash, signed_at: at, key_id: keyId, signature })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      made.push({ ...unsigned, signature: Buffer.from(signature).toString('base64url') });
-      // Each signature is a millisecond or two of CPU: let requests through between chains.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return made;
-  }
+/** The wire form of a stored row. */
+export function checkpointFromRow(r: { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Uint8Array; format: number; prev: string | null }): Checkpoint {
+  return {
+    chain_id: r.chain_id,
+    seq: Number(r.seq),
+    hash: r.hash,
+    signed_at: new Date(Number(r.signed_at)).toISOString(),
+    key_id: r.key_id,
+    format: Number(r.format) === 2 ? 2 : 1,
+    prev: r.prev,
+    signature: Buffer.from(r.signature).toString('base64url'),
+  };
 }

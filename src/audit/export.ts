@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { PublicKeyDocument } from '../core/public-keys.js';
 import type { Database } from '../store/schema.js';
 import { chainHeads, chainRecords } from './chain-store.js';
-import type { Checkpoint } from './checkpoints.js';
+import { checkpointFromJson, type Checkpoint } from './checkpoints.js';
 import type { AuditRecord } from './record.js';
 
 /**
@@ -13,7 +13,7 @@ import type { AuditRecord } from './record.js';
  *
  *   {"type":"header","format":"pqseal-audit-export-v1","chain_id":…,"exported_at":…,"head":{seq,hash},"service_keys":{…GET /v1/keys/service…}}
  *   {"type":"record", …record fields…, "hash":…}          one per record, seq order
- *   {"type":"checkpoint","chain_id","seq","hash","signed_at","key_id","signature"}
+ *   {"type":"checkpoint","chain_id","seq","hash","signed_at","key_id","format","prev","signature"}   (format 1 lines may lack format and prev)
  *
  * The embedded service key is for convenience only: verify against a copy of the service key
  * obtained independently (`--service-key`), or the file proves nothing an editor could not forge.
@@ -93,7 +93,11 @@ export async function readExport(path: string): Promise<ParsedExport> {
     const { type, ...rest } = value;
     if (type === 'header' && i === 0) header = value as unknown as ExportHeader;
     else if (type === 'record') records.push(rest as unknown as AuditRecord);
-    else if (type === 'checkpoint') checkpoints.push(rest as unknown as Checkpoint);
+    else if (type === 'checkpoint') {
+      const cp = checkpointFromJson(rest);
+      if (!cp) throw new ExportFormatError(`line ${i + 1}: not a checkpoint`);
+      checkpoints.push(cp);
+    }
     else throw new ExportFormatError(`line ${i + 1}: unexpected line type ${JSON.stringify(type)}`);
   }
   if (!header || header.format !== EXPORT_FORMAT) throw new ExportFormatError(`not a ${EXPORT_FORMAT} file (first line must be its header)`);

@@ -19,7 +19,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type AuditOutcome = 'success' | 'failure';
 export type AuditVia = 'managed' | 'direct' | 'cli';
 
-/** Operations that write records (the four operations, revocation changes and the authenticated reads). */
+/** Operations that write records (the four operations, revocation changes, the authenticated reads and InitiateAuth logins). */
 export const AUDIT_OPERATIONS = [
   'encrypt',
   'sign-encrypt',
@@ -29,6 +29,8 @@ export const AUDIT_OPERATIONS = [
   'permissions.restore',
   'permissions.list',
   'audit.list',
+  'login',
+  'login.refresh',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 
@@ -51,6 +53,11 @@ export interface AuditEvent {
   readonly errorCode: string | null;
   readonly httpStatus: number | null;
   readonly clientAddress: string | null;
+  /**
+   * The chain the record goes to when it is not the acting organisation's: the owner's copy of a
+   * partner's open of its envelope. Default: `orgId`'s chain (or `_service`).
+   */
+  readonly chainId?: string | undefined;
 }
 
 /** The record as published (API, export) and hashed: snake_case, every field present. */
@@ -76,8 +83,8 @@ export interface AuditRecord {
 
 export type UnhashedRecord = Omit<AuditRecord, 'hash'>;
 
-export function chainOf(event: Pick<AuditEvent, 'orgId'>): string {
-  return event.orgId ?? SERVICE_CHAIN;
+export function chainOf(event: Pick<AuditEvent, 'orgId' | 'chainId'>): string {
+  return event.chainId ?? event.orgId ?? SERVICE_CHAIN;
 }
 
 export function unhashedRecord(event: AuditEvent, chainId: string, seq: number): UnhashedRecord {

@@ -1,12 +1,13 @@
-import { utf8 } from '../crypto/bytes.js';
 import type { CompositeSignature, CompositeVerifyingKey } from '../crypto/composite-signature.js';
-import { checkpointMessage, type Checkpoint } from './checkpoints.js';
+import { checkpointLinkProblem, checkpointSignatureProblem } from './checkpoint-checks.js';
+import { sameCheckpoint, type Checkpoint } from './checkpoints.js';
 import { GENESIS_HASH, recordHash, type AuditRecord } from './record.js';
-import { CHECKPOINT_CONTEXT } from './service-key.js';
 
 /**
  * Recomputes one chain and checks its checkpoints; the same code serves the store (`pqseal audit
- * verify`) and an exported file (`--file`). It stops at the first broken link and says where.
+ * verify`), an exported file (`--file`) and the checkpointer before it signs. It stops at the first
+ * broken link and says where. With trusted anchors (`--trusted`: an earlier export or published
+ * checkpoints) it also checks that the chain extends what the auditor kept.
  */
 
 export type BreakReason =
@@ -18,7 +19,13 @@ export type BreakReason =
   | 'CHECKPOINT_SIGNATURE_INVALID'
   | 'CHECKPOINT_KEY_UNKNOWN'
   | 'CHECKPOINT_BEYOND_END' // a checkpoint signed a record that no longer exists: records deleted at the end
-  | 'HEAD_MISMATCH'; // the stored chain head does not match the last record: records deleted at the end
+  | 'CHECKPOINT_CHAIN_BROKEN' // a checkpoint does not cover the one before it: a checkpoint was deleted or replaced
+  | 'CHECKPOINT_MISSING' // a checkpoint the verifier knows was made is gone from the store
+  | 'HEAD_MISMATCH' // the stored chain head does not match the last record: records deleted at the end
+  | 'TRUSTED_TRUNCATED' // the chain ends before a record the trusted file holds
+  | 'TRUSTED_DIVERGED' // at a record the trusted file holds, the chain has another hash: rewritten or forked
+  | 'TRUSTED_CHECKPOINT_MISSING' // a checkpoint in the trusted file is no longer in the chain's checkpoints
+  | 'TRUSTED_INVALID'; // a checkpoint in the trusted file does not verify under the service key
 
 export interface BrokenLink {
   readonly seq: number;
@@ -49,35 +56,49 @@ export interface VerifyInput {
   /** Start at this seq, trusting `startHash` as the hash of record fromSeq-1. */
   readonly fromSeq?: number;
   readonly startHash?: string;
+  /** Only records up to this seq (the head read before the records, while others append). */
+  readonly toSeq?: number;
+  /** Skip the checks of the links between checkpoints (the checkpointer checks them on its own). */
+  readonly skipCheckpointLinks?: boolean;
+  /** What an earlier export or published checkpoint says about this chain: the chain must extend it. */
+  readonly trusted?: readonly TrustedAnchor[];
+}
+
+/** A record (seq, hash) the verifier trusts, with the checkpoint that signed it when it came from one. */
+export interface TrustedAnchor {
+  readonly seq: number;
+  readonly hash: string;
+  readonly checkpoint?: Checkpoint | undefined;
 }
 
 export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
   const fromSeq = input.fromSeq ?? 1;
-  const context = utf8.encode(CHECKPOINT_CONTEXT);
-  const checkpoints = [...input.checkpoints].filter((c) => c.seq >= fromSeq).sort((a, b) => a.seq - b.seq);
+  const toSeq = input.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const sorted = [...input.checkpoints].sort((a, b) => a.seq - b.seq);
+  const checkpoints = sorted.filter((c) => c.seq >= fromSeq);
+  const linkBreak = input.skipCheckpointLinks ? null : checkpointLinkProblem(sorted);
+  const trusted = [...(input.trusted ?? [])].sort((a, b) => a.seq - b.seq);
   let nextCheckpoint = 0;
+  let nextTrusted = 0;
   let lastSignedSeq = fromSeq - 1;
   let prevHash = fromSeq === 1 ? GENESIS_HASH : (input.startHash ?? '');
   let expectedSeq = fromSeq;
   let count = 0;
   let firstSeq: number | null = null;
   let lastSeq: number | null = null;
-  let broken: BrokenLink | null = null;
+  let broken: BrokenLink | null = trustedInvalid(trusted, input) ?? (linkBreak && linkBreak.seq < fromSeq ? linkBreak : null);
 
   const checkCheckpoint = (cp: Checkpoint, recomputed: string): BrokenLink | null => {
-    const key = input.serviceKeys.get(cp.key_id);
-    if (!key) return { seq: cp.seq, reason: 'CHECKPOINT_KEY_UNKNOWN', detail: `checkpoint at seq ${cp.seq} is signed by unknown key ${cp.key_id}` };
-    const signature = new Uint8Array(Buffer.from(cp.signature, 'base64url'));
-    if (cp.chain_id !== input.chainId || !input.composite.verify(key, checkpointMessage(cp), signature, context)) {
-      return { seq: cp.seq, reason: 'CHECKPOINT_SIGNATURE_INVALID', detail: `the signature of the checkpoint at seq ${cp.seq} does not verify` };
-    }
+    const problem = checkpointSignatureProblem(cp, input.chainId, input);
+    if (problem) return problem;
     if (cp.hash !== recomputed) {
       return { seq: cp.seq, reason: 'CHECKPOINT_MISMATCH', detail: `record ${cp.seq} hashes to ${recomputed.slice(0, 16)}…, the signed checkpoint says ${cp.hash.slice(0, 16)}… (records up to here were rewritten)` };
     }
-    return null;
+    return linkBreak?.seq === cp.seq ? linkBreak : null;
   };
 
-  for await (const record of input.records) {
+  for await (const record of broken ? [] : input.records) {
+    if (record.seq > toSeq) break;
     count++;
     firstSeq ??= record.seq;
     lastSeq = record.seq;
@@ -97,6 +118,15 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
       broken = { seq: record.seq, reason: 'HASH_MISMATCH', detail: `record ${record.seq} does not match its hash (edited, reordered, or its predecessor changed)` };
       break;
     }
+    while (nextTrusted < trusted.length && (trusted[nextTrusted] as TrustedAnchor).seq <= record.seq) {
+      const anchor = trusted[nextTrusted] as TrustedAnchor;
+      nextTrusted++;
+      if (anchor.seq === record.seq && anchor.hash !== recomputed) {
+        broken = { seq: record.seq, reason: 'TRUSTED_DIVERGED', detail: `record ${record.seq} hashes to ${recomputed.slice(0, 16)}…, the trusted file says ${anchor.hash.slice(0, 16)}… (the chain was rewritten or forked since)` };
+        break;
+      }
+    }
+    if (broken) break;
     while (nextCheckpoint < checkpoints.length && (checkpoints[nextCheckpoint] as Checkpoint).seq === record.seq) {
       broken = checkCheckpoint(checkpoints[nextCheckpoint] as Checkpoint, recomputed);
       nextCheckpoint++;
@@ -108,6 +138,11 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
     expectedSeq++;
   }
 
+  if (!broken && nextTrusted < trusted.length) {
+    const anchor = trusted[trusted.length - 1] as TrustedAnchor;
+    broken = { seq: expectedSeq, reason: 'TRUSTED_TRUNCATED', detail: `the trusted file holds record ${anchor.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)` };
+  }
+  if (!broken) broken = trustedCheckpointMissing(trusted, input);
   if (!broken && nextCheckpoint < checkpoints.length) {
     const cp = checkpoints[nextCheckpoint] as Checkpoint;
     broken = { seq: cp.seq, reason: 'CHECKPOINT_BEYOND_END', detail: `a checkpoint signed record ${cp.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)` };
@@ -129,6 +164,28 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
     unsigned_tail: broken ? 0 : Math.max(0, expectedSeq - 1 - lastSignedSeq),
     first_broken: broken,
   };
+}
+
+/** A trusted checkpoint that does not verify under the service key: the trusted file proves nothing. */
+function trustedInvalid(trusted: readonly TrustedAnchor[], input: VerifyInput): BrokenLink | null {
+  for (const anchor of trusted) {
+    const cp = anchor.checkpoint;
+    if (!cp) continue;
+    const problem = checkpointSignatureProblem(cp, input.chainId, input);
+    if (problem) return { seq: cp.seq, reason: 'TRUSTED_INVALID', detail: `the trusted checkpoint at seq ${cp.seq} does not verify: ${problem.detail}` };
+  }
+  return null;
+}
+
+/** The records extend the trusted file, but a checkpoint it holds was deleted from the chain's checkpoints. */
+function trustedCheckpointMissing(trusted: readonly TrustedAnchor[], input: VerifyInput): BrokenLink | null {
+  for (const anchor of trusted) {
+    const cp = anchor.checkpoint;
+    if (cp && !input.checkpoints.some((c) => sameCheckpoint(c, cp))) {
+      return { seq: cp.seq, reason: 'TRUSTED_CHECKPOINT_MISSING', detail: `the trusted checkpoint at seq ${cp.seq} is no longer among the chain's checkpoints (deleted or replaced)` };
+    }
+  }
+  return null;
 }
 
 /** undefined when the record is not even well-formed (a field missing or of the wrong type). */

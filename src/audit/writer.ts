@@ -19,9 +19,10 @@ export interface AuditWriterOptions {
   readonly maxBatch?: number;
 }
 
+/** Events that commit together (one request's records), in one transaction. */
 interface Pending {
-  readonly event: AuditEvent;
-  readonly resolve: (record: AuditRecord) => void;
+  readonly events: readonly AuditEvent[];
+  readonly resolve: (records: AuditRecord[]) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -50,9 +51,14 @@ export class AuditWriter {
 
   /** Resolves once the record is committed; rejects with `AuditUnavailableError` if it could not be. */
   append(event: AuditEvent): Promise<AuditRecord> {
+    return this.appendAll([event]).then((records) => records[0] as AuditRecord);
+  }
+
+  /** Several records of one request (e.g. a partner's open, and the owner's copy): committed in the same transaction. */
+  appendAll(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     if (this.closed) return Promise.reject(new AuditUnavailableError('the audit log is closed'));
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
+    return new Promise<AuditRecord[]>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
       this.schedule();
     });
   }
@@ -103,10 +109,14 @@ export class AuditWriter {
 
   private async write(batch: Pending[]): Promise<void> {
     try {
-      const records = await this.sink.append(batch.map((p) => p.event));
+      const records = await this.sink.append(batch.flatMap((p) => p.events));
       this.stats.batches++;
       this.stats.records += records.length;
-      batch.forEach((p, i) => p.resolve(records[i] as AuditRecord));
+      let next = 0;
+      for (const p of batch) {
+        p.resolve(records.slice(next, next + p.events.length));
+        next += p.events.length;
+      }
     } catch (cause) {
       const error = new AuditUnavailableError('the audit log could not be written', { cause });
       for (const p of batch) p.reject(error);

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { chainHeads, chainIds, chainRecords, recordAt } from '../audit/chain-store.js';
+import { AuditChainBrokenError } from '../audit/errors.js';
 import { readExport, writeExport, ExportFormatError } from '../audit/export.js';
+import { readTrustedFile, type TrustedAnchors } from '../audit/trusted.js';
 import { SERVICE_CHAIN } from '../audit/record.js';
-import type { ChainReport } from '../audit/verify.js';
+import type { ChainReport, TrustedAnchor } from '../audit/verify.js';
 import { verifyChain } from '../audit/verify.js';
 import type { Config } from '../config.js';
 import type { CompositeVerifyingKey } from '../crypto/composite-signature.js';
@@ -12,8 +14,10 @@ import { getOrganisation } from '../partners/organisations.js';
 import { openServices, type Services } from '../services.js';
 
 /**
- * `pqseal audit verify | export | checkpoint`. verify exits 4 when a chain is broken and names the
- * first broken link of each chain; it needs no master key in `--file` mode.
+ * `pqseal audit verify | export | checkpoint`. verify exits 4 when a chain is broken (or, with
+ * `--trusted`, does not extend what an earlier export or published checkpoint holds) and names the
+ * first broken link of each chain; it needs no master key in `--file` mode. checkpoint and export exit
+ * 4 when the service refuses to sign a chain that does not verify.
  */
 
 const EXIT_VERIFICATION = 4;
@@ -23,15 +27,17 @@ class AuditUsageError extends Error {
 }
 
 const USAGE = `Usage:
-  pqseal audit verify [--org <org id>] [--from <seq>] [--service-key key.json] [--json]
+  pqseal audit verify [--org <org id>] [--from <seq>] [--service-key key.json] [--trusted FILE] [--json]
       recompute the hash chains in DATA_DIR and check the signed checkpoints
-  pqseal audit verify --file export.jsonl [--service-key key.json] [--from <seq>] [--json]
+  pqseal audit verify --file export.jsonl [--service-key key.json] [--from <seq>] [--trusted FILE] [--json]
       verify an exported chain offline (key.json: GET /v1/keys/service, obtained independently)
+  --trusted FILE: an earlier export, a PQSEAL_CHECKPOINT_SINK file or published checkpoint lines;
+      fails unless today's chain extends what FILE holds (not truncated, rewritten or forked)
   pqseal audit export --org <org id> --out <file.jsonl> [--json]
       sign the chain head, then write records, checkpoints and the service key
   pqseal audit checkpoint [--org <org id>] [--json]
       sign every chain head (or one organisation's) now
-Exit codes: 0 intact, 4 a chain is broken, 2 usage error.`;
+Exit codes: 0 intact, 4 a chain is broken (or a checkpoint was refused), 2 usage error.`;
 
 export async function auditCommand(args: string[], config: Config): Promise<number> {
   const [sub, ...rest] = args;
@@ -46,6 +52,7 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
       from: { type: 'string' },
       file: { type: 'string' },
       'service-key': { type: 'string' },
+      trusted: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -59,23 +66,41 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
   const fromSeq = values.from === undefined ? 1 : Number(values.from);
   if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) throw new AuditUsageError('--from must be a record number (1 or more)');
 
-  if (sub === 'verify' && values.file !== undefined) return verifyFile(values.file, values['service-key'], fromSeq, Boolean(values.json));
+  if (values.trusted !== undefined && values.from !== undefined) throw new AuditUsageError('--trusted checks whole chains: it cannot be combined with --from');
+  const trusted = values.trusted !== undefined ? await readTrusted(values.trusted) : undefined;
+
+  if (sub === 'verify' && values.file !== undefined) return verifyFile(values.file, values['service-key'], fromSeq, trusted, Boolean(values.json));
 
   const services = await openServices(config, { workers: false });
   try {
-    if (sub === 'verify') return await verifyStore(services, values.org, values['service-key'], fromSeq, Boolean(values.json));
+    if (sub === 'verify') return await verifyStore(services, values.org, values['service-key'], fromSeq, trusted, Boolean(values.json));
     if (sub === 'checkpoint') {
       if (values.org !== undefined) await requireOrg(services, values.org);
-      const made = await services.checkpoints.run(values.org);
+      let made;
+      let refused: AuditChainBrokenError | undefined;
+      try {
+        made = await services.checkpoints.run(values.org);
+      } catch (e) {
+        if (!(e instanceof AuditChainBrokenError)) throw e;
+        refused = e;
+        made = e.made;
+      }
       const lines = made.map((c) => `signed ${c.chain_id} at record ${c.seq} (${c.hash.slice(0, 16)}…) with ${c.key_id}`);
-      print(values.json, { checkpoints: made }, lines.join('\n') || 'every chain head already has a checkpoint');
-      return 0;
+      print(values.json, { checkpoints: made, refused: refused?.refused ?? [] }, lines.join('\n') || (refused ? '' : 'every chain head already has a checkpoint'));
+      if (refused) process.stderr.write(`pqseal: AUDIT_CHAIN_BROKEN: ${refused.message}\n`);
+      return refused ? EXIT_VERIFICATION : 0;
     }
     const org = values.org;
     const out = values.out;
     if (!org || !out) throw new AuditUsageError('audit export needs --org and --out');
     await requireOrg(services, org);
-    await services.checkpoints.run(org);
+    try {
+      await services.checkpoints.run(org);
+    } catch (e) {
+      if (!(e instanceof AuditChainBrokenError)) throw e;
+      process.stderr.write(`pqseal: AUDIT_CHAIN_BROKEN: ${e.message}; nothing exported (pqseal audit verify --org ${org} shows where)\n`);
+      return EXIT_VERIFICATION;
+    }
     const result = await writeExport(services.store.db, org, out, {
       checkpoints: await services.checkpoints.list(org),
       serviceKeys: await services.serviceKeys.document(),
@@ -88,10 +113,12 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
   }
 }
 
-async function verifyStore(services: Services, org: string | undefined, serviceKeyFile: string | undefined, fromSeq: number, json: boolean | undefined): Promise<number> {
+async function verifyStore(services: Services, org: string | undefined, serviceKeyFile: string | undefined, fromSeq: number, trusted: TrustedAnchors | undefined, json: boolean | undefined): Promise<number> {
   const db = services.store.db;
-  const chains = org !== undefined ? [org] : await chainIds(db);
-  if (org !== undefined && !(await chainIds(db)).includes(org)) await requireOrg(services, org);
+  const stored = await chainIds(db);
+  const chains = org !== undefined ? [org] : [...new Set([...stored, ...(trusted?.keys() ?? [])])].sort();
+  if (org !== undefined && !stored.includes(org)) await requireOrg(services, org);
+  if (org !== undefined && trusted && !trusted.has(org)) throw new AuditUsageError(`the trusted file holds nothing about chain ${org}`);
   const keys = serviceKeyFile !== undefined ? await keysFromFile(serviceKeyFile, services.providers) : await services.serviceKeys.verifyingKeys();
   const reports: ChainReport[] = [];
   for (const chainId of chains) {
@@ -112,13 +139,14 @@ async function verifyStore(services: Services, org: string | undefined, serviceK
         head: head ?? { seq: 0, hash: '' },
         fromSeq,
         ...(startHash !== undefined ? { startHash } : {}),
+        trusted: trusted?.get(chainId) ?? [],
       }),
     );
   }
   return report(reports, json);
 }
 
-async function verifyFile(file: string, serviceKeyFile: string | undefined, fromSeq: number, json: boolean | undefined): Promise<number> {
+async function verifyFile(file: string, serviceKeyFile: string | undefined, fromSeq: number, trusted: TrustedAnchors | undefined, json: boolean | undefined): Promise<number> {
   const providers = await loadProviders('fastest');
   let parsed;
   try {
@@ -150,8 +178,25 @@ async function verifyFile(file: string, serviceKeyFile: string | undefined, from
     head: parsed.header.head ?? { seq: 0, hash: '' },
     fromSeq,
     ...(startHash !== undefined ? { startHash } : {}),
+    trusted: trustedFor(trusted, parsed.header.chain_id),
   });
   return report([chainReport], json);
+}
+
+async function readTrusted(path: string): Promise<TrustedAnchors> {
+  try {
+    return await readTrustedFile(path);
+  } catch (e) {
+    if (e instanceof ExportFormatError) throw new AuditUsageError(`--trusted ${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+function trustedFor(trusted: TrustedAnchors | undefined, chainId: string): TrustedAnchor[] {
+  if (!trusted) return [];
+  const anchors = trusted.get(chainId);
+  if (!anchors) throw new AuditUsageError(`the trusted file holds nothing about chain ${chainId}`);
+  return anchors;
 }
 
 function report(reports: ChainReport[], json: boolean | undefined): number {

@@ -49,8 +49,9 @@ Audit log
   audit verify [--org <org id>] [--from <seq>] [--service-key key.json] [--json]
                                                recompute hash chains + checkpoints (exit 4 if broken)
   audit verify --file export.jsonl [--service-key key.json]   verify an export offline
+  audit verify … --trusted FILE                                fail unless the chain extends FILE (earlier export or checkpoint sink)
   audit export --org <org id> --out <file.jsonl>               records + checkpoints + service key
-  audit checkpoint [--org <org id>]                            sign the chain heads now
+  audit checkpoint [--org <org id>]                            verify, then sign the chain heads now (exit 4 if refused)
 
 ${CLIENT_HELP}
 

@@ -23,17 +23,27 @@ export interface LoginTokens {
   readonly userId: string;
   readonly orgId: string;
   readonly idToken: string;
+  /** From this instant (ms) on the ID token is refused, so the cached login must not outlive it. */
+  readonly validUntilMs: number;
 }
 
 export interface BearerIdentity {
   readonly userId: string;
   readonly orgId: string;
   readonly username: string;
+  /** From this instant (ms) on the token is refused (its `exp` plus the clock tolerance). */
+  readonly validUntilMs: number;
+}
+
+/** Where a login comes from; the per-address login limit counts `clientAddress`. */
+export interface LoginOrigin {
+  readonly clientAddress?: string | undefined;
 }
 
 /** What the authenticator needs from the identity pool and the partner registry. */
 export interface AuthBackends {
-  login(username: string, password: string): Promise<LoginTokens>;
+  /** Throws (among others) a 429 error when the client address has used its login budget. */
+  login(username: string, password: string, from: LoginOrigin): Promise<LoginTokens>;
   verifyBearer(token: string): Promise<BearerIdentity>;
   verifyPartner(credentials: PartnerCredentials): Promise<{ credentialId: string; orgId: string }>;
 }
@@ -49,15 +59,19 @@ export class Authenticator {
   constructor(
     private readonly backends: AuthBackends,
     cacheTtlMs: number,
+    now: () => number = Date.now,
   ) {
-    this.logins = new TtlCache(cacheTtlMs);
-    // A verified token is cached for a short while only: its own expiry is checked on every miss.
-    this.bearers = new TtlCache(Math.min(cacheTtlMs, 30_000));
-    this.partners = new TtlCache(cacheTtlMs);
+    this.logins = new TtlCache(cacheTtlMs, undefined, now);
+    // A verified token is cached for a short while only, and never past its own expiry.
+    this.bearers = new TtlCache(Math.min(cacheTtlMs, 30_000), undefined, now);
+    this.partners = new TtlCache(cacheTtlMs, undefined, now);
   }
 
-  /** Managed path step 1: log in to the identity pool (cached). */
-  async login(username: string, password: string): Promise<LoginTokens> {
+  /**
+   * Managed path step 1: log in to the identity pool (cached). Only a cache miss checks the password,
+   * and only a miss counts against the client address's login budget.
+   */
+  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginTokens> {
     const key = this.key('login', username, password);
     const hit = this.logins.get(key);
     if (hit) return hit;
@@ -65,8 +79,8 @@ export class Authenticator {
     // login attempt and trip the failed-login backoff for a user with the right password.
     const pending = this.loginsInFlight.get(key);
     if (pending) return pending;
-    const attempt = this.backends.login(username, password).then((tokens) => {
-      this.logins.set(key, tokens);
+    const attempt = this.backends.login(username, password, from).then((tokens) => {
+      this.logins.set(key, tokens, tokens.validUntilMs);
       return tokens;
     });
     this.loginsInFlight.set(key, attempt);
@@ -100,7 +114,7 @@ export class Authenticator {
     const hit = this.bearers.get(key);
     if (hit) return hit;
     const identity = await this.backends.verifyBearer(token);
-    this.bearers.set(key, identity);
+    this.bearers.set(key, identity, identity.validUntilMs);
     return identity;
   }
 

@@ -49,7 +49,8 @@ export class CryptoPool {
     this.maxQueue = options.maxQueue ?? this.threads * 64;
     this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
     this.pool = new Piscina({
-      filename: new URL('./crypto-worker.js', import.meta.url).href,
+      // CommonJS on purpose, so piscina never require()s an ES module (crypto-worker-entry.cts).
+      filename: new URL('./crypto-worker-entry.cjs', import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,
       maxQueue: this.maxQueue,

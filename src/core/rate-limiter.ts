@@ -1,7 +1,7 @@
 import { ServiceError } from './errors.js';
 
 /**
- * Per-user token bucket: `ratePerSecond` tokens refill continuously up to `burst`. Small enough to
+ * Token buckets per key (user, or client address for logins): `ratePerSecond` tokens refill continuously up to `burst`. Small enough to
  * keep here rather than pull in a library whose model (fixed windows) is not the one we promise.
  */
 export class RateLimiter {
@@ -15,19 +15,25 @@ export class RateLimiter {
 
   /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
   take(key: string): void {
-    if (this.ratePerSecond <= 0) return;
+    const retryAfterSeconds = this.tryTake(key);
+    if (retryAfterSeconds > 0) throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
+  }
+
+  /** Takes one token for `key`: 0 when taken, otherwise the whole seconds until one is available. */
+  tryTake(key: string): number {
+    if (this.ratePerSecond <= 0) return 0;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
     bucket.at = now;
     if (bucket.tokens < 1) {
       this.buckets.set(key, bucket);
-      const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
-      throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
+      return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
     }
     bucket.tokens -= 1;
     this.buckets.set(key, bucket);
     if (this.buckets.size > 100_000) this.evictFull(now);
+    return 0;
   }
 
   private evictFull(now: number): void {

@@ -18,14 +18,16 @@ export class TtlCache<V> {
     return hit.value;
   }
 
-  set(key: string, value: V): void {
-    if (this.ttlMs <= 0) return;
+  /** Caches `value` for the TTL, or until `notAfter` (ms) when that comes first. */
+  set(key: string, value: V, notAfter: number = Infinity): void {
+    const until = Math.min(this.now() + this.ttlMs, notAfter);
+    if (this.ttlMs <= 0 || until <= this.now()) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, { value, until: this.now() + this.ttlMs });
+    this.entries.set(key, { value, until });
   }
 
   deleteWhere(predicate: (value: V) => boolean): void {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuditOperation, AuditVia } from '../audit/record.js';
+import type { AuditEvent, AuditOperation, AuditVia } from '../audit/record.js';
 import type { OperationTrace } from '../core/operations.js';
 import { isManagedRequest, toWireError } from './error-mapping.js';
 import type { SharingHttpServices } from './sharing.js';
@@ -12,6 +12,10 @@ import type { SharingHttpServices } from './sharing.js';
  * a 2xx whose record cannot be written becomes a 503 — no data, no envelope, no plaintext.
  *
  * Any route that performs an operation must declare `config.audit`.
+ *
+ * An open of another organisation's envelope (decrypt, decrypt-verify — allowed or refused) is
+ * recorded twice, in one transaction: in the caller's chain and in the owner's, so an owner sees who
+ * (organisation, user) opened or tried to open its envelopes, when, and with what outcome.
  */
 
 export interface AuditContext extends OperationTrace {
@@ -53,7 +57,7 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
     const status = reply.statusCode;
     const ok = status < 400;
     try {
-      await sharing.audit.append({
+      const event: AuditEvent = {
         at: sharing.now(),
         requestId: request.id,
         orgId: ctx.orgId ?? null,
@@ -68,7 +72,8 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
         errorCode: ok ? null : (ctx.errorCode ?? `HTTP_${status}`),
         httpStatus: status,
         clientAddress: request.ip ?? null,
-      });
+      };
+      await sharing.audit.appendAll(await withOwnerCopy(event, sharing));
       return payload;
     } catch (error) {
       request.log.error({ err: error, code: 'AUDIT_UNAVAILABLE', operation: ctx.operation }, 'audit record could not be written');
@@ -78,6 +83,21 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
       return JSON.stringify(isManagedRequest(request) ? { statusCode: 503, body: { error: wire } } : wire);
     }
   });
+}
+
+const OPENS: ReadonlySet<AuditOperation> = new Set(['decrypt', 'decrypt-verify']);
+
+/**
+ * The event, plus the owner's copy when an authenticated organisation opened (or tried to open)
+ * another organisation's envelope. The header naming the owner is not authenticated before the
+ * open, and anyone can write one: an owner id that is no organisation here gets no copy (and no chain).
+ */
+async function withOwnerCopy(event: AuditEvent, sharing: SharingHttpServices): Promise<AuditEvent[]> {
+  const owner = event.envelopeOwnerId;
+  if (!OPENS.has(event.operation) || event.orgId === null || owner === null || owner === event.orgId) return [event];
+  if (!(await sharing.organisationExists(owner))) return [event];
+  // Who, when, outcome — not the partner's credential id or network address, which are the partner's own business.
+  return [event, { ...event, chainId: owner, credentialId: null, clientAddress: null }];
 }
 
 /** Records what the handler has learnt about the caller so far (a later failure keeps it). */

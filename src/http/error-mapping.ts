@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CryptoPoolBusyError, CryptoTimeoutError } from '../core/crypto-pool.js';
 import { ServiceError } from '../core/errors.js';
+import { storeUnavailableCode } from '../store/errors.js';
 
 /** Status for errors raised by the identity pool and partner registry, by their stable code. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -8,6 +9,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
   LOGIN_THROTTLED: 429,
+  LOGIN_RATE_LIMITED: 429,
   PARTNER_CREDENTIALS_INVALID: 403,
   VALIDATION_ERROR: 400,
   USERNAME_EXISTS: 409,
@@ -58,7 +60,7 @@ export function toWireError(error: unknown): WireError {
       return { status: 400, code: 'INVALID_CONTENT_LENGTH', message: 'content-length does not match the body' };
   }
   if (e.name === 'SyntaxError' && e.statusCode === 400) return { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' };
-  if (isStoreUnavailable(error)) return { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', retryAfterSeconds: 5 };
+  if (storeUnavailableCode(error) !== undefined) return { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', retryAfterSeconds: 5 };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, code: String(e.code ?? 'BAD_REQUEST'), message: String(e.message) };
   }
@@ -76,14 +78,6 @@ function validationMessage(error: FastifyError): string {
     return `${where}${path ? `.${path}` : ''} must be one of ${first.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
   }
   return `${where}${path ? `.${path}` : ''} ${first.message ?? 'is invalid'}`;
-}
-
-export function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return (
-    typeof code === 'string' &&
-    (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_BUSY') || code === 'SQLITE_READONLY' || code === 'STORE_CLOSED' || code === 'ECONNREFUSED')
-  );
 }
 
 export function isManagedRequest(request: FastifyRequest): boolean {

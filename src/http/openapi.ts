@@ -77,15 +77,17 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 403, code: 'PARTNER_CREDENTIALS_INVALID', message: 'the partner credentials are not valid', meaning: 'Unknown api_key, wrong access_key or secret_key, or revoked credentials.' },
   { status: 403, code: 'PARTNER_CREDENTIALS_MISMATCH', message: "the partner credentials do not belong to the user's organisation", meaning: 'The user and the partner credentials belong to different organisations.' },
   { status: 403, code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope', meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.' },
+  { status: 404, code: 'ENVELOPE_NOT_FOUND', message: 'this organisation sealed no envelope with this id', meaning: 'revoke/restore name an envelope id the caller\'s organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.' },
   { status: 404, code: 'ORGANISATION_NOT_FOUND', message: 'no organisation with id org_unknown', meaning: 'No organisation has this id.' },
   { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is larger than the configured limit', meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).' },
   { status: 413, code: 'ENVELOPE_TOO_LARGE', message: 'plaintext exceeds 16777216 bytes', meaning: 'The plaintext or envelope exceeds the envelope format limits.' },
   { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
   { status: 422, code: 'ENVELOPE_NOT_SIGNED', message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt', meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.' },
   { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
+  { status: 429, code: 'LOGIN_RATE_LIMITED', message: 'too many login attempts from this address; try again in 2 s', meaning: 'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.' },
   { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
   { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
-  { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be reached. Retry after Retry-After seconds.' },
+  { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.' },
   { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full, or the request bodies in progress have reached PQSEAL_MAX_INFLIGHT_BYTES; refused before the body is read. Retry after Retry-After seconds.' },
   { status: 503, code: 'CRYPTO_TIMEOUT', message: 'the cryptographic operation did not finish in time, retry shortly', meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.' },
   { status: 503, code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly', meaning: 'The audit record could not be made durable, so the result is withheld.' },
@@ -124,7 +126,7 @@ export function errorCodesFor(t: RouteTraits): string[] {
   if (t.query || t.params) codes.add('VALIDATION_ERROR');
   if (t.query) codes.add('INVALID_CURSOR');
   if (t.auth !== 'none') ['VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED'].forEach((c) => codes.add(c));
-  if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED'].forEach((c) => codes.add(c));
+  if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED'].forEach((c) => codes.add(c));
   if (t.auth === 'direct') ['TOKEN_INVALID', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
   if (t.operation !== undefined) codes.add('AUDIT_UNAVAILABLE');
   const op = t.operation;
@@ -133,6 +135,7 @@ export function errorCodesFor(t: RouteTraits): string[] {
     ['ENVELOPE_MALFORMED', 'ENVELOPE_UNSUPPORTED_VERSION', 'ENVELOPE_UNSUPPORTED_SUITE', 'ENVELOPE_AUTH_FAILED', 'KEY_NOT_FOUND', 'ENVELOPE_TOO_LARGE', 'ENVELOPE_ACCESS_DENIED', 'REVOCATION_STATE_UNAVAILABLE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
   }
   if (op === 'decrypt-verify') codes.add('ENVELOPE_NOT_SIGNED');
+  if (op === 'permissions.revoke' || op === 'permissions.restore') codes.add('ENVELOPE_NOT_FOUND');
   if (/\/keys\//.test(t.url)) codes.add('RATE_LIMITED');
   if (/\/keys\/:orgId$/.test(t.url)) ['ORGANISATION_NOT_FOUND', 'VALIDATION_ERROR'].forEach((c) => codes.add(c));
   return ERROR_CATALOGUE.filter((e) => codes.has(e.code)).map((e) => e.code);
@@ -346,13 +349,13 @@ const ROUTE_DOCS: Record<string, Json> = {
   },
   'GET /readyz': {
     response: {
-      200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ready'] } }, examples: [{ status: 'ready' }], 'x-response-description': 'The store is reachable' },
+      200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ready'] } }, examples: [{ status: 'ready' }], 'x-response-description': 'The store can be written (a probe write, reused for 1 s)' },
       503: {
         type: 'object',
         required: ['status', 'code'],
         properties: { status: { type: 'string', enum: ['unavailable'] }, code: { type: 'string', enum: ['STORE_UNAVAILABLE'] } },
         examples: [{ status: 'unavailable', code: 'STORE_UNAVAILABLE' }],
-        'x-response-description': 'The store is not reachable',
+        'x-response-description': 'The store cannot be written: closed, disk full, read-only, I/O error or locked',
       },
     },
   },

@@ -29,13 +29,18 @@ export interface HttpServices {
 /** The identity pool as the InitiateAuth and discovery endpoints see it. */
 export interface IdentityEndpoints {
   readonly clientId: string;
-  passwordAuth(username: string, password: string): Promise<AuthResult>;
+  /** Throws `LoginRateLimitedError` when the client address has used its login budget. */
+  passwordAuth(username: string, password: string, from?: { readonly clientAddress?: string | undefined }): Promise<AuthResult>;
   refreshAuth(refreshToken: string): Promise<AuthResult>;
   jwks(): Promise<object> | object;
-  openidConfiguration(baseUrl: string): object;
+  /** The discovery document, built from the configured issuer (never from the request). */
+  openidConfiguration(): object;
 }
 
 export interface AuthResult {
+  /** Who logged in (for the audit record; not sent). */
+  readonly userId: string;
+  readonly orgId: string;
   readonly idToken: string;
   readonly accessToken: string;
   readonly refreshToken?: string | undefined;

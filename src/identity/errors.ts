@@ -25,10 +25,19 @@ export class ValidationError extends DomainError<'VALIDATION_ERROR'> {
 
 export const NOT_AUTHORIZED_MESSAGE = 'Username and/or Password Incorrect';
 
+/**
+ * The existing user a refused login was for, so the audit record lands in that organisation's
+ * chain. Never part of the message or the wire form: the client cannot tell whether it was set.
+ */
+export interface LoginSubject {
+  readonly userId: string;
+  readonly orgId: string;
+}
+
 /** Unknown user, wrong password and disabled user all give this one error. */
 export class NotAuthorizedError extends DomainError<'NOT_AUTHORIZED'> {
   readonly code = 'NOT_AUTHORIZED';
-  constructor() {
+  constructor(readonly subject?: LoginSubject) {
     super(NOT_AUTHORIZED_MESSAGE);
     this.name = 'NotAuthorizedError';
   }
@@ -36,9 +45,21 @@ export class NotAuthorizedError extends DomainError<'NOT_AUTHORIZED'> {
 
 export class LoginThrottledError extends DomainError<'LOGIN_THROTTLED'> {
   readonly code = 'LOGIN_THROTTLED';
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly subject?: LoginSubject,
+  ) {
     super(`too many failed login attempts; try again in ${retryAfterSeconds} s`);
     this.name = 'LoginThrottledError';
+  }
+}
+
+/** The client address has used its login budget (checked before any password is hashed). */
+export class LoginRateLimitedError extends DomainError<'LOGIN_RATE_LIMITED'> {
+  readonly code = 'LOGIN_RATE_LIMITED';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many login attempts from this address; try again in ${retryAfterSeconds} s`);
+    this.name = 'LoginRateLimitedError';
   }
 }
 

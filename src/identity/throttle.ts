@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
 import { LoginThrottledError } from './errors.js';
 
@@ -7,9 +8,14 @@ import { LoginThrottledError } from './errors.js';
  * each further failure up to `maxLockMs` — never permanently, so an attacker cannot lock the real
  * user out for longer than the cap. A success clears the record.
  *
- * Attempts are counted when they start, not when they fail: otherwise a burst of parallel guesses
- * would all pass the check before the first failure was written. Unknown usernames are throttled
- * exactly like known ones, so the lockout reveals nothing about which usernames exist.
+ * Failures are counted, not attempts: twenty concurrent logins with the right password never lock
+ * anyone out. A burst of parallel guesses still cannot outrun the count: at most as many attempts
+ * per username run at once (in this process) as failures remain before the lock, at least one; the
+ * rest wait for those to finish and then see the lock. Unknown usernames are throttled exactly like
+ * known ones, so the lockout reveals nothing about which usernames exist.
+ *
+ * The store holds a SHA-256 of the username, not the username: people type their password into the
+ * username field, and this table is written for unknown usernames too.
  */
 
 export interface ThrottlePolicy {
@@ -27,9 +33,21 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
   forgetAfterMs: 24 * 60 * 60_000,
 };
 
+/** One login attempt in progress: it holds one of the username's concurrent slots until settled. */
+export interface LoginAttempt {
+  /** The password was wrong (or the user unknown or disabled). */
+  failed(): Promise<void>;
+  /** The password was right: the failure record is cleared. */
+  succeeded(): Promise<void>;
+  /** Frees the slot without recording anything (the check could not be made). Idempotent. */
+  release(): void;
+}
+
 export class LoginThrottle {
   private readonly policy: ThrottlePolicy;
   private readonly now: () => number;
+  /** Attempts running per username key in this process, and who waits for a slot. */
+  private readonly running = new Map<string, { count: number; waiters: (() => void)[] }>();
 
   constructor(
     private readonly store: StoreHandle,
@@ -39,48 +57,26 @@ export class LoginThrottle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Call before checking the password. Throws `LoginThrottledError` while the username is locked. */
-  async beginAttempt(username: string): Promise<void> {
-    const now = this.now();
-    await inTransaction(this.store, async (trx) => {
-      const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', username).executeTakeFirst();
-      const fresh = !row || Number(row.updated_at) + this.policy.forgetAfterMs <= now;
-      const lockedUntil = fresh ? 0 : Number(row.locked_until);
-      if (lockedUntil > now) throw new LoginThrottledError(Math.max(1, Math.ceil((lockedUntil - now) / 1000)));
-      const failures = fresh ? 1 : Number(row.failures) + 1;
-      const values = { failures, locked_until: this.lockUntil(failures, now), updated_at: now };
-      await trx
-        .insertInto('login_throttle')
-        .values({ username, ...values })
-        .onConflict((oc) => oc.column('username').doUpdateSet(values))
-        .execute();
-    });
-  }
-
-  /** Call when the attempt failed: restarts the lock period from the moment of failure. */
-  async recordFailure(username: string): Promise<void> {
-    const now = this.now();
-    await inTransaction(this.store, async (trx) => {
-      const row = await trx.selectFrom('login_throttle').select('failures').where('username', '=', username).executeTakeFirst();
-      if (!row) return;
-      await trx
-        .updateTable('login_throttle')
-        .set({ locked_until: this.lockUntil(Number(row.failures), now), updated_at: now })
-        .where('username', '=', username)
-        .execute();
-    });
-  }
-
-  async recordSuccess(username: string): Promise<void> {
-    await dbOf(this.store).deleteFrom('login_throttle').where('username', '=', username).execute();
+  /**
+   * Call before checking the password; then call exactly one of the attempt's `failed()` or
+   * `succeeded()`, or `release()` when the check could not be made. Throws `LoginThrottledError`
+   * while the username is locked.
+   */
+  async beginAttempt(username: string): Promise<LoginAttempt> {
+    const key = throttleKey(username);
+    for (;;) {
+      const failures = await this.currentFailures(key);
+      const slots = Math.max(1, this.policy.maxFailures - failures);
+      const running = this.running.get(key);
+      if (!running || running.count < slots) return this.start(key);
+      await new Promise<void>((resolve) => running.waiters.push(resolve));
+    }
   }
 
   /** Milliseconds the username stays locked (0 when it is not). */
   async lockedForMs(username: string): Promise<number> {
-    const now = this.now();
-    const row = await dbOf(this.store).selectFrom('login_throttle').selectAll().where('username', '=', username).executeTakeFirst();
-    if (!row || Number(row.updated_at) + this.policy.forgetAfterMs <= now) return 0;
-    return Math.max(0, Number(row.locked_until) - now);
+    const row = await this.row(throttleKey(username));
+    return row ? Math.max(0, row.lockedUntil - this.now()) : 0;
   }
 
   /** Deletes records nobody has touched for `forgetAfterMs`; returns how many. */
@@ -92,9 +88,77 @@ export class LoginThrottle {
     return Number(result.numDeletedRows);
   }
 
+  /** Failures so far; throws `LoginThrottledError` while locked. */
+  private async currentFailures(key: string): Promise<number> {
+    const row = await this.row(key);
+    if (!row) return 0;
+    const now = this.now();
+    if (row.lockedUntil > now) throw new LoginThrottledError(Math.max(1, Math.ceil((row.lockedUntil - now) / 1000)));
+    return row.failures;
+  }
+
+  /** The live record of a key (one untouched for `forgetAfterMs` counts as none). */
+  private async row(key: string): Promise<{ failures: number; lockedUntil: number } | undefined> {
+    const row = await dbOf(this.store).selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
+    if (!row || Number(row.updated_at) + this.policy.forgetAfterMs <= this.now()) return undefined;
+    return { failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
+  }
+
+  private start(key: string): LoginAttempt {
+    const running = this.running.get(key) ?? { count: 0, waiters: [] };
+    running.count++;
+    this.running.set(key, running);
+    let settled = false;
+    const release = (): void => {
+      if (settled) return;
+      settled = true;
+      running.count--;
+      if (running.count === 0 && running.waiters.length === 0) this.running.delete(key);
+      for (const wake of running.waiters.splice(0)) wake();
+    };
+    return {
+      failed: async () => {
+        try {
+          if (!settled) await this.recordFailure(key);
+        } finally {
+          release();
+        }
+      },
+      succeeded: async () => {
+        try {
+          if (!settled) await dbOf(this.store).deleteFrom('login_throttle').where('username', '=', key).execute();
+        } finally {
+          release();
+        }
+      },
+      release,
+    };
+  }
+
+  /** Counts one failure and (re)starts the lock period from the moment of failure. */
+  private async recordFailure(key: string): Promise<void> {
+    const now = this.now();
+    await inTransaction(this.store, async (trx) => {
+      const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
+      const fresh = !row || Number(row.updated_at) + this.policy.forgetAfterMs <= now;
+      const failures = fresh ? 1 : Number(row.failures) + 1;
+      const values = { failures, locked_until: this.lockUntil(failures, now), updated_at: now };
+      await trx
+        .insertInto('login_throttle')
+        .values({ username: key, ...values })
+        .onConflict((oc) => oc.column('username').doUpdateSet(values))
+        .execute();
+    });
+  }
+
   private lockUntil(failures: number, now: number): number {
     const over = failures - this.policy.maxFailures;
     if (over < 0) return 0;
     return now + Math.min(this.policy.baseLockMs * 2 ** Math.min(over, 40), this.policy.maxLockMs);
   }
+}
+
+/** What the table's `username` column holds: a SHA-256 of the username (see above). */
+function throttleKey(username: string): string {
+  return createHash('sha256').update(username, 'utf8').digest('base64url');
 }

@@ -25,6 +25,8 @@ export type TokenUse = 'id' | 'access';
 export interface TokenSubject {
   readonly id: string;
   readonly username: string;
+  /** The user's current token generation, carried in the token as `pqseal:token_gen`. */
+  readonly tokenGeneration: number;
 }
 
 export interface IssuedTokens {
@@ -32,6 +34,8 @@ export interface IssuedTokens {
   readonly accessToken: string;
   /** Seconds until both tokens expire. */
   readonly expiresIn: number;
+  /** From this instant (ms) on both are refused: `exp` plus the clock tolerance. */
+  readonly validUntilMs: number;
 }
 
 export interface VerifiedToken {
@@ -43,6 +47,7 @@ export interface VerifiedToken {
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly authTime: number;
+  readonly tokenGeneration: number;
   readonly jti: string;
   readonly kid: string;
   readonly claims: Readonly<JWTPayload>;
@@ -66,7 +71,11 @@ export interface OpenIdConfiguration {
 export const DEFAULT_ID_TOKEN_TTL_SECONDS = 3600;
 const ACCESS_TOKEN_SCOPE = 'aws.cognito.signin.user.admin';
 const MAX_TOKEN_LENGTH = 8192;
-const CLOCK_TOLERANCE_SECONDS = 5;
+/** Accepted skew between our clock and a token's `iat` / `exp`: a token is refused from `exp` + this on. */
+export const TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = TOKEN_CLOCK_TOLERANCE_SECONDS;
+/** Private claim: the user's token generation when the token was issued (src/identity/users.ts). */
+export const TOKEN_GENERATION_CLAIM = 'pqseal:token_gen';
 /** An unknown `kid` reloads keys from the store (another process may have rotated), at most this often. */
 const KEY_RELOAD_INTERVAL_MS = 60_000;
 
@@ -110,6 +119,7 @@ export class TokenService {
       'custom:org_id': org.id,
       org_id: org.id,
       auth_time: Math.floor((options.authTime ?? this.now()) / 1000),
+      [TOKEN_GENERATION_CLAIM]: user.tokenGeneration,
       iat,
       exp: iat + this.ttlSeconds,
     };
@@ -117,7 +127,7 @@ export class TokenService {
       this.sign({ ...common, aud: this.clientId, token_use: 'id', jti: randomUUID() }),
       this.sign({ ...common, client_id: this.clientId, token_use: 'access', scope: ACCESS_TOKEN_SCOPE, jti: randomUUID() }),
     ]);
-    return { idToken, accessToken, expiresIn: this.ttlSeconds };
+    return { idToken, accessToken, expiresIn: this.ttlSeconds, validUntilMs: (common.exp + CLOCK_TOLERANCE_SECONDS) * 1000 };
   }
 
   verifyIdToken(token: string): Promise<VerifiedToken> {
@@ -137,8 +147,12 @@ export class TokenService {
     return { keys: [...this.keys.verification.values()].map((k) => k.jwk) };
   }
 
-  openidConfiguration(baseUrl: string): OpenIdConfiguration {
-    const base = baseUrl.replace(/\/+$/, '');
+  /**
+   * The discovery document. Every URL in it derives from the configured issuer, never from the
+   * request's Host header (which the client chooses).
+   */
+  openidConfiguration(): OpenIdConfiguration {
+    const base = this.issuer.replace(/\/+$/, '');
     return {
       issuer: this.issuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
@@ -148,7 +162,7 @@ export class TokenService {
       id_token_signing_alg_values_supported: [JWT_ALG],
       token_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['openid'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'token_use', 'cognito:username', 'username', 'custom:org_id', 'org_id'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'token_use', 'cognito:username', 'username', 'custom:org_id', 'org_id', TOKEN_GENERATION_CLAIM],
     };
   }
 
@@ -194,7 +208,10 @@ export class TokenService {
     const orgId = payload.org_id;
     const username = payload.username;
     const authTime = payload.auth_time;
+    const tokenGeneration = payload[TOKEN_GENERATION_CLAIM];
     if (
+      typeof tokenGeneration !== 'number' ||
+      !Number.isSafeInteger(tokenGeneration) ||
       typeof sub !== 'string' ||
       typeof orgId !== 'string' ||
       typeof username !== 'string' ||
@@ -206,7 +223,7 @@ export class TokenService {
     ) {
       throw new TokenError('TOKEN_INVALID');
     }
-    return { tokenUse: use, userId: sub, orgId, username, issuedAt: iat, expiresAt: exp, authTime, jti, kid, claims: payload };
+    return { tokenUse: use, userId: sub, orgId, username, issuedAt: iat, expiresAt: exp, authTime, tokenGeneration, jti, kid, claims: payload };
   }
 
   private async keyFor(header: JWSHeaderParameters): Promise<CryptoKey> {

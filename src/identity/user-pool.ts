@@ -1,11 +1,12 @@
 import type { StoreHandle } from '../store/handle.js';
 import { getOrganisation, type Organisation } from '../partners/organisations.js';
-import { NotAuthorizedError, TokenError } from './errors.js';
+import { LoginAddressLimit, type AddressLimitPolicy } from './address-limit.js';
+import { LoginThrottledError, NotAuthorizedError, TokenError } from './errors.js';
 import { identityEvents } from './events.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { issueRefreshToken, redeemRefreshToken, REFRESH_TOKEN_TTL_MS } from './refresh-tokens.js';
-import { LoginThrottle, type ThrottlePolicy } from './throttle.js';
-import type { TokenService } from './tokens.js';
+import { issueRefreshToken, pruneRefreshTokens, redeemRefreshToken, REFRESH_TOKEN_TTL_MS } from './refresh-tokens.js';
+import { LoginThrottle, type LoginAttempt, type ThrottlePolicy } from './throttle.js';
+import { TOKEN_CLOCK_TOLERANCE_SECONDS, type TokenService } from './tokens.js';
 import { findForLogin, getUser, isValidUsername, PASSWORD_MAX_LENGTH, type User } from './users.js';
 
 /**
@@ -13,6 +14,7 @@ import { findForLogin, getUser, isValidUsername, PASSWORD_MAX_LENGTH, type User 
  *
  * Login gives the same `NotAuthorizedError` for an unknown user, a wrong password and a disabled
  * user, after the same argon2 work in each case, so neither the answer nor its timing tells which.
+ * (The error names the user for the audit record; its message and wire form never do.)
  */
 
 export interface UserPoolOptions {
@@ -20,6 +22,8 @@ export interface UserPoolOptions {
   readonly tokens: TokenService;
   readonly now?: () => number;
   readonly throttle?: Partial<ThrottlePolicy>;
+  /** Password checks per client address (token bucket); absent = unlimited. */
+  readonly addressLimit?: AddressLimitPolicy;
   readonly refreshTokenTtlMs?: number;
   /**
    * How long a user's enabled/password state is trusted without a store read. Changes made in this
@@ -34,6 +38,8 @@ export interface Session {
   readonly idToken: string;
   readonly accessToken: string;
   readonly expiresIn: number;
+  /** From this instant (ms) on the tokens are refused. */
+  readonly validUntilMs: number;
 }
 
 export interface LoginSession extends Session {
@@ -44,6 +50,13 @@ export interface BearerIdentity {
   readonly userId: string;
   readonly orgId: string;
   readonly username: string;
+  /** From this instant (ms) on the token is refused: `exp` plus the clock tolerance. */
+  readonly validUntilMs: number;
+}
+
+/** Where a login comes from: its client address is what the per-address limit counts. */
+export interface LoginOrigin {
+  readonly clientAddress?: string | undefined;
 }
 
 const DEFAULT_USER_CACHE_TTL_MS = 30_000;
@@ -54,6 +67,7 @@ export class UserPool {
   private readonly tokens: TokenService;
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
+  private readonly addressLimit: LoginAddressLimit;
   private readonly refreshTokenTtlMs: number;
   private readonly userCacheTtlMs: number;
   private readonly userCache = new Map<string, { user: User | undefined; until: number }>();
@@ -66,6 +80,7 @@ export class UserPool {
     this.tokens = options.tokens;
     this.now = options.now ?? Date.now;
     this.throttle = new LoginThrottle(options.store, { policy: options.throttle ?? {}, now: this.now });
+    this.addressLimit = new LoginAddressLimit(options.addressLimit ?? { perMinute: 0, burst: 0 }, this.now);
     this.refreshTokenTtlMs = options.refreshTokenTtlMs ?? REFRESH_TOKEN_TTL_MS;
     this.userCacheTtlMs = options.userCacheTtlMs ?? DEFAULT_USER_CACHE_TTL_MS;
     this.unsubscribe = identityEvents.on('user-changed', ({ userId }) => {
@@ -74,26 +89,20 @@ export class UserPool {
     });
   }
 
-  /** Throws `NotAuthorizedError`, or `LoginThrottledError` while the username is locked out. */
-  async login(username: string, password: string): Promise<LoginSession> {
-    // Malformed input cannot match any account; refusing it early reveals nothing.
-    if (!isValidUsername(username) || typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH * 2) {
-      throw new NotAuthorizedError();
-    }
-    await this.throttle.beginAttempt(username);
-    const found = await findForLogin(this.store, username);
-    const passwordOk = found ? await verifyPassword(found.passwordHash, password) : await verifyAgainstDummy(password);
-    if (!found || !passwordOk || found.user.disabled) {
-      await this.throttle.recordFailure(username);
-      throw new NotAuthorizedError();
-    }
-    await this.throttle.recordSuccess(username);
-
-    const { user } = found;
-    const now = this.now();
-    const session = await this.session(user, now);
-    const refreshToken = await issueRefreshToken(this.store, user.id, { now, ttlMs: this.refreshTokenTtlMs });
+  /**
+   * Password login with a refresh token (InitiateAuth). Throws `LoginRateLimitedError` when the
+   * client address has used its budget, `LoginThrottledError` while the username is locked out, and
+   * `NotAuthorizedError` otherwise; the last two name the user when it exists (for the audit record).
+   */
+  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginSession> {
+    const session = await this.checkPassword(username, password, from);
+    const refreshToken = await issueRefreshToken(this.store, session.user.id, { now: this.now(), ttlMs: this.refreshTokenTtlMs });
     return { ...session, refreshToken };
+  }
+
+  /** Password login without a refresh token (the Managed path logs in per request and needs none). */
+  async loginWithoutRefresh(username: string, password: string, from: LoginOrigin = {}): Promise<Session> {
+    return this.checkPassword(username, password, from);
   }
 
   /** New ID and access tokens for a live refresh token (the refresh token itself is kept). */
@@ -106,14 +115,51 @@ export class UserPool {
 
   /**
    * The caller behind an ID or access token. Rejects tokens of users that were deleted or disabled,
-   * and tokens issued before the user's last password change.
+   * and tokens issued before the user's last password change, disable or enable.
    */
   async authenticateBearer(token: string): Promise<BearerIdentity> {
     const claims = await this.tokens.verifyBearer(token);
     const user = await this.cachedUser(claims.userId);
     if (!user || user.disabled || user.orgId !== claims.orgId) throw new TokenError('TOKEN_INVALID');
-    if (claims.issuedAt < Math.floor(user.passwordChangedAt / 1000)) throw new TokenError('TOKEN_INVALID');
-    return { userId: user.id, orgId: user.orgId, username: user.username };
+    // Exact: any password change, disable or enable since the token was issued bumped the generation.
+    if (claims.tokenGeneration !== user.tokenGeneration) throw new TokenError('TOKEN_INVALID');
+    return { userId: user.id, orgId: user.orgId, username: user.username, validUntilMs: (claims.expiresAt + TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000 };
+  }
+
+  private async checkPassword(username: string, password: string, from: LoginOrigin): Promise<Session> {
+    // Before anything costs argon2id or a store write.
+    this.addressLimit.take(from.clientAddress);
+    // Malformed input cannot match any account; refusing it early reveals nothing.
+    if (!isValidUsername(username) || typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH * 2) {
+      throw new NotAuthorizedError();
+    }
+    const found = await findForLogin(this.store, username);
+    const subject = found && { userId: found.user.id, orgId: found.user.orgId };
+    let attempt: LoginAttempt;
+    try {
+      attempt = await this.throttle.beginAttempt(username);
+    } catch (error) {
+      if (error instanceof LoginThrottledError && subject) throw new LoginThrottledError(error.retryAfterSeconds, subject);
+      throw error;
+    }
+    try {
+      const passwordOk = found ? await verifyPassword(found.passwordHash, password) : await verifyAgainstDummy(password);
+      if (!found || !passwordOk || found.user.disabled) {
+        await attempt.failed();
+        throw new NotAuthorizedError(subject);
+      }
+      await attempt.succeeded();
+    } finally {
+      attempt.release();
+    }
+    return this.session(found.user, this.now());
+  }
+
+  /** Deletes stale failed-login records and dead refresh tokens (run on a schedule). */
+  async prune(): Promise<{ loginRecords: number; refreshTokens: number }> {
+    const loginRecords = await this.throttle.prune();
+    const refreshTokens = await pruneRefreshTokens(this.store, this.now());
+    return { loginRecords, refreshTokens };
   }
 
   /** Stops listening for identity events (call when discarding the pool). */

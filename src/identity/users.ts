@@ -17,6 +17,8 @@ export interface User {
   readonly disabled: boolean;
   readonly passwordChangedAt: number;
   readonly createdAt: number;
+  /** Tokens are valid only while they carry this value (bumped by password change, disable, enable). */
+  readonly tokenGeneration: number;
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
@@ -51,7 +53,7 @@ export async function createUser(
   const username = validateUsername(input.username);
   // Hash before the transaction: the store's single connection is not held for the ~50 ms it takes.
   const passwordHash = await hashPassword(validatePassword(input.password));
-  const user: User = { id: newId('usr'), orgId: input.orgId, username, disabled: false, passwordChangedAt: now, createdAt: now };
+  const user: User = { id: newId('usr'), orgId: input.orgId, username, disabled: false, passwordChangedAt: now, createdAt: now, tokenGeneration: 0 };
   try {
     await inTransaction(store, async (trx) => {
       const org = await trx.selectFrom('organisations').select('id').where('id', '=', input.orgId).executeTakeFirst();
@@ -101,25 +103,30 @@ export async function listUsers(store: StoreHandle, orgId: string): Promise<User
   return rows.map(toUser);
 }
 
-/** Disables the user and revokes their refresh tokens. Idempotent. */
+/** Disables the user, ends every token issued so far and revokes their refresh tokens. Idempotent. */
 export async function disableUser(store: StoreHandle, userId: string, now: number = Date.now()): Promise<User> {
   return changeUser(store, userId, async (trx) => {
-    await trx.updateTable('users').set({ disabled: 1 }).where('id', '=', userId).execute();
+    await trx.updateTable('users').set((eb) => ({ disabled: 1, token_generation: eb('token_generation', '+', 1) })).where('id', '=', userId).execute();
     await revokeRefreshTokensForUser(trx, userId, now);
   });
 }
 
+/** Enables the user. Tokens issued before the disable stay dead: the user logs in again. */
 export async function enableUser(store: StoreHandle, userId: string): Promise<User> {
   return changeUser(store, userId, async (trx) => {
-    await trx.updateTable('users').set({ disabled: 0 }).where('id', '=', userId).execute();
+    await trx.updateTable('users').set((eb) => ({ disabled: 0, token_generation: eb('token_generation', '+', 1) })).where('id', '=', userId).execute();
   });
 }
 
-/** Sets a new password; tokens issued before now stop working and refresh tokens are revoked. */
+/** Sets a new password; every token issued before stops working and refresh tokens are revoked. */
 export async function setPassword(store: StoreHandle, userId: string, password: string, now: number = Date.now()): Promise<User> {
   const passwordHash = await hashPassword(validatePassword(password));
   return changeUser(store, userId, async (trx) => {
-    await trx.updateTable('users').set({ password_hash: passwordHash, password_changed_at: now }).where('id', '=', userId).execute();
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ password_hash: passwordHash, password_changed_at: now, token_generation: eb('token_generation', '+', 1) }))
+      .where('id', '=', userId)
+      .execute();
     await revokeRefreshTokensForUser(trx, userId, now);
   });
 }
@@ -151,5 +158,6 @@ function toUser(row: Selectable<UsersTable>): User {
     disabled: Number(row.disabled) !== 0,
     passwordChangedAt: Number(row.password_changed_at),
     createdAt: Number(row.created_at),
+    tokenGeneration: Number(row.token_generation),
   };
 }

@@ -4,7 +4,7 @@ import type { Organisation } from './organisations.js';
 
 /**
  * Organisation names a store kept from before names were checked and unique (migration
- * 003_organisation_name_keys): groups whose names are the same up to NFKC, case folding and white
+ * 005_organisation_name_keys): groups whose names are the same up to NFKC, case folding and white
  * space, and names that break today's rules. New ones cannot be made; these are reported at every
  * server start and by `pqseal org name-conflicts` until an operator renames them (`pqseal org rename`).
  */

@@ -8,6 +8,14 @@ export function accessDenied(): ServiceError {
   return new ServiceError(403, 'ENVELOPE_ACCESS_DENIED', 'this organisation may not open this envelope');
 }
 
+/**
+ * A revocation or restore names an envelope id the caller's organisation did not seal. 404, not 403:
+ * the answer does not confirm that another organisation's envelope with this id exists.
+ */
+export function envelopeNotFound(): ServiceError {
+  return new ServiceError(404, 'ENVELOPE_NOT_FOUND', 'this organisation sealed no envelope with this id');
+}
+
 /** The revocation state could not be read: partner opens fail closed. */
 export class RevocationStateUnavailableError extends ServiceError {
   constructor(options?: { cause?: unknown }) {

@@ -3,12 +3,17 @@ import { appendRecords, writeTransaction } from '../audit/chain-store.js';
 import type { AuditOperation, AuditVia } from '../audit/record.js';
 import { ServiceError, validationError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
-import { RevocationStateUnavailableError } from './errors.js';
+import { envelopeNotFound, RevocationStateUnavailableError } from './errors.js';
 
 /**
  * Revocations: the owner organisation takes a partner's access away — to one of its envelopes (by
  * envelope id) or to all of them — and gives it back, without touching any ciphertext. Rows are keyed
  * by (owner, partner, envelope id | `*`), so an owner can only ever affect its own envelopes.
+ *
+ * The service stores no envelopes, but the caller's audit chain holds the id of every envelope it
+ * sealed: a change naming an envelope id the caller did not seal would be a row nobody's open ever
+ * consults (a partner "revoking" the owner on the owner's envelope), so it is refused with 404
+ * `ENVELOPE_NOT_FOUND` — 404 rather than 403, so the answer does not confirm that the envelope exists.
  *
  * Every change commits in one transaction with its audit record. Reads on the partner path are not
  * cached: a revocation applies to the very next open in every process that shares the store.
@@ -135,6 +140,7 @@ export class Revocations {
     return writeTransaction(this.db, async (trx) => {
       const partner = await trx.selectFrom('organisations').select('id').where('id', '=', partnerId).executeTakeFirst();
       if (!partner) throw validationError(`partner_id: unknown partner "${partnerId}"`);
+      if (envelopeId !== null && !(await sealedBy(trx, actor.orgId, envelopeId))) throw envelopeNotFound();
       let changed: boolean;
       if (operation === 'permissions.revoke') {
         const result = await trx
@@ -190,6 +196,20 @@ export class Revocations {
       } satisfies RevocationChange;
     });
   }
+}
+
+/** Whether `orgId` sealed `envelopeId` (a successful encrypt/sign-encrypt in its own chain; indexed by chain and envelope id). */
+async function sealedBy(trx: Kysely<Database>, orgId: string, envelopeId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('audit_records')
+    .select('seq')
+    .where('chain_id', '=', orgId)
+    .where('envelope_id', '=', envelopeId)
+    .where('operation', 'in', ['encrypt', 'sign-encrypt'])
+    .where('outcome', '=', 'success')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 function encodeCursor(partnerId: string, envelopeKey: string): string {

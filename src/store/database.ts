@@ -26,11 +26,18 @@ export interface Store {
   close(): Promise<void>;
   /** True when a trivial query succeeds. Never throws. */
   ping(): Promise<boolean>;
+  /**
+   * True when a write can be committed now: one upsert of a meta row in its own transaction, so a
+   * full disk or a read-only file shows (a read would still succeed). Never throws.
+   */
+  writable(): Promise<boolean>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
 }
 
 const MIGRATION_ATTEMPTS = 5;
+/** The meta row `writable()` rewrites. */
+const WRITE_PROBE_KEY = 'write_probe_at';
 const MIGRATION_LOCK_TABLE = 'pqseal_migration_lock';
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -45,7 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
   }
   const close = (): void => connection.close();
-  const db = new Kysely<Database>({ dialect: new StoreDialect({ database: connection.database }) });
+  const db = new Kysely<Database>({ dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction) });
 
   try {
     await migrate(db);
@@ -66,6 +73,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       if (connection.closed) return false;
       try {
         await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async writable() {
+      if (connection.closed) return false;
+      try {
+        await db.transaction().execute((trx) => setMeta(trx, WRITE_PROBE_KEY, String(Date.now())));
         return true;
       } catch {
         return false;
@@ -135,9 +151,16 @@ function isBusy(error: unknown): boolean {
  *   writer thread, the CLI), a deferred transaction that reads and then writes fails at once with
  *   SQLITE_BUSY_SNAPSHOT when the other connection committed in between — busy_timeout does not
  *   apply to that case. `begin immediate` takes the write lock first, so it waits like any writer.
+ * - On SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY and SQLITE_NOMEM, SQLite may already have rolled the
+ *   transaction back itself (https://sqlite.org/lang_transaction.html, "Response To Errors Within A
+ *   Transaction"). Kysely's `rollback` then fails with "no transaction is active", and that error —
+ *   a plain SQLITE_ERROR, answered as a 500 — replaces the one that says the disk is full.
  */
 class StoreDialect extends SqliteDialect {
-  constructor(private readonly storeConfig: SqliteDialectConfig) {
+  constructor(
+    private readonly storeConfig: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
     super(storeConfig);
   }
 
@@ -146,7 +169,7 @@ class StoreDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new ImmediateTransactionSqliteDriver(this.storeConfig);
+    return new ImmediateTransactionSqliteDriver(this.storeConfig, this.inTransaction);
   }
 }
 
@@ -157,7 +180,18 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 }
 
 class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.inTransaction()) await super.rollbackTransaction(connection);
   }
 }

@@ -180,6 +180,29 @@ function migrations(t: ColumnTypes): MigrationSet {
     },
 
     /**
+     * Chained audit checkpoints (docs/audit.md, "Signed checkpoints"): `format` 2 checkpoints sign
+     * the hash of the chain's previous checkpoint (`prev`, null for the first). Rows written before
+     * this migration keep `format` 1 and no `prev`.
+     */
+    '003_audit_checkpoint_chain': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('audit_checkpoints').addColumn('format', t.int64, (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('audit_checkpoints').addColumn('prev', 'text').execute();
+      },
+    },
+
+    /**
+     * A per-user token generation: every password change, disable and enable bumps it, and a token is
+     * valid only while the generation it carries is the user's current one (exact, unlike comparing
+     * `iat` in whole seconds). Existing users start at 0.
+     */
+    '004_user_token_generation': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('users').addColumn('token_generation', t.int64, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+
+    /**
      * Organisation names become unique under organisationNameKey (NFKC, case folding, white space).
      * A store may already hold names that collide: the upgrade keeps every organisation and all its
      * data working, and marks all but the oldest of each colliding group `name_duplicate = 1` — exempt
@@ -187,7 +210,7 @@ function migrations(t: ColumnTypes): MigrationSet {
      * The server logs the collisions at every start; `pqseal org name-conflicts` lists them and
      * `pqseal org rename` resolves them (README, "Organisation names").
      */
-    '003_organisation_name_keys': {
+    '005_organisation_name_keys': {
       async up(db: Kysely<unknown>): Promise<void> {
         await db.schema.alterTable('organisations').addColumn('name_key', 'text', (c) => c.notNull().defaultTo('')).execute();
         await db.schema.alterTable('organisations').addColumn('name_duplicate', t.int64, (c) => c.notNull().defaultTo(0)).execute();

@@ -27,6 +27,8 @@ export interface UsersTable {
   disabled: Generated<number>;
   password_changed_at: number;
   created_at: number;
+  /** Bumped by every password change, disable and enable; tokens carry the value they were issued under. */
+  token_generation: Generated<number>;
 }
 
 export interface CredentialsTable {
@@ -124,6 +126,9 @@ export interface AuditCheckpointsTable {
   signed_at: number;
   key_id: string;
   signature: Uint8Array;
+  /** 1: unchained (before migration 003); 2: signs `prev`, the hash of the chain's previous checkpoint. */
+  format: Generated<number>;
+  prev: string | null;
 }
 
 export interface ServiceKeysTable {

@@ -1,11 +1,12 @@
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import { StoreClosedError } from './errors.js';
+import { BetterSqlite3Database } from './sqlite-driver.js';
 
 /**
- * One better-sqlite3 connection with the store's settings, as Kysely's `SqliteDatabase`. Every
- * connection to the store file (the server's, the audit writer thread's, the CLI's) is opened here,
- * so they all agree on locking and durability.
+ * One better-sqlite3 connection (the build for this Node: sqlite-driver.ts) with the store's
+ * settings, as Kysely's `SqliteDatabase`. Every connection to the store file (the server's, the
+ * audit writer thread's, the CLI's) is opened here, so they all agree on locking and durability.
  */
 
 export interface SqliteConnection {
@@ -13,6 +14,8 @@ export interface SqliteConnection {
   readonly database: SqliteDatabase;
   readonly raw: BetterSqlite3.Database;
   readonly closed: boolean;
+  /** True while a transaction is open on the connection (SQLite ends one by itself on some errors). */
+  readonly inTransaction: boolean;
   close(): void;
 }
 
@@ -24,7 +27,7 @@ export interface SqliteConnection {
 const STATEMENT_CACHE_SIZE = 256;
 
 export function openSqliteConnection(filename: string): SqliteConnection {
-  const raw = new BetterSqlite3(filename);
+  const raw = new BetterSqlite3Database(filename);
   try {
     raw.pragma('busy_timeout = 5000');
     const mode = raw.pragma('journal_mode = WAL', { simple: true });
@@ -68,6 +71,9 @@ export function openSqliteConnection(filename: string): SqliteConnection {
     raw,
     get closed() {
       return closed;
+    },
+    get inTransaction() {
+      return !closed && raw.inTransaction;
     },
     close,
   };

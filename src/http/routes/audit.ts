@@ -7,8 +7,8 @@ import type { HttpServices } from '../services.js';
 import { directCaller, managedCaller } from './callers.js';
 
 /**
- * `GET /v1/audit` (Managed) and `GET /audit` (Direct): the caller organisation's own audit records —
- * and only its own — newest first, with an opaque cursor and filters. Reading the log is itself
+ * `GET /v1/audit` (Managed) and `GET /audit` (Direct): the caller organisation's own audit chain —
+ * its own records, and partners' opens of its envelopes — newest first, with an opaque cursor and filters. Reading the log is itself
  * recorded (`audit.list`).
  */
 
@@ -22,7 +22,7 @@ export const auditRecordSchema = {
     seq: { type: 'integer', description: 'Position in the chain, from 1' },
     time: { type: 'string', description: 'ISO 8601, milliseconds, UTC' },
     request_id: nullableString,
-    org_id: nullableString,
+    org_id: { ...nullableString, description: 'The organisation that acted: the chain\'s own, or a partner that opened (or tried to open) one of its envelopes' },
     user_id: nullableString,
     credential_id: { ...nullableString, description: 'Id of the partner credential set used (never a secret)' },
     operation: { type: 'string', enum: [...AUDIT_OPERATIONS] },

@@ -12,7 +12,7 @@ import type { HttpServices } from '../services.js';
 
 export async function managedCaller(request: FastifyRequest, services: HttpServices): Promise<Caller> {
   const h = request.headers as Record<string, string>;
-  const login = await services.auth.login(h.username as string, h.password as string);
+  const login = await services.auth.login(h.username as string, h.password as string, { clientAddress: request.ip });
   noteCaller(request, { orgId: login.orgId, userId: login.userId });
   const caller = await services.auth.caller(login.idToken, partnerHeaders(request));
   noteCaller(request, { credentialId: caller.credentialId });

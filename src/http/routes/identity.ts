@@ -1,10 +1,12 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditContext } from '../audit-hooks.js';
 import type { AuthResult, HttpServices } from '../services.js';
 
 /**
  * The identity provider's InitiateAuth wire call at `POST /` (AWS JSON 1.1 protocol, recognised by
  * X-Amz-Target), so an identity-provider SDK whose `endpoint` is this server's base URL can log in.
- * Errors are shaped as that service shapes them: HTTP 400, `x-amzn-ErrorType`, `{__type, message}`.
+ * Errors are shaped as that service shapes them: HTTP 400 (429 for the per-address login limit),
+ * `x-amzn-ErrorType`, `{__type, message}`.
  * Unknown users answer NotAuthorizedException like a pool with user-existence errors prevented.
  */
 
@@ -30,7 +32,10 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
     schema: {
       tags: ['Identity pool'],
       summary: 'InitiateAuth (identity-provider wire protocol)',
-      description: 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth, Content-Type: application/x-amz-json-1.1. Flows USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH.',
+      description:
+        'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth, Content-Type: application/x-amz-json-1.1. Flows USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH. ' +
+        'Errors: HTTP 400 {__type, message} (NotAuthorizedException, "Password attempts exceeded" with Retry-After while the username is locked); ' +
+        'HTTP 429 TooManyRequestsException with Retry-After when the client address has used its login budget (PQSEAL_LOGIN_RATE_PER_ADDRESS). Every call that checks credentials is audited.',
       headers: { type: 'object', properties: { 'x-amz-target': { type: 'string' } } },
     },
     handler: async (request, reply) => {
@@ -44,36 +49,28 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
         return amzError(reply, 400, 'ResourceNotFoundException', `User pool client ${String(body.ClientId)} does not exist.`);
       }
       const params = body.AuthParameters ?? {};
-      try {
-        switch (body.AuthFlow) {
-          case 'USER_PASSWORD_AUTH': {
-            const { USERNAME, PASSWORD } = params;
-            if (typeof USERNAME !== 'string' || typeof PASSWORD !== 'string') {
-              return amzError(reply, 400, 'InvalidParameterException', 'Missing required parameter USERNAME or PASSWORD');
-            }
-            return amzResult(reply, await services.identity.passwordAuth(USERNAME, PASSWORD));
+      switch (body.AuthFlow) {
+        case 'USER_PASSWORD_AUTH': {
+          const audit = startLoginAudit(request, 'login');
+          const { USERNAME, PASSWORD } = params;
+          if (typeof USERNAME !== 'string' || typeof PASSWORD !== 'string') {
+            audit.errorCode = 'VALIDATION_ERROR';
+            return amzError(reply, 400, 'InvalidParameterException', 'Missing required parameter USERNAME or PASSWORD');
           }
-          case 'REFRESH_TOKEN_AUTH':
-          case 'REFRESH_TOKEN': {
-            const { REFRESH_TOKEN } = params;
-            if (typeof REFRESH_TOKEN !== 'string') return amzError(reply, 400, 'InvalidParameterException', 'Missing required parameter REFRESH_TOKEN');
-            return amzResult(reply, await services.identity.refreshAuth(REFRESH_TOKEN));
+          return settle(reply, audit, services.identity.passwordAuth(USERNAME, PASSWORD, { clientAddress: request.ip }));
+        }
+        case 'REFRESH_TOKEN_AUTH':
+        case 'REFRESH_TOKEN': {
+          const audit = startLoginAudit(request, 'login.refresh');
+          const { REFRESH_TOKEN } = params;
+          if (typeof REFRESH_TOKEN !== 'string') {
+            audit.errorCode = 'VALIDATION_ERROR';
+            return amzError(reply, 400, 'InvalidParameterException', 'Missing required parameter REFRESH_TOKEN');
           }
-          default:
-            return amzError(reply, 400, 'InvalidParameterException', `AuthFlow ${String(body.AuthFlow)} is not supported; use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH`);
+          return settle(reply, audit, services.identity.refreshAuth(REFRESH_TOKEN));
         }
-      } catch (e) {
-        const code = (e as { code?: unknown }).code;
-        if (code === 'NOT_AUTHORIZED') return amzError(reply, 400, 'NotAuthorizedException', 'Incorrect username or password.');
-        if (code === 'LOGIN_THROTTLED') {
-          const retry = (e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
-          void reply.header('retry-after', String(retry));
-          return amzError(reply, 400, 'NotAuthorizedException', 'Password attempts exceeded');
-        }
-        if (code === 'TOKEN_INVALID' || code === 'TOKEN_EXPIRED' || code === 'REFRESH_TOKEN_INVALID') {
-          return amzError(reply, 400, 'NotAuthorizedException', 'Invalid Refresh Token');
-        }
-        throw e;
+        default:
+          return amzError(reply, 400, 'InvalidParameterException', `AuthFlow ${String(body.AuthFlow)} is not supported; use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH`);
       }
     },
   });
@@ -82,9 +79,52 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
     services.identity.jwks(),
   );
 
-  app.get('/.well-known/openid-configuration', { schema: { tags: ['Identity pool'], summary: 'OpenID discovery document' } }, async (request) =>
-    services.identity.openidConfiguration(`${request.protocol}://${request.host}`),
+  app.get('/.well-known/openid-configuration', { schema: { tags: ['Identity pool'], summary: 'OpenID discovery document' } }, async () =>
+    services.identity.openidConfiguration(),
   );
+}
+
+/**
+ * Every credential check of InitiateAuth leaves an audit record (written by the audit hooks as the
+ * response is sent): the user's organisation chain when the user is known, `_service` otherwise.
+ * The record holds ids, outcome, code and client address — never the username or password.
+ */
+function startLoginAudit(request: FastifyRequest, operation: 'login' | 'login.refresh'): AuditContext {
+  const audit: AuditContext = { operation, via: 'direct', recorded: false };
+  request.audit = audit;
+  return audit;
+}
+
+async function settle(reply: FastifyReply, audit: AuditContext, outcome: Promise<AuthResult>): Promise<FastifyReply> {
+  let result: AuthResult;
+  try {
+    result = await outcome;
+  } catch (e) {
+    const error = e as { code?: unknown; subject?: { userId?: unknown; orgId?: unknown }; retryAfterSeconds?: unknown };
+    const code = typeof error.code === 'string' ? error.code : undefined;
+    if (typeof error.subject?.userId === 'string' && typeof error.subject.orgId === 'string') {
+      audit.userId = error.subject.userId;
+      audit.orgId = error.subject.orgId;
+    }
+    const retryAfter = typeof error.retryAfterSeconds === 'number' ? String(error.retryAfterSeconds) : '1';
+    audit.errorCode = code;
+    switch (code) {
+      case 'NOT_AUTHORIZED':
+        return amzError(reply, 400, 'NotAuthorizedException', 'Incorrect username or password.');
+      case 'LOGIN_THROTTLED':
+        return amzError(reply.header('retry-after', retryAfter), 400, 'NotAuthorizedException', 'Password attempts exceeded');
+      case 'LOGIN_RATE_LIMITED':
+        return amzError(reply.header('retry-after', retryAfter), 429, 'TooManyRequestsException', 'Too many login attempts from this address; retry later.');
+      case 'TOKEN_INVALID':
+      case 'TOKEN_EXPIRED':
+        return amzError(reply, 400, 'NotAuthorizedException', 'Invalid Refresh Token');
+      default:
+        throw e;
+    }
+  }
+  audit.userId = result.userId;
+  audit.orgId = result.orgId;
+  return amzResult(reply, result);
 }
 
 function amzResult(reply: FastifyReply, result: AuthResult): FastifyReply {

@@ -13,7 +13,8 @@ import { directCaller, managedCaller } from './callers.js';
  *   GET  /v1/permissions          GET  /permissions           ?envelope_id=&partner_id=&limit=&cursor=
  *
  * Without envelope_id a revocation covers every envelope of the caller's organisation. Only the
- * owner organisation can change the state of its envelopes: rows are keyed by the caller's org.
+ * owner organisation can change the state of its envelopes: rows are keyed by the caller's org, and
+ * an envelope id the caller did not seal is 404 ENVELOPE_NOT_FOUND (src/permissions/revocations.ts).
  * The server stores no envelopes, so it lists revocations, not the grants inside an envelope.
  */
 
@@ -99,8 +100,8 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
   for (const action of ['revoke', 'restore'] as const) {
     const description =
       action === 'revoke'
-        ? 'Revoke a partner\'s access to one envelope of the caller\'s organisation, or (without envelope_id) to all of them. Takes effect for the next open; no ciphertext changes. Idempotent.'
-        : 'Restore access taken away by revoke (the same partner_id and envelope_id). Idempotent.';
+        ? 'Revoke a partner\'s access to one envelope of the caller\'s organisation, or (without envelope_id) to all of them. Takes effect for the next open; no ciphertext changes. Idempotent. An envelope_id the caller\'s organisation did not seal is 404 ENVELOPE_NOT_FOUND.'
+        : 'Restore access taken away by revoke (the same partner_id and envelope_id). Idempotent. An envelope_id the caller\'s organisation did not seal is 404 ENVELOPE_NOT_FOUND.';
     const operation = action === 'revoke' ? 'permissions.revoke' : 'permissions.restore';
 
     app.post(`/v1/permissions/${action}`, {
