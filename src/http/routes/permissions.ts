@@ -104,7 +104,7 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
     const operation = action === 'revoke' ? 'permissions.revoke' : 'permissions.restore';
 
     app.post(`/v1/permissions/${action}`, {
-      config: { audit: operation },
+      config: { audit: operation, authenticate: 'managed' },
       schema: {
         tags: ['Sharing'],
         summary: `${action} partner access (Managed)`,
@@ -120,7 +120,7 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
     });
 
     app.post(`/permissions/${action}`, {
-      config: { audit: operation },
+      config: { audit: operation, authenticate: 'direct' },
       schema: {
         tags: ['Sharing'],
         summary: `${action} partner access (Direct)`,
