@@ -99,6 +99,7 @@ describe('slow and unauthenticated clients', () => {
     await new Promise((r) => setTimeout(r, 800));
     const heldByIdle = server.services.admission.inFlight.bytes;
     assert.ok(heldByIdle > 0, 'the idle uploads with credentials hold body capacity');
+    assert.ok(heldByIdle <= 8 * MiB, `one address holds at most its share (PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT, half by default): ${heldByIdle}`);
 
     const { IdToken } = await login(server.url, owner);
     const direct = { authorization: `Bearer ${IdToken}`, ...partnerHeaders(owner) };
