@@ -138,6 +138,35 @@ describe('slow and unauthenticated clients', () => {
     assert.deepEqual(server.services.admission.inFlight, { requests: 0, bytes: 0 });
   });
 
+  test('a chunked body is charged as it arrives: past its address\'s share it is refused mid-way, 503 with Connection: close', async () => {
+    const address = '127.0.0.3';
+    const headers = { ...managedHeaders(attacker), 'Content-Type': 'application/json' };
+    const holder = await rawConnection(server.url, address);
+    idle.push({ label: 'holder', conn: holder });
+    holder.socket.write(headerBlock('/v1/encrypt', { ...headers, 'Content-Length': String(4 * MiB) }));
+    await until(() => server.services.admission.heldBy(address).bytes === 4 * MiB, 3_000, 'the announced body to be charged');
+
+    const chunked = await rawConnection(server.url, address);
+    idle.push({ label: 'chunked', conn: chunked });
+    chunked.socket.write(headerBlock('/v1/encrypt', { ...headers, 'Transfer-Encoding': 'chunked' }));
+    const piece = `{"data":"${'c'.repeat(256 * 1024)}`;
+    let sent = 0;
+    while (sent < 6 * MiB && chunked.text() === '' && !chunked.socket.destroyed) {
+      chunked.socket.write(`${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n`);
+      sent += piece.length;
+      await new Promise((r) => setTimeout(r, 5));
+      assert.ok(server.services.admission.heldBy(address).bytes <= 8 * MiB, 'the address never holds more than its share');
+    }
+    await until(() => /\r\n\r\n/.test(chunked.text()), 3_000, 'the refusal');
+    assert.match(chunked.text(), /^HTTP\/1\.1 503 /);
+    assert.match(chunked.text(), /\r\nconnection: close\r\n/i);
+    assert.match(chunked.text(), /"code":"SERVICE_BUSY"/);
+    assert.ok(sent > 3 * MiB, `refused only once its bytes passed the share (${sent} bytes sent)`);
+    await chunked.closed;
+    holder.socket.destroy();
+    await until(() => server.services.admission.heldBy(address).requests === 0, 3_000, 'the address to hold nothing');
+  });
+
   test('an unauthenticated request announcing a large body is refused before its body is read', async () => {
     const cases: { path: string; headers: Record<string, string>; status: number }[] = [
       { path: '/v1/sign-encrypt', headers: { ...managedHeaders(owner), password: 'not the password at all' }, status: 401 },

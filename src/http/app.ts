@@ -35,8 +35,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the HTTP application: every concern is a plugin or a route module with its own schemas. */
 export async function buildApp(services: HttpServices, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
-  // Node's own limits on slow clients (the body's inactivity is src/http/body-timeout.ts); Fastify sets
-  // requestTimeout itself. Node enforces both on a periodic sweep, every 30 s unless told otherwise.
+  // Node's own limits on slow clients (the body's inactivity is src/http/body-timeout.ts). Fastify would
+  // set requestTimeout to 0 (none) unless given; Node enforces both on a sweep, every 30 s unless told.
   const nodeServerOptions = { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: sweepInterval(config) };
   const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), ...nodeServerOptions } : null;
   const serverOptions: FastifyServerOptions & { http?: ServerOptions } = {
