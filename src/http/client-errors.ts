@@ -17,7 +17,8 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
     return;
   }
   const { status, reason, code, message } = describe(error.code);
-  this.log.info({ code, status, parserCode: error.code }, 'client error');
+  // debug, not info: anyone can send garbage, and must not be able to flood the log with it.
+  this.log.debug({ code, status, parserCode: error.code }, 'client error');
   const body = JSON.stringify({ code, message });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
