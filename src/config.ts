@@ -28,8 +28,16 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly workers: number;
   readonly maxQueue: number;
-  /** Request bodies (by Content-Length) being processed at once before new ones get 503; 0 = no limit. */
+  /** Request bodies of authenticated callers being processed at once before new ones get 503; 0 = no limit. */
   readonly maxInFlightBytes: number;
+  /** The share of `maxInFlightBytes` one client address may hold; 0 = no per-address limit. */
+  readonly maxInFlightBytesPerClient: number;
+  /** Time allowed for a request's headers to arrive (from its first byte); 0 = none. */
+  readonly headersTimeoutMs: number;
+  /** Time allowed for a whole request, headers and body, to arrive; 0 = none. */
+  readonly requestTimeoutMs: number;
+  /** A request body that sends no byte for this long is refused (408) and its connection closed. */
+  readonly bodyTimeoutMs: number;
   /** A crypto task unsettled after this long fails (503) and its worker is replaced. */
   readonly cryptoTimeoutMs: number;
   readonly logLevel: string;
@@ -48,6 +56,7 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const workers = int(env, 'PQSEAL_WORKERS', availableParallelism());
+  const maxInFlightBytes = overrides.maxInFlightBytes ?? int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024);
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
@@ -68,7 +77,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
-    maxInFlightBytes: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024),
+    maxInFlightBytes,
+    maxInFlightBytesPerClient: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT', Math.floor(maxInFlightBytes / 2)),
+    headersTimeoutMs: int(env, 'PQSEAL_HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: int(env, 'PQSEAL_REQUEST_TIMEOUT_MS', 120_000),
+    bodyTimeoutMs: int(env, 'PQSEAL_BODY_TIMEOUT_MS', 10_000),
     cryptoTimeoutMs: int(env, 'PQSEAL_CRYPTO_TIMEOUT_MS', 30_000),
     logLevel: env.LOG_LEVEL || 'info',
     demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
@@ -79,6 +92,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError('PQSEAL_LOGIN_BURST_PER_ADDRESS must be at least 1 while PQSEAL_LOGIN_RATE_PER_ADDRESS is set');
   }
   if (config.cryptoTimeoutMs < 1) throw new ConfigError('PQSEAL_CRYPTO_TIMEOUT_MS must be at least 1');
+  if (config.bodyTimeoutMs < 1) throw new ConfigError('PQSEAL_BODY_TIMEOUT_MS must be at least 1');
+  if (config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('PQSEAL_HEADERS_TIMEOUT_MS must not exceed PQSEAL_REQUEST_TIMEOUT_MS');
+  }
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }

@@ -174,7 +174,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName, partners: new PartnerAccess(revocations, now) }),
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
-    admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, bodyLimitBytes: config.bodyLimitBytes, saturated: () => pool?.saturated ?? false }),
+    admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, maxInFlightBytesPerClient: config.maxInFlightBytesPerClient, saturated: () => pool?.saturated ?? false }),
     ready: storeReadiness(store),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     auditStats: () => ({ ...auditWriter.stats }),

@@ -113,8 +113,11 @@ describe('one record per operation, success or failure, on both paths', () => {
     assert.equal(open?.envelope_owner_id, alpha.org_id);
 
     assert.deepEqual([byRequest.get('audit-bad-1')?.outcome, byRequest.get('audit-bad-1')?.error_code, byRequest.get('audit-bad-1')?.http_status], ['failure', 'ENVELOPE_MALFORMED', 400]);
-    // A schema failure happens before the handler, so the caller is unknown: it goes to the service chain.
-    assert.equal(byRequest.get('audit-schema-1'), undefined);
+    // The caller is authenticated before the body is read, so a body that fails its schema is theirs.
+    assert.deepEqual(
+      [byRequest.get('audit-schema-1')?.outcome, byRequest.get('audit-schema-1')?.error_code, byRequest.get('audit-schema-1')?.http_status, byRequest.get('audit-schema-1')?.org_id],
+      ['failure', 'VALIDATION_ERROR', 400, alpha.org_id],
+    );
 
     // The partner's open is in the partner's log, naming the owner, and in the owner's log, naming the partner.
     const ownerCopy = byRequest.get('audit-partner-1');
@@ -135,11 +138,15 @@ describe('one record per operation, success or failure, on both paths', () => {
   test('failed logins and requests without a known organisation go to the _service chain', async () => {
     const res = await post(`${server.url}/v1/encrypt`, { ...managedHeaders(alpha), username: 'nobody-at-all', 'x-request-id': 'audit-unknown-user' }, { data: 'x' });
     assert.equal(res.status, 401);
+    const { secret_key: _omitted, ...withoutSecret } = managedHeaders(alpha);
+    const headers = await post(`${server.url}/v1/encrypt`, { ...withoutSecret, 'x-request-id': 'audit-headers-1' }, { data: 'x' });
+    assert.equal(headers.status, 400);
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'), { readonly: true });
     try {
       const row = db.prepare('select chain_id, org_id, outcome, error_code, http_status from audit_records where request_id = ?').get('audit-unknown-user');
       assert.deepEqual(row, { chain_id: '_service', org_id: null, outcome: 'failure', error_code: 'NOT_AUTHORIZED', http_status: 401 });
-      const schema = db.prepare('select chain_id, error_code from audit_records where request_id = ?').get('audit-schema-1');
+      // A request whose headers fail their schema is refused before anyone is known.
+      const schema = db.prepare('select chain_id, error_code from audit_records where request_id = ?').get('audit-headers-1');
       assert.deepEqual(schema, { chain_id: '_service', error_code: 'VALIDATION_ERROR' });
     } finally {
       db.close();

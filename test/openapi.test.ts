@@ -213,7 +213,7 @@ describe('complete', () => {
 
   test('errors: every status an operation can answer with is its own response, listing its stable codes with an example each', () => {
     const dv = doc.paths['/v1/decrypt-verify'].post.responses;
-    assert.deepEqual(Object.keys(dv).sort(), ['200', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
+    assert.deepEqual(Object.keys(dv).sort(), ['200', '400', '401', '403', '408', '413', '415', '422', '429', '500', '503']);
     assert.deepEqual(dv['422'].content['application/json'].schema.properties.body.properties.error.properties.code.enum, ['ENVELOPE_NOT_SIGNED']);
     assert.ok(dv['401'].content['application/json'].examples.NOT_AUTHORIZED.value.body.error.message === 'Username and/or Password Incorrect');
     const direct = doc.paths['/decrypt'].post.responses;

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import type { Admission } from '../core/admission.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Admission, AdmissionTicket } from '../core/admission.js';
 import { CryptoPoolBusyError } from '../core/crypto-pool.js';
+import { BodyTap } from './body-tap.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -10,21 +11,45 @@ declare module 'fastify' {
 }
 
 /**
- * Refuses work the service cannot take before reading the body or checking credentials, so a
- * refusal costs microseconds and no memory. Refusals are logged, not audited: nobody has been
- * authenticated yet, and writing records is the last thing an overloaded service should do.
+ * Load shedding (src/core/admission.ts) on the HTTP lifecycle. `onRequest`, before credentials are
+ * checked: refused when the crypto queue is full, a refusal that costs microseconds. `preParsing`,
+ * after the caller was authenticated (src/http/authentication.ts, an `onRequest` hook registered
+ * after this one) and before the body is read: the body is charged by its Content-Length, or chunk by
+ * chunk when it has none. Refusals are logged, not audited: writing records is the last thing an
+ * overloaded service should do.
  */
 export function installAdmission(app: FastifyInstance, admission: Admission): void {
+  const tickets = new WeakMap<FastifyRequest, AdmissionTicket>();
+
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.config?.admission) return;
-    const header = request.headers['content-length'];
-    const length = header === undefined ? undefined : Number(header);
-    const release = admission.admit(Number.isFinite(length) ? length : undefined);
-    if (!release) {
-      request.audit = null;
-      throw new CryptoPoolBusyError();
-    }
+    const ticket = admission.admit(request.ip);
+    if (!ticket) refuse(request);
+    tickets.set(request, ticket);
     // 'close' follows 'finish' and also fires when the client goes away: the budget is always returned.
-    reply.raw.once('close', release);
+    reply.raw.once('close', () => ticket.release());
   });
+
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const ticket = tickets.get(request);
+    if (!ticket) return payload;
+    const length = Number(request.headers['content-length']);
+    if (Number.isFinite(length)) {
+      // Over the body limit, Fastify refuses it (413) without reading it: nothing to charge.
+      if (length > (request.routeOptions.bodyLimit ?? Infinity) || ticket.charge(length)) return payload;
+      refuse(request);
+    }
+    const tap: BodyTap = new BodyTap(payload, (bytes) => {
+      if (ticket.charge(bytes)) return undefined;
+      request.audit = null;
+      void reply.header('connection', 'close');
+      return new CryptoPoolBusyError();
+    });
+    return tap;
+  });
+}
+
+function refuse(request: FastifyRequest): never {
+  request.audit = null;
+  throw new CryptoPoolBusyError();
 }

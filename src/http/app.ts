@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions } from 'node:http';
 import type { Writable } from 'node:stream';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -13,10 +14,15 @@ import { keyRoutes } from './routes/keys.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { installAuditHooks } from './audit-hooks.js';
 import { installAdmission } from './admission.js';
+import { installAuthentication } from './authentication.js';
+import { installBodyTimeout } from './body-timeout.js';
+import { clientErrorHandler } from './client-errors.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
 import type { HttpServices } from './services.js';
+import type { Config } from '../config.js';
 import { consolePlugin } from '../web/plugin.js';
 
 export interface AppOptions {
@@ -29,14 +35,20 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the HTTP application: every concern is a plugin or a route module with its own schemas. */
 export async function buildApp(services: HttpServices, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
-  const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } : null;
-  const serverOptions: FastifyServerOptions = {
+  // Node's own limits on slow clients (the body's inactivity is src/http/body-timeout.ts). Fastify would
+  // set requestTimeout to 0 (none) unless given; Node enforces both on a sweep, every 30 s unless told.
+  const nodeServerOptions = { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: sweepInterval(config) };
+  const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), ...nodeServerOptions } : null;
+  const serverOptions: FastifyServerOptions & { http?: ServerOptions } = {
     logger: {
       level: config.logLevel,
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    http: nodeServerOptions,
+    clientErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -51,6 +63,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  installSecurityHeaders(app);
   // While draining for shutdown, tell keep-alive clients to go, so close() does not wait for their
   // idle connections to time out (72 s by default).
   let closing = false;
@@ -87,6 +100,10 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   installAuditHooks(app, services.sharing);
   // After the audit hooks: a refused request leaves no record (src/http/admission.ts).
   installAdmission(app, services.admission);
+  // After admission's queue check, before its body charge: nobody unauthenticated holds capacity.
+  installAuthentication(app, services);
+  // After admission's body charge: a body refused for capacity is not waited for.
+  installBodyTimeout(app, config.bodyTimeoutMs);
   await app.register(async (scope) => healthRoutes(scope, services));
   await app.register(async (scope) => identityRoutes(scope, services));
   await app.register(async (scope) => operationRoutes(scope, services));
@@ -97,4 +114,10 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   if (config.benchRoutes && services.benchCeiling) await app.register(async (scope) => benchRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/** How often Node sweeps connections for the headers and request timeouts: a fraction of the shortest. */
+function sweepInterval(config: Config): number {
+  const timeouts = [config.headersTimeoutMs, config.requestTimeoutMs].filter((t) => t > 0);
+  return Math.max(50, Math.min(1_000, Math.floor(Math.min(...timeouts, 4_000) / 4)));
 }

@@ -71,6 +71,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 400, code: 'ENVELOPE_UNSUPPORTED_SUITE', message: 'algorithm suite 7 is not supported', meaning: 'The algorithm suite is unknown to this server.' },
   { status: 400, code: 'ENVELOPE_AUTH_FAILED', message: 'envelope authentication failed', meaning: 'The envelope was altered (any flipped bit, truncation or extension), or it was not made by this service for this organisation. No plaintext is released.' },
   { status: 400, code: 'KEY_NOT_FOUND', message: 'no decryption key for this envelope', meaning: 'The KEM key the envelope names does not exist here.' },
+  { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP', meaning: 'The HTTP parser refused the request (a malformed request line or header). Answered with Connection: close; the connection ends.' },
   { status: 401, code: 'NOT_AUTHORIZED', message: BAD_CREDENTIALS_MESSAGE, meaning: 'Wrong username or password, or a disabled user. (The hosted service answers HTTP 500 with this message; pqseal answers 401.)' },
   { status: 401, code: 'TOKEN_INVALID', message: 'the token is not valid', meaning: 'The bearer token is not an IdToken of this identity pool.' },
   { status: 401, code: 'TOKEN_EXPIRED', message: 'the token has expired', meaning: 'The bearer token has expired: renew it with REFRESH_TOKEN_AUTH.' },
@@ -79,6 +80,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 403, code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope', meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.' },
   { status: 404, code: 'ENVELOPE_NOT_FOUND', message: 'this organisation sealed no envelope with this id', meaning: 'revoke/restore name an envelope id the caller\'s organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.' },
   { status: 404, code: 'ORGANISATION_NOT_FOUND', message: 'no organisation with id org_unknown', meaning: 'No organisation has this id.' },
+  { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request body stalled: no byte arrived for 10000 ms', meaning: 'The body sent no byte for PQSEAL_BODY_TIMEOUT_MS, or the whole request (headers and body) took longer than PQSEAL_REQUEST_TIMEOUT_MS, or its headers longer than PQSEAL_HEADERS_TIMEOUT_MS. Answered with Connection: close; the connection ends.' },
   { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is larger than the configured limit', meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).' },
   { status: 413, code: 'ENVELOPE_TOO_LARGE', message: 'plaintext exceeds 16777216 bytes', meaning: 'The plaintext or envelope exceeds the envelope format limits.' },
   { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
@@ -86,9 +88,10 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
   { status: 429, code: 'LOGIN_RATE_LIMITED', message: 'too many login attempts from this address; try again in 2 s', meaning: 'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.' },
   { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
+  { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than the server accepts', meaning: 'The request headers exceed Node\'s limit (16 KiB). Answered with Connection: close; the connection ends.' },
   { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
   { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.' },
-  { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full, or the request bodies in progress have reached PQSEAL_MAX_INFLIGHT_BYTES; refused before the body is read. Retry after Retry-After seconds.' },
+  { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full (checked before anything else), or the bodies in progress would pass PQSEAL_MAX_INFLIGHT_BYTES, or this client address\'s share PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT (checked once the caller is authenticated, before the body is read; a chunked body as it arrives). Retry after Retry-After seconds.' },
   { status: 503, code: 'CRYPTO_TIMEOUT', message: 'the cryptographic operation did not finish in time, retry shortly', meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.' },
   { status: 503, code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly', meaning: 'The audit record could not be made durable, so the result is withheld.' },
   { status: 503, code: 'REVOCATION_STATE_UNAVAILABLE', message: 'the revocation state cannot be read right now; partner access is refused until it can', meaning: 'A partner open is refused (fail-closed) while the revocation state cannot be read.' },
@@ -99,6 +102,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Not authenticated',
   403: 'Forbidden',
   404: 'Not found',
+  408: 'Request timeout: the body stalled',
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'Unprocessable: the envelope is not signed',
@@ -122,7 +126,7 @@ interface RouteTraits {
 /** The error codes a route can answer with, from what the route is. */
 export function errorCodesFor(t: RouteTraits): string[] {
   const codes = new Set<string>(['INTERNAL_ERROR', 'STORE_UNAVAILABLE']);
-  if (t.body) ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
+  if (t.body) ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
   if (t.query || t.params) codes.add('VALIDATION_ERROR');
   if (t.query) codes.add('INVALID_CURSOR');
   if (t.auth !== 'none') ['VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED'].forEach((c) => codes.add(c));

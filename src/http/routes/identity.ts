@@ -43,7 +43,8 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
       if (!target.startsWith(TARGET_PREFIX)) return amzError(reply, 400, 'UnknownOperationException', 'missing or unknown X-Amz-Target');
       const operation = target.slice(TARGET_PREFIX.length);
       if (operation !== 'InitiateAuth') return amzError(reply, 400, 'UnknownOperationException', `${operation} is not supported`);
-      const body = (request.body ?? {}) as InitiateAuthBody;
+      const body = request.body;
+      if (!isJsonObject(body)) return amzError(reply, 400, 'SerializationException', 'the body is not a JSON object');
       if ('__invalid' in body) return amzError(reply, 400, 'SerializationException', 'body is not valid JSON');
       if (body.ClientId !== services.identity.clientId) {
         return amzError(reply, 400, 'ResourceNotFoundException', `User pool client ${String(body.ClientId)} does not exist.`);
@@ -125,6 +126,11 @@ async function settle(reply: FastifyReply, audit: AuditContext, outcome: Promise
   audit.userId = result.userId;
   audit.orgId = result.orgId;
   return amzResult(reply, result);
+}
+
+/** What InitiateAuth takes: a JSON object in the body (not text, an array, null or a number). */
+function isJsonObject(body: unknown): body is InitiateAuthBody {
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
 }
 
 function amzResult(reply: FastifyReply, result: AuthResult): FastifyReply {

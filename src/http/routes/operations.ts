@@ -26,8 +26,9 @@ import { installJsonBodyParser } from '../json-body.js';
  * credentials, the data and the requested actions, and wrap the result in {statusCode, body}.
  * Direct (`/*`) takes the bearer token itself and answers plain JSON.
  *
- * Every call, whatever its outcome, leaves one audit record (src/http/audit-hooks.ts), except a
- * refusal for capacity before the body is read (src/http/admission.ts).
+ * The caller is authenticated before the body is read (src/http/authentication.ts). Every call,
+ * whatever its outcome, leaves one audit record (src/http/audit-hooks.ts), except a refusal for
+ * capacity (src/http/admission.ts).
  */
 
 type Operation = 'encrypt' | 'sign-encrypt' | 'decrypt' | 'decrypt-verify';
@@ -64,7 +65,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
     const body = sealing ? sealBody : openBody;
 
     app.post(`/v1/${op}`, {
-      config: { audit: op, admission: true },
+      config: { audit: op, admission: true, authenticate: 'managed' },
       schema: {
         tags: ['Managed API'],
         summary: `${op} (Managed)`,
@@ -80,7 +81,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
     });
 
     app.post(`/${op}`, {
-      config: { audit: op, admission: true },
+      config: { audit: op, admission: true, authenticate: 'direct' },
       schema: {
         tags: ['Direct API'],
         summary: `${op} (Direct)`,

@@ -105,7 +105,7 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
     const operation = action === 'revoke' ? 'permissions.revoke' : 'permissions.restore';
 
     app.post(`/v1/permissions/${action}`, {
-      config: { audit: operation },
+      config: { audit: operation, authenticate: 'managed' },
       schema: {
         tags: ['Sharing'],
         summary: `${action} partner access (Managed)`,
@@ -121,7 +121,7 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
     });
 
     app.post(`/permissions/${action}`, {
-      config: { audit: operation },
+      config: { audit: operation, authenticate: 'direct' },
       schema: {
         tags: ['Sharing'],
         summary: `${action} partner access (Direct)`,

@@ -1,0 +1,40 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Answers what Node's HTTP parser refuses before a request exists (headers too large, malformed
+ * request, headers or whole request too slow) in the API's error shape, with `Connection: close`,
+ * and ends the socket once the answer is written. Fastify's default handler destroys the socket right
+ * after writing an answer without `Connection: close`: a keep-alive client could take the connection
+ * for reusable and get ECONNRESET on its next request.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const { status, reason, code, message } = describe(error.code);
+  // debug, not info: anyone can send garbage, and must not be able to flood the log with it.
+  this.log.debug({ code, status, parserCode: error.code }, 'client error');
+  const body = JSON.stringify({ code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+  );
+  // end() sends FIN after the answer; a client that never closes its side is not waited for.
+  socket.setTimeout(5_000, () => socket.destroy());
+}
+
+function describe(parserCode: string | undefined): { status: number; reason: string; code: string; message: string } {
+  switch (parserCode) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than the server accepts' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' };
+    default:
+      return { status: 400, reason: 'Bad Request', code: 'BAD_REQUEST', message: 'the request is not valid HTTP' };
+  }
+}

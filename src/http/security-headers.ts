@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Every answer is `X-Content-Type-Options: nosniff`, and nothing is stored by a cache unless its
+ * route says otherwise (the console's static assets set their own Cache-Control): an intermediary
+ * must never keep decrypted plaintext, tokens or audit records.
+ */
+export function installSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+}
