@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { GENESIS_HASH, recordHash, type AuditRecord } from '../src/audit/record.js';
+import { fromRow, GENESIS_HASH, recordHash, type AuditRecord } from '../src/audit/record.js';
+import type { AuditRecordsTable } from '../src/store/schema.js';
+import type { Selectable } from 'kysely';
 import { AuditWriter } from '../src/audit/writer.js';
 import { ThreadAuditSink } from '../src/audit/append-thread.js';
 import { failedDecryptEvent } from './helpers/audit-events.js';
@@ -532,23 +534,5 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
 });
 
 function toRecord(row: Record<string, unknown>): AuditRecord {
-  return {
-    chain_id: row.chain_id as string,
-    seq: Number(row.seq),
-    time: new Date(Number(row.at)).toISOString(),
-    request_id: row.request_id as string | null,
-    org_id: row.org_id as string | null,
-    user_id: row.user_id as string | null,
-    credential_id: row.credential_id as string | null,
-    operation: row.operation as string,
-    via: row.via as string,
-    envelope_id: row.envelope_id as string | null,
-    envelope_owner_id: row.envelope_owner_id as string | null,
-    partner_ids: row.partner_ids ? String(row.partner_ids).split(',') : [],
-    outcome: row.outcome as string,
-    error_code: row.error_code as string | null,
-    http_status: row.http_status === null ? null : Number(row.http_status),
-    client_address: row.client_address as string | null,
-    hash: row.hash as string,
-  };
+  return fromRow(row as unknown as Selectable<AuditRecordsTable>);
 }
