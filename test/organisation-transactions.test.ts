@@ -5,11 +5,14 @@ import { sql } from 'kysely';
 import type { CompositeSignature } from '../src/crypto/composite-signature.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
 import type { XWing } from '../src/crypto/x-wing.js';
+import { findByUsername } from '../src/identity/users.js';
 import { generateOrgKeys, listOrgKeys } from '../src/keys/org-keys.js';
+import { onboardOrganisation } from '../src/onboarding.js';
+import { verifyCredentials } from '../src/partners/credentials.js';
 import { createOrganisation, listOrganisations } from '../src/partners/organisations.js';
 import { openStore, type Store } from '../src/store/database.js';
 import { openSqliteConnection, type SqliteConnection } from '../src/store/sqlite-connection.js';
-import { managedHeaders, post, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
+import { managedHeaders, post, registerSecret, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
 
 /**
  * Creating an organisation (row, name, key pairs, user, credentials) and rotating its keys are each
@@ -141,5 +144,15 @@ describe('key generation runs before the write lock is taken', () => {
     await generateOrgKeys(store.db, probingProviders(writable), masterKey, org.id);
     assert.deepEqual(writable, [true, true, true, true], 'no write lock is held while keys are derived');
     assert.deepEqual((await listOrgKeys(store.db, org.id)).map((k) => k.version), [2, 2, 1, 1]);
+  });
+
+  test('creation: other connections can write while the key pairs are generated', async () => {
+    const writable: boolean[] = [];
+    const created = await onboardOrganisation({ store, providers: probingProviders(writable), masterKey: new Uint8Array(32).fill(7), now: Date.now }, 'Lock Probe Creation Org');
+    registerSecret(created.password, created.secret_key);
+    assert.deepEqual(writable, [true, true], 'no write lock is held while keys are derived');
+    assert.deepEqual((await listOrgKeys(store.db, created.org_id)).map((k) => k.version), [1, 1]);
+    assert.equal((await findByUsername(store, created.username))?.orgId, created.org_id);
+    assert.equal((await verifyCredentials(store, { apiKey: created.api_key, accessKey: created.access_key, secretKey: created.secret_key })).orgId, created.org_id);
   });
 });
