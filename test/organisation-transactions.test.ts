@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import type { NewOrganisation } from '../src/core/organisations.js';
 import type { CompositeSignature } from '../src/crypto/composite-signature.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
 import type { XWing } from '../src/crypto/x-wing.js';
@@ -22,6 +26,8 @@ import { managedHeaders, post, registerSecret, startTestServer, tempDataDir, typ
  */
 
 const INJECTED = 'injected failure';
+const run = promisify(execFile);
+const CLI = new URL('../../bin/pqseal.js', import.meta.url).pathname;
 
 async function count(server: TestServer, table: 'organisations' | 'users' | 'org_keys' | 'credentials'): Promise<number> {
   const row = await server.services.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -65,6 +71,34 @@ describe('organisation creation is one transaction', () => {
     const opened = await post(`${server.url}/v1/decrypt-verify`, managedHeaders(org), { encrypted_data: sealed.json.body.encrypted_data });
     assert.equal(opened.json.body.signer_key_id, `${org.org_id}.sig.v1`);
     assert.equal((await post(`${server.url}/v1/sign-encrypt`, managedHeaders(existing), { data: 'unaffected' })).status, 200);
+  });
+});
+
+describe('through the CLI', () => {
+  test('pqseal org create and keys rotate that fail halfway keep nothing: the name stays free, the previous keys active', async () => {
+    const dataDir = tempDataDir();
+    const env = { ...process.env, DATA_DIR: dataDir };
+    const store = await openStore({ dataDir });
+    const trigger = (table: string, when = 'true') => sql`create trigger ${sql.raw(`fail_${table}`)} before insert on ${sql.raw(table)} when ${sql.raw(when)} begin select raise(abort, ${sql.lit(INJECTED)}); end`.execute(store.db);
+    const drop = (table: string) => sql`drop trigger ${sql.raw(`fail_${table}`)}`.execute(store.db);
+    try {
+      await trigger('credentials');
+      await assert.rejects(run('node', [CLI, 'org', 'create', '--name', 'CLI Halfway Ltd', '--json'], { env }), (e: { code?: number; stderr?: string }) => e.code !== 0 && (e.stderr ?? '').includes(INJECTED));
+      assert.deepEqual(JSON.parse((await run('node', [CLI, 'org', 'list', '--json'], { env })).stdout), { organisations: [] });
+      await drop('credentials');
+
+      const org = JSON.parse((await run('node', [CLI, 'org', 'create', '--name', 'CLI Halfway Ltd', '--json'], { env })).stdout) as NewOrganisation;
+      registerSecret(org.password, org.secret_key);
+      const keyIds = async () => (JSON.parse((await run('node', [CLI, 'keys', 'list', '--org', org.org_id, '--json'], { env })).stdout) as { keys: { key_id: string }[] }).keys.map((k) => k.key_id).sort();
+      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
+
+      await trigger('org_keys', `new.kind = 'kem'`);
+      await assert.rejects(run('node', [CLI, 'keys', 'rotate', '--org', org.org_id], { env }), (e: { code?: number; stderr?: string }) => e.code !== 0 && (e.stderr ?? '').includes(INJECTED));
+      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
