@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import type { CompositeSignature } from '../src/crypto/composite-signature.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
@@ -15,6 +15,7 @@ import { onboardOrganisation } from '../src/onboarding.js';
 import { verifyCredentials } from '../src/partners/credentials.js';
 import { createOrganisation, listOrganisations } from '../src/partners/organisations.js';
 import { openStore, type Store } from '../src/store/database.js';
+import type { Database } from '../src/store/schema.js';
 import { openSqliteConnection, type SqliteConnection } from '../src/store/sqlite-connection.js';
 import { managedHeaders, post, registerSecret, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
 
@@ -29,18 +30,31 @@ const INJECTED = 'injected failure';
 const run = promisify(execFile);
 const CLI = new URL('../../bin/pqseal.js', import.meta.url).pathname;
 
-async function count(server: TestServer, table: 'organisations' | 'users' | 'org_keys' | 'credentials'): Promise<number> {
-  const row = await server.services.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+const TABLES = ['organisations', 'users', 'org_keys', 'credentials'] as const;
+
+/** Row counts of the tables an organisation has rows in. */
+async function rowCounts(db: Kysely<Database>): Promise<Record<(typeof TABLES)[number], number>> {
+  const counts = await Promise.all(
+    TABLES.map(async (table) => {
+      const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return [table, Number(row.n)] as const;
+    }),
+  );
+  return Object.fromEntries(counts) as Record<(typeof TABLES)[number], number>;
 }
 
-async function failInserts(server: TestServer, table: 'credentials' | 'org_keys', when = 'true'): Promise<() => Promise<void>> {
-  const name = `fail_${table}`;
-  await sql`create trigger ${sql.raw(name)} before insert on ${sql.raw(table)} when ${sql.raw(when)} begin select raise(abort, ${sql.lit(INJECTED)}); end`.execute(server.services.store.db);
+/** A real database failure: a trigger that aborts inserts into `table` (where `when` holds); returns its removal. */
+async function failInserts(db: Kysely<Database>, table: 'credentials' | 'org_keys', when = 'true'): Promise<() => Promise<void>> {
+  const name = sql.raw(`fail_${table}`);
+  await sql`create trigger ${name} before insert on ${sql.raw(table)} when ${sql.raw(when)}
+    begin select raise(abort, ${sql.lit(INJECTED)}); end`.execute(db);
   return async () => {
-    await sql`drop trigger ${sql.raw(name)}`.execute(server.services.store.db);
+    await sql`drop trigger ${name}`.execute(db);
   };
 }
+
+const injected = (e: unknown): boolean => e instanceof Error && e.message.includes(INJECTED);
+const cliInjected = (e: { code?: number; stderr?: string }): boolean => e.code !== 0 && (e.stderr ?? '').includes(INJECTED);
 
 describe('organisation creation is one transaction', () => {
   let server: TestServer;
@@ -51,54 +65,24 @@ describe('organisation creation is one transaction', () => {
 
   test('a failure storing the credentials leaves no organisation, name, keys or user; the same name can then be created', async () => {
     const existing = await server.createOrg('Standing Org');
-    const before = { organisations: await count(server, 'organisations'), users: await count(server, 'users'), org_keys: await count(server, 'org_keys'), credentials: await count(server, 'credentials') };
+    const db = server.services.store.db;
+    const before = await rowCounts(db);
 
-    const allowInserts = await failInserts(server, 'credentials');
-    await assert.rejects(server.createOrg('Halfway Ltd'), (e: unknown) => (e as Error).message.includes(INJECTED));
+    const allowInserts = await failInserts(db, 'credentials');
+    await assert.rejects(server.createOrg('Halfway Ltd'), injected);
     await allowInserts();
 
-    assert.deepEqual(
-      { organisations: await count(server, 'organisations'), users: await count(server, 'users'), org_keys: await count(server, 'org_keys'), credentials: await count(server, 'credentials') },
-      before,
-      'no organisation row, user, key pair or credential set remains',
-    );
+    assert.deepEqual(await rowCounts(db), before, 'no organisation row, user, key pair or credential set remains');
     assert.deepEqual((await listOrganisations(server.services.store)).map((o) => o.name), ['Standing Org']);
 
     const org = await server.createOrg('Halfway Ltd');
     assert.equal(org.name, 'Halfway Ltd', 'the name is free');
-    const sealed = await post(`${server.url}/v1/sign-encrypt`, managedHeaders(org), { data: 'complete organisation' });
+    const h = managedHeaders(org);
+    const sealed = await post(`${server.url}/v1/sign-encrypt`, h, { data: 'complete organisation' });
     assert.equal(sealed.status, 200, 'the recreated organisation has its user, credentials and keys');
-    const opened = await post(`${server.url}/v1/decrypt-verify`, managedHeaders(org), { encrypted_data: sealed.json.body.encrypted_data });
+    const opened = await post(`${server.url}/v1/decrypt-verify`, h, { encrypted_data: sealed.json.body.encrypted_data });
     assert.equal(opened.json.body.signer_key_id, `${org.org_id}.sig.v1`);
     assert.equal((await post(`${server.url}/v1/sign-encrypt`, managedHeaders(existing), { data: 'unaffected' })).status, 200);
-  });
-});
-
-describe('through the CLI', () => {
-  test('pqseal org create and keys rotate that fail halfway keep nothing: the name stays free, the previous keys active', async () => {
-    const dataDir = tempDataDir();
-    const env = { ...process.env, DATA_DIR: dataDir };
-    const store = await openStore({ dataDir });
-    const trigger = (table: string, when = 'true') => sql`create trigger ${sql.raw(`fail_${table}`)} before insert on ${sql.raw(table)} when ${sql.raw(when)} begin select raise(abort, ${sql.lit(INJECTED)}); end`.execute(store.db);
-    const drop = (table: string) => sql`drop trigger ${sql.raw(`fail_${table}`)}`.execute(store.db);
-    try {
-      await trigger('credentials');
-      await assert.rejects(run('node', [CLI, 'org', 'create', '--name', 'CLI Halfway Ltd', '--json'], { env }), (e: { code?: number; stderr?: string }) => e.code !== 0 && (e.stderr ?? '').includes(INJECTED));
-      assert.deepEqual(JSON.parse((await run('node', [CLI, 'org', 'list', '--json'], { env })).stdout), { organisations: [] });
-      await drop('credentials');
-
-      const org = JSON.parse((await run('node', [CLI, 'org', 'create', '--name', 'CLI Halfway Ltd', '--json'], { env })).stdout) as NewOrganisation;
-      registerSecret(org.password, org.secret_key);
-      const keyIds = async () => (JSON.parse((await run('node', [CLI, 'keys', 'list', '--org', org.org_id, '--json'], { env })).stdout) as { keys: { key_id: string }[] }).keys.map((k) => k.key_id).sort();
-      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
-
-      await trigger('org_keys', `new.kind = 'kem'`);
-      await assert.rejects(run('node', [CLI, 'keys', 'rotate', '--org', org.org_id], { env }), (e: { code?: number; stderr?: string }) => e.code !== 0 && (e.stderr ?? '').includes(INJECTED));
-      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
-    } finally {
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });
 
@@ -114,8 +98,8 @@ describe('key rotation is one transaction', () => {
     const h = managedHeaders(org);
     const sealedBefore = await post(`${server.url}/v1/sign-encrypt`, h, { data: 'sealed under v1' });
 
-    const allowInserts = await failInserts(server, 'org_keys', `new.kind = 'kem'`);
-    await assert.rejects(server.services.rotateKeys(org.org_id), (e: unknown) => (e as Error).message.includes(INJECTED));
+    const allowInserts = await failInserts(server.services.store.db, 'org_keys', `new.kind = 'kem'`);
+    await assert.rejects(server.services.rotateKeys(org.org_id), injected);
     await allowInserts();
 
     const keys = await listOrgKeys(server.services.store.db, org.org_id);
@@ -127,7 +111,8 @@ describe('key rotation is one transaction', () => {
     assert.equal(old.json.body.decrypted_data, 'sealed under v1');
 
     const rotated = await server.services.rotateKeys(org.org_id);
-    assert.deepEqual([rotated.signingKeyId, rotated.kemKeyId], [`${org.org_id}.sig.v2`, `${org.org_id}.kem.v2`], 'the next rotation makes v2, no version is skipped');
+    const next = [rotated.signingKeyId, rotated.kemKeyId];
+    assert.deepEqual(next, [`${org.org_id}.sig.v2`, `${org.org_id}.kem.v2`], 'the next rotation makes v2, no version is skipped');
   });
 });
 
@@ -182,11 +167,40 @@ describe('key generation runs before the write lock is taken', () => {
 
   test('creation: other connections can write while the key pairs are generated', async () => {
     const writable: boolean[] = [];
-    const created = await onboardOrganisation({ store, providers: probingProviders(writable), masterKey: new Uint8Array(32).fill(7), now: Date.now }, 'Lock Probe Creation Org');
+    const deps = { store, providers: probingProviders(writable), masterKey: new Uint8Array(32).fill(7), now: Date.now };
+    const created = await onboardOrganisation(deps, 'Lock Probe Creation Org');
     registerSecret(created.password, created.secret_key);
     assert.deepEqual(writable, [true, true], 'no write lock is held while keys are derived');
     assert.deepEqual((await listOrgKeys(store.db, created.org_id)).map((k) => k.version), [1, 1]);
     assert.equal((await findByUsername(store, created.username))?.orgId, created.org_id);
-    assert.equal((await verifyCredentials(store, { apiKey: created.api_key, accessKey: created.access_key, secretKey: created.secret_key })).orgId, created.org_id);
+    const partner = await verifyCredentials(store, { apiKey: created.api_key, accessKey: created.access_key, secretKey: created.secret_key });
+    assert.equal(partner.orgId, created.org_id);
+  });
+});
+
+describe('through the CLI', () => {
+  test('pqseal org create and keys rotate that fail halfway keep nothing: the name stays free, the previous keys active', async () => {
+    const dataDir = tempDataDir();
+    const env = { ...process.env, DATA_DIR: dataDir };
+    const pqseal = async (...args: string[]): Promise<unknown> => JSON.parse((await run('node', [CLI, ...args, '--json'], { env })).stdout);
+    const store = await openStore({ dataDir });
+    try {
+      const allowCredentials = await failInserts(store.db, 'credentials');
+      await assert.rejects(pqseal('org', 'create', '--name', 'CLI Halfway Ltd'), cliInjected);
+      assert.deepEqual(await pqseal('org', 'list'), { organisations: [] });
+      await allowCredentials();
+
+      const org = (await pqseal('org', 'create', '--name', 'CLI Halfway Ltd')) as NewOrganisation;
+      registerSecret(org.password, org.secret_key);
+      const keyIds = async () => ((await pqseal('keys', 'list', '--org', org.org_id)) as { keys: { key_id: string }[] }).keys.map((k) => k.key_id).sort();
+      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
+
+      await failInserts(store.db, 'org_keys', `new.kind = 'kem'`);
+      await assert.rejects(pqseal('keys', 'rotate', '--org', org.org_id), cliInjected);
+      assert.deepEqual(await keyIds(), [`${org.org_id}.kem.v1`, `${org.org_id}.sig.v1`]);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -60,7 +60,11 @@ export async function createUser(
  * Stores a user whose password is already hashed (`hashPassword` of a `validatePassword`ed one), in
  * the caller's transaction when `store` is one — so the hashing stays outside it.
  */
-export async function insertUser(store: StoreHandle, input: { orgId: string; username: string; passwordHash: string }, now: number = Date.now()): Promise<User> {
+export async function insertUser(
+  store: StoreHandle,
+  input: { orgId: string; username: string; passwordHash: string },
+  now: number = Date.now(),
+): Promise<User> {
   const username = validateUsername(input.username);
   const user: User = { id: newId('usr'), orgId: input.orgId, username, disabled: false, passwordChangedAt: now, createdAt: now, tokenGeneration: 0 };
   try {
