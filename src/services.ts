@@ -6,7 +6,7 @@ import { Authenticator } from './core/authenticator.js';
 import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
 import { Operations } from './core/operations.js';
-import { generatePassword, usernameFor, type NewOrganisation } from './core/organisations.js';
+import type { NewOrganisation } from './core/organisations.js';
 import { PermissionPolicy } from './core/permission-policy.js';
 import { RateLimiter } from './core/rate-limiter.js';
 import { TtlCache } from './core/ttl-cache.js';
@@ -15,12 +15,12 @@ import { identityEvents } from './identity/events.js';
 import { TokenService } from './identity/tokens.js';
 import { UserPool } from './identity/user-pool.js';
 import { Periodic } from './core/periodic.js';
-import { createUser } from './identity/users.js';
 import { KeyRing } from './keys/key-ring.js';
 import { loadMasterKey } from './keys/master-key.js';
 import { generateOrgKeys } from './keys/org-keys.js';
-import { createCredentials, verifyCredentials } from './partners/credentials.js';
-import { createOrganisation, getOrganisation } from './partners/organisations.js';
+import { verifyCredentials } from './partners/credentials.js';
+import { getOrganisation } from './partners/organisations.js';
+import { onboardOrganisation } from './onboarding.js';
 import { openStore, type Store } from './store/database.js';
 import { storeReadiness } from './store/readiness.js';
 import { Checkpointer } from './audit/checkpointer.js';
@@ -193,19 +193,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       now,
     },
 
-    async createOrganisation(name) {
-      const org = await createOrganisation(store, name);
-      await generateOrgKeys(db, providers, masterKey, org.id, now());
-      const username = usernameFor(name);
-      const password = generatePassword();
-      await createUser(store, { orgId: org.id, username, password });
-      const creds = await createCredentials(store, org.id);
-      return { org_id: org.id, name: org.name, username, password, api_key: creds.apiKey, access_key: creds.accessKey, secret_key: creds.secretKey };
-    },
+    createOrganisation: (name) => onboardOrganisation({ store, providers, masterKey, now }, name),
 
     async rotateKeys(orgId) {
       if (!(await orgName(orgId))) throw new Error(`unknown organisation ${orgId}`);
-      const { signing, kem } = await generateOrgKeys(db, providers, masterKey, orgId, now());
+      const { signing, kem } = await generateOrgKeys(store, providers, masterKey, orgId, now());
       keyRing.invalidate(orgId);
       return { signingKeyId: signing.id, kemKeyId: kem.id };
     },

@@ -53,6 +53,19 @@ export async function createUser(
   const username = validateUsername(input.username);
   // Hash before the transaction: the store's single connection is not held for the ~50 ms it takes.
   const passwordHash = await hashPassword(validatePassword(input.password));
+  return insertUser(store, { orgId: input.orgId, username, passwordHash }, now);
+}
+
+/**
+ * Stores a user whose password is already hashed (`hashPassword` of a `validatePassword`ed one), in
+ * the caller's transaction when `store` is one — so the hashing stays outside it.
+ */
+export async function insertUser(
+  store: StoreHandle,
+  input: { orgId: string; username: string; passwordHash: string },
+  now: number = Date.now(),
+): Promise<User> {
+  const username = validateUsername(input.username);
   const user: User = { id: newId('usr'), orgId: input.orgId, username, disabled: false, passwordChangedAt: now, createdAt: now, tokenGeneration: 0 };
   try {
     await inTransaction(store, async (trx) => {
@@ -65,7 +78,7 @@ export async function createUser(
           id: user.id,
           org_id: user.orgId,
           username,
-          password_hash: passwordHash,
+          password_hash: input.passwordHash,
           disabled: 0,
           password_changed_at: now,
           created_at: now,

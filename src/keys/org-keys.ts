@@ -4,6 +4,7 @@ import { COMPOSITE_MLDSA65_ED25519 } from '../crypto/composite-signature.js';
 import { wrapKey } from '../crypto/key-wrap.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import { X_WING } from '../crypto/x-wing.js';
+import { inTransaction, type StoreHandle } from '../store/handle.js';
 import type { Database, OrgKeysTable } from '../store/schema.js';
 
 /**
@@ -28,52 +29,77 @@ export function keyIdFor(orgId: string, kind: KeyKind, version: number): string 
   return `${orgId}.${kind === 'signing' ? 'sig' : 'kem'}.v${version}`;
 }
 
-/** Generates the next version of both key pairs of an organisation (version 1 on creation). */
-export async function generateOrgKeys(
-  db: Kysely<Database>,
-  providers: CryptoProviders,
+/**
+ * Fresh seeds and public keys of both key pairs, not yet stored. Deriving them is the expensive part
+ * (ML-DSA-65 key generation), so it happens before any transaction: the store's write lock is not
+ * held meanwhile. The caller stores them with `storeOrgKeys` and then calls `wipeOrgKeyMaterial`.
+ */
+export interface OrgKeyMaterial {
+  readonly signingSeed: Uint8Array;
+  readonly signingPublicKey: Uint8Array;
+  readonly kemSeed: Uint8Array;
+  readonly kemPublicKey: Uint8Array;
+}
+
+export function newOrgKeyMaterial(providers: CryptoProviders): OrgKeyMaterial {
+  const signingSeed = randomBytes(COMPOSITE_MLDSA65_ED25519.secretSeedLength);
+  const kemSeed = randomBytes(X_WING.seedLength);
+  return {
+    signingSeed,
+    signingPublicKey: providers.composite.expandSecret(signingSeed).publicKey,
+    kemSeed,
+    kemPublicKey: providers.xWing.publicKey(providers.xWing.expand(kemSeed)),
+  };
+}
+
+export function wipeOrgKeyMaterial(material: OrgKeyMaterial): void {
+  material.signingSeed.fill(0);
+  material.kemSeed.fill(0);
+}
+
+/**
+ * Stores `material` as the next version of both key pairs (version 1 for a new organisation), in the
+ * caller's transaction when `store` is one. Only the cheap part runs here: reading the version and
+ * wrapping the seeds under the master key, whose associated data is the key id and so the version.
+ */
+export async function storeOrgKeys(
+  store: StoreHandle,
   masterKey: Uint8Array,
   orgId: string,
+  material: OrgKeyMaterial,
   now: number = Date.now(),
 ): Promise<{ signing: OrgKeyRecord; kem: OrgKeyRecord }> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(store, async (trx) => {
     const row = await trx
       .selectFrom('org_keys')
       .select((eb) => eb.fn.max('version').as('version'))
       .where('org_id', '=', orgId)
       .executeTakeFirst();
     const version = Number(row?.version ?? 0) + 1;
-
-    const signingSeed = randomBytes(COMPOSITE_MLDSA65_ED25519.secretSeedLength);
-    const kemSeed = randomBytes(X_WING.seedLength);
     const signingId = keyIdFor(orgId, 'signing', version);
     const kemId = keyIdFor(orgId, 'kem', version);
-    const records: OrgKeyRecord[] = [
-      {
-        id: signingId,
-        orgId,
-        kind: 'signing',
-        version,
-        publicKey: providers.composite.expandSecret(signingSeed).publicKey,
-        wrappedSecret: wrapKey(masterKey, signingId, signingSeed),
-        createdAt: now,
-      },
-      {
-        id: kemId,
-        orgId,
-        kind: 'kem',
-        version,
-        publicKey: providers.xWing.publicKey(providers.xWing.expand(kemSeed)),
-        wrappedSecret: wrapKey(masterKey, kemId, kemSeed),
-        createdAt: now,
-      },
-    ];
-    signingSeed.fill(0);
-    kemSeed.fill(0);
+    const signing: OrgKeyRecord = {
+      id: signingId,
+      orgId,
+      kind: 'signing',
+      version,
+      publicKey: material.signingPublicKey,
+      wrappedSecret: wrapKey(masterKey, signingId, material.signingSeed),
+      createdAt: now,
+    };
+    const kem: OrgKeyRecord = {
+      id: kemId,
+      orgId,
+      kind: 'kem',
+      version,
+      publicKey: material.kemPublicKey,
+      wrappedSecret: wrapKey(masterKey, kemId, material.kemSeed),
+      createdAt: now,
+    };
     await trx
       .insertInto('org_keys')
       .values(
-        records.map((r) => ({
+        [signing, kem].map((r) => ({
           id: r.id,
           org_id: r.orgId,
           kind: r.kind,
@@ -84,8 +110,27 @@ export async function generateOrgKeys(
         })),
       )
       .execute();
-    return { signing: records[0] as OrgKeyRecord, kem: records[1] as OrgKeyRecord };
+    return { signing, kem };
   });
+}
+
+/**
+ * Generates and stores the next version of both key pairs (rotation): generation first, then one
+ * transaction — the caller's when `store` is one.
+ */
+export async function generateOrgKeys(
+  store: StoreHandle,
+  providers: CryptoProviders,
+  masterKey: Uint8Array,
+  orgId: string,
+  now: number = Date.now(),
+): Promise<{ signing: OrgKeyRecord; kem: OrgKeyRecord }> {
+  const material = newOrgKeyMaterial(providers);
+  try {
+    return await storeOrgKeys(store, masterKey, orgId, material, now);
+  } finally {
+    wipeOrgKeyMaterial(material);
+  }
 }
 
 export async function listOrgKeys(db: Kysely<Database>, orgId: string): Promise<OrgKeyRecord[]> {
