@@ -10,8 +10,8 @@
  *    is refused when it would cross a limit while other requests hold bytes under it: a request alone
  *    under a limit is always admitted, so any body up to the body limit can be served.
  *
- * Nobody unauthenticated holds any capacity, and a body is charged when the caller is known: by its
- * Content-Length, before a byte of it is read, or, for a chunked body, as its bytes arrive.
+ * Nobody unauthenticated holds any capacity, and a body is charged once the caller is known, as its
+ * bytes arrive: a client that announces a large body and sends nothing holds nothing.
  */
 
 export interface AdmissionOptions {

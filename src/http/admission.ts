@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admission, AdmissionTicket } from '../core/admission.js';
 import { CryptoPoolBusyError } from '../core/crypto-pool.js';
+import { addressKey } from '../identity/address-limit.js';
 import { BodyTap } from './body-tap.js';
 
 declare module 'fastify' {
@@ -14,8 +15,9 @@ declare module 'fastify' {
  * Load shedding (src/core/admission.ts) on the HTTP lifecycle. `onRequest`, before credentials are
  * checked: refused when the crypto queue is full, a refusal that costs microseconds. `preParsing`,
  * after the caller was authenticated (src/http/authentication.ts, an `onRequest` hook registered
- * after this one) and before the body is read: the body is charged by its Content-Length, or chunk by
- * chunk when it has none. Refusals are logged, not audited: writing records is the last thing an
+ * after this one) and before the body is read: the body is charged chunk by chunk as it arrives
+ * (Content-Length or chunked alike), and a chunk past a limit refuses the request mid-way (503,
+ * Connection: close). Refusals are logged, not audited: writing records is the last thing an
  * overloaded service should do.
  */
 export function installAdmission(app: FastifyInstance, admission: Admission): void {
@@ -23,7 +25,8 @@ export function installAdmission(app: FastifyInstance, admission: Admission): vo
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.config?.admission) return;
-    const ticket = admission.admit(request.ip);
+    // One IPv6 host has a whole /64 to pick addresses from: it is one client here, as for logins.
+    const ticket = admission.admit(addressKey(request.ip));
     if (!ticket) refuse(request);
     tickets.set(request, ticket);
     // 'close' follows 'finish' and also fires when the client goes away: the budget is always returned.
@@ -33,19 +36,16 @@ export function installAdmission(app: FastifyInstance, admission: Admission): vo
   app.addHook('preParsing', async (request, reply, payload) => {
     const ticket = tickets.get(request);
     if (!ticket) return payload;
-    const length = Number(request.headers['content-length']);
-    if (Number.isFinite(length)) {
-      // Over the body limit, Fastify refuses it (413) without reading it: nothing to charge.
-      if (length > (request.routeOptions.bodyLimit ?? Infinity) || ticket.charge(length)) return payload;
-      refuse(request);
-    }
-    const tap: BodyTap = new BodyTap(payload, (bytes) => {
+    // Over the body limit, Fastify refuses it (413) without reading it: nothing to charge.
+    if (Number(request.headers['content-length']) > (request.routeOptions.bodyLimit ?? Infinity)) return payload;
+    // Charged as the bytes arrive, never by the announced Content-Length: an upload that announces
+    // 4 MiB and then stalls holds nothing, so idle clients cannot reserve the budget (issue 10, item 1).
+    return new BodyTap(payload, (bytes) => {
       if (ticket.charge(bytes)) return undefined;
       request.audit = null;
       void reply.header('connection', 'close');
       return new CryptoPoolBusyError();
     });
-    return tap;
   });
 }
 

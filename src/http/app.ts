@@ -75,7 +75,10 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   });
   app.setErrorHandler((error, request, reply) => {
     const wire = toWireError(error);
-    if (wire.status >= 500) request.log.error({ err: error, code: wire.code }, 'request failed');
+    // A capacity refusal is the service working as designed, and anyone can provoke it: one short
+    // line, no stack, so a flood of them cannot flood the error log.
+    if (wire.code === 'SERVICE_BUSY') request.log.warn({ code: wire.code, status: wire.status }, 'request refused for capacity');
+    else if (wire.status >= 500) request.log.error({ err: error, code: wire.code }, 'request failed');
     else request.log.info({ code: wire.code, status: wire.status }, 'request rejected');
     return sendError(request, reply, wire);
   });
