@@ -17,6 +17,7 @@ import { installAdmission } from './admission.js';
 import { installAuthentication } from './authentication.js';
 import { installBodyTimeout } from './body-timeout.js';
 import { clientErrorHandler } from './client-errors.js';
+import { frameworkErrorHandler } from './framework-errors.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError } from './error-mapping.js';
@@ -49,6 +50,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     requestTimeout: config.requestTimeoutMs,
     http: nodeServerOptions,
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
