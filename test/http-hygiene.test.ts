@@ -70,6 +70,53 @@ describe('HTTP hygiene', () => {
     assert.equal(error, undefined, 'no ECONNRESET');
   });
 
+  /** Sends one raw GET with `Connection: close` and parses the answer: status, headers, body. */
+  async function rawGet(path: string, requestId: string): Promise<{ status: number; headers: Map<string, string>; body: string }> {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect({ host: hostname, port: Number(port) });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    const giveUp = setTimeout(() => socket.destroy(), 5_000);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    clearTimeout(giveUp);
+    const split = text.indexOf('\r\n\r\n');
+    const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n');
+    const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]));
+    return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) };
+  }
+
+  test('a path the router refuses (bad percent-encoding, an over-long parameter) answers in the API error shape with the security headers and x-request-id', async () => {
+    const longId = 'o'.repeat(3_000);
+    const cases: { path: string; status: number; code: string; managed: boolean }[] = [
+      { path: '/v1/keys/%ff', status: 400, code: 'BAD_REQUEST', managed: true },
+      { path: '/v1/keys/%', status: 400, code: 'BAD_REQUEST', managed: true },
+      { path: '/v1/keys/%E0%A4%A', status: 400, code: 'BAD_REQUEST', managed: true },
+      { path: '/keys/%ff', status: 400, code: 'BAD_REQUEST', managed: false },
+      { path: `/v1/keys/${longId}`, status: 414, code: 'PATH_PARAMETER_TOO_LONG', managed: true },
+      { path: `/keys/${longId}`, status: 414, code: 'PATH_PARAMETER_TOO_LONG', managed: false },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const requestId = `framework-error-${i}`;
+      const res = await rawGet(c.path, requestId);
+      const what = `${c.path.slice(0, 40)}: ${res.body.slice(0, 120)}`;
+      assert.equal(res.status, c.status, what);
+      assert.equal(res.headers.get('x-request-id'), requestId, `${what}: x-request-id`);
+      assert.equal(res.headers.get('cache-control'), 'no-store', `${what}: cache-control`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`);
+      const json = JSON.parse(res.body) as { statusCode?: number; body?: { error: { code: string; message: string } }; code?: string; message?: string };
+      const error = c.managed ? json.body?.error : json;
+      if (c.managed) assert.equal(json.statusCode, c.status, what);
+      assert.equal(error?.code, c.code, what);
+      assert.equal(typeof error?.message, 'string', what);
+      assert.ok(!JSON.stringify(json).includes('FST_ERR'), `${what}: no framework internals`);
+      assert.ok(!JSON.stringify(json).includes(longId), `${what}: the over-long parameter is not echoed back`);
+    }
+  });
+
   test('POST / with a text/plain or non-object body answers the identity provider\'s 400 SerializationException', async () => {
     const target = { 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' };
     const cases: { type: string; body: string }[] = [

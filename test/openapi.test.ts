@@ -245,7 +245,7 @@ describe('complete', () => {
       const mapped = toWireError(Object.assign(new Error('x'), { code: e.code }));
       if (mapped.code === e.code) assert.equal(mapped.status, e.status, `${e.code}: error-mapping says ${mapped.status}`);
     }
-    for (const [fastifyCode, code] of [['FST_ERR_CTP_BODY_TOO_LARGE', 'BODY_TOO_LARGE'], ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'], ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON']] as const) {
+    for (const [fastifyCode, code] of [['FST_ERR_CTP_BODY_TOO_LARGE', 'BODY_TOO_LARGE'], ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'], ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON'], ['FST_ERR_BAD_URL', 'BAD_REQUEST'], ['FST_ERR_MAX_PARAM_LENGTH', 'PATH_PARAMETER_TOO_LONG']] as const) {
       const mapped = toWireError(Object.assign(new Error('x'), { code: fastifyCode }));
       assert.equal(mapped.code, code);
       assert.equal(mapped.status, ERROR_CATALOGUE.find((c) => c.code === code)?.status);

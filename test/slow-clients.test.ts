@@ -242,3 +242,34 @@ describe('slow and unauthenticated clients', () => {
     conn.socket.destroy();
   });
 });
+
+describe('one request, one answer', () => {
+  const REQUEST_TIMEOUT_MS = 3_000;
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ rateLimitPerSecond: 0 }, { PQSEAL_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), PQSEAL_HEADERS_TIMEOUT_MS: '1000', PQSEAL_BODY_TIMEOUT_MS: '2500' });
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('a request answered before its body, whose body keeps trickling past the request timeout, gets no second (408) answer: its connection is just closed', async () => {
+    const conn = await rawConnection(server.url, '127.0.0.1');
+    conn.socket.write(headerBlock('/v1/sign-encrypt', { 'Content-Type': 'application/json', 'Content-Length': String(4 * MiB) }));
+    await until(() => /\r\n\r\n[\s\S]*\}$/.test(conn.text()), 3_000, 'the refusal before the body');
+    assert.match(conn.text(), /^HTTP\/1\.1 40[01] /);
+    // One byte every 500 ms: the drain never stalls for the body timeout, but outlives the request timeout.
+    const drip = setInterval(() => {
+      if (!conn.socket.destroyed) conn.socket.write('x');
+    }, 500);
+    try {
+      const closed = await conn.closed;
+      assert.ok(closed.afterMs >= REQUEST_TIMEOUT_MS - 100 && closed.afterMs < REQUEST_TIMEOUT_MS + 3_000, `closed after the request timeout (${closed.afterMs} ms)`);
+    } finally {
+      clearInterval(drip);
+    }
+    const answers = conn.text().match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    assert.deepEqual(answers.length, 1, `exactly one answer on the connection, got: ${answers.join(', ')}`);
+  });
+});

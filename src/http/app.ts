@@ -16,7 +16,8 @@ import { installAuditHooks } from './audit-hooks.js';
 import { installAdmission } from './admission.js';
 import { installAuthentication } from './authentication.js';
 import { installBodyTimeout } from './body-timeout.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, trackAnswersBeforeBody } from './client-errors.js';
+import { frameworkErrorHandler } from './framework-errors.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError } from './error-mapping.js';
@@ -49,6 +50,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     requestTimeout: config.requestTimeoutMs,
     http: nodeServerOptions,
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -59,6 +61,8 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
   // Before any route: test/openapi.test.ts checks every registered route is in the OpenAPI document.
   trackRoutes(app);
+  // First onResponse hook: a request answered before its body arrived gets no second answer.
+  trackAnswersBeforeBody(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -1,6 +1,21 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+
+/**
+ * Per socket, the request that was answered while its body was still arriving (refused before it was
+ * read, and now drained). Once that answer finished, Node no longer links it to the socket, so a
+ * request timeout striking during the drain would otherwise get a second, unsolicited answer.
+ */
+const answeredWhileReceiving = new WeakMap<Socket, IncomingMessage>();
+
+/** Call on the root instance before other onResponse hooks, so no await comes between answer and mark. */
+export function trackAnswersBeforeBody(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request) => {
+    const raw = request.raw;
+    if (!raw.complete && raw.socket) answeredWhileReceiving.set(raw.socket, raw);
+  });
+}
 
 /**
  * Answers what Node's HTTP parser refuses before a request exists (headers too large, malformed
@@ -12,7 +27,8 @@ import type { FastifyInstance } from 'fastify';
 export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!socket.writable || inFlight?.headersSent) {
+  const answered = answeredWhileReceiving.get(socket);
+  if (!socket.writable || inFlight?.headersSent || (answered !== undefined && !answered.complete)) {
     socket.destroy();
     return;
   }

@@ -58,6 +58,11 @@ export function toWireError(error: unknown): WireError {
       return { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, code: 'INVALID_CONTENT_LENGTH', message: 'content-length does not match the body' };
+    // The router's refusals (src/http/framework-errors.ts); their messages would echo the path back.
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, code: 'BAD_REQUEST', message: 'the request path is not valid percent-encoding' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 414, code: 'PATH_PARAMETER_TOO_LONG', message: 'a path parameter is longer than the server accepts' };
   }
   if (e.name === 'SyntaxError' && e.statusCode === 400) return { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' };
   if (storeUnavailableCode(error) !== undefined) return { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', retryAfterSeconds: 5 };

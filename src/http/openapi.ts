@@ -71,7 +71,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 400, code: 'ENVELOPE_UNSUPPORTED_SUITE', message: 'algorithm suite 7 is not supported', meaning: 'The algorithm suite is unknown to this server.' },
   { status: 400, code: 'ENVELOPE_AUTH_FAILED', message: 'envelope authentication failed', meaning: 'The envelope was altered (any flipped bit, truncation or extension), or it was not made by this service for this organisation. No plaintext is released.' },
   { status: 400, code: 'KEY_NOT_FOUND', message: 'no decryption key for this envelope', meaning: 'The KEM key the envelope names does not exist here.' },
-  { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP', meaning: 'The HTTP parser refused the request (a malformed request line or header). Answered with Connection: close; the connection ends.' },
+  { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP', meaning: 'The HTTP parser refused the request (a malformed request line or header; answered with Connection: close, the connection ends), or a path parameter is not valid percent-encoding (message: the request path is not valid percent-encoding).' },
   { status: 401, code: 'NOT_AUTHORIZED', message: BAD_CREDENTIALS_MESSAGE, meaning: 'Wrong username or password, or a disabled user. (The hosted service answers HTTP 500 with this message; pqseal answers 401.)' },
   { status: 401, code: 'TOKEN_INVALID', message: 'the token is not valid', meaning: 'The bearer token is not an IdToken of this identity pool.' },
   { status: 401, code: 'TOKEN_EXPIRED', message: 'the token has expired', meaning: 'The bearer token has expired: renew it with REFRESH_TOKEN_AUTH.' },
@@ -83,6 +83,7 @@ export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
   { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request body stalled: no byte arrived for 10000 ms', meaning: 'The body sent no byte for PQSEAL_BODY_TIMEOUT_MS, or the whole request (headers and body) took longer than PQSEAL_REQUEST_TIMEOUT_MS, or its headers longer than PQSEAL_HEADERS_TIMEOUT_MS. Answered with Connection: close; the connection ends.' },
   { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is larger than the configured limit', meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).' },
   { status: 413, code: 'ENVELOPE_TOO_LARGE', message: 'plaintext exceeds 16777216 bytes', meaning: 'The plaintext or envelope exceeds the envelope format limits.' },
+  { status: 414, code: 'PATH_PARAMETER_TOO_LONG', message: 'a path parameter is longer than the server accepts', meaning: 'A path parameter (an organisation id) is longer than 100 characters.' },
   { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
   { status: 422, code: 'ENVELOPE_NOT_SIGNED', message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt', meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.' },
   { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
@@ -104,6 +105,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   408: 'Request timeout: the body stalled',
   413: 'Payload too large',
+  414: 'Path parameter too long',
   415: 'Unsupported media type',
   422: 'Unprocessable: the envelope is not signed',
   429: 'Rate limited',
@@ -128,6 +130,7 @@ export function errorCodesFor(t: RouteTraits): string[] {
   const codes = new Set<string>(['INTERNAL_ERROR', 'STORE_UNAVAILABLE']);
   if (t.body) ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
   if (t.query || t.params) codes.add('VALIDATION_ERROR');
+  if (t.params) ['BAD_REQUEST', 'PATH_PARAMETER_TOO_LONG'].forEach((c) => codes.add(c));
   if (t.query) codes.add('INVALID_CURSOR');
   if (t.auth !== 'none') ['VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED'].forEach((c) => codes.add(c));
   if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED'].forEach((c) => codes.add(c));

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * Every answer is `X-Content-Type-Options: nosniff`, and nothing is stored by a cache unless its
@@ -7,8 +7,13 @@ import type { FastifyInstance } from 'fastify';
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    setSecurityHeaders(reply);
     return payload;
   });
+}
+
+/** For answers that run no hooks (src/http/framework-errors.ts) as for those that do. */
+export function setSecurityHeaders(reply: FastifyReply): void {
+  void reply.header('x-content-type-options', 'nosniff');
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
 }
