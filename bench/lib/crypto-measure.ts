@@ -61,7 +61,7 @@ function warmUp(op: BenchOp, seconds: number): number {
   const budget = seconds * 1e9;
   const start = nowNs();
   let iterations = 0;
-  let elapsed = 0;
+  let elapsed: number;
   do {
     sink = op.run();
     iterations++;
