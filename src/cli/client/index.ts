@@ -186,8 +186,6 @@ Administration of the log on the server host: pqseal audit verify | export | che
   },
 };
 
-export const CLIENT_COMMANDS = Object.keys(SPECS);
-
 /** The part of `pqseal --help` about the client commands. */
 export const CLIENT_HELP = `Client (talks to a server; credentials from PQSEAL_* variables or a 0600 profile)
 ${Object.entries(SPECS)
