@@ -32,7 +32,7 @@ async function open(driver: string, file: string): Promise<Connection> {
     return new DatabaseSync(file);
   }
   const Database = driver === 'store' ? BetterSqlite3Database : (createRequire(import.meta.url)(driver) as new (file: string) => Connection);
-  return new Database(file) as unknown as Connection;
+  return new Database(file);
 }
 
 const COLUMNS = ['chain_id', 'seq', 'at', 'request_id', 'org_id', 'user_id', 'credential_id', 'operation', 'via', 'envelope_id', 'envelope_owner_id', 'partner_ids', 'outcome', 'error_code', 'http_status', 'client_address', 'hash'];

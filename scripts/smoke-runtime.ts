@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', PQSEAL_DEMO: 'false', PQSEAL_WORKERS: '2' };
   const server = spawn(process.execPath, [...flags, MAIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   try {
     const base = await waitForListening(server);
     const { stdout } = await run(process.execPath, [MAIN, 'org', 'create', '--name', 'Smoke Test Org', '--json'], { env, timeout: 60_000 });

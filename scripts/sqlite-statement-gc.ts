@@ -23,7 +23,7 @@ try {
   for (let i = 0; i < STATEMENTS; i++) {
     // Distinct SQL text: each one is a new statement, and the cache (256) drops the older ones.
     connection.database.prepare(`select v from t where id = ${i}`);
-    garbage.push(new Array(64).fill(i));
+    garbage.push(new Array<number>(64).fill(i));
     if (garbage.length > 1_000) garbage = [];
   }
   await sleep(IDLE_MS);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { checkpointHash, checkpointMessage, type UnsignedCheckpoint } from '../src/audit/checkpoints.js';
 import { fromRow, GENESIS_HASH, recordHash, toRow, type AuditRecord } from '../src/audit/record.js';
@@ -39,7 +39,7 @@ function dbPath(dataDir: string): string {
 
 function chainRows(db: BetterSqlite3.Database, chainId: string): AuditRecord[] {
   const rows = db.prepare('select * from audit_records where chain_id = ? order by seq').all(chainId);
-  return rows.map((row) => fromRow(row as unknown as Selectable<AuditRecordsTable>));
+  return rows.map((row) => fromRow(row as Selectable<AuditRecordsTable>));
 }
 
 /**

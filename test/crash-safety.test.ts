@@ -67,7 +67,7 @@ describe('kill -9 under load', () => {
       });
       const deadline = Date.now() + LOAD_DEADLINE_MS;
       while (sealed.length < KILL_AFTER_SEALED) {
-        if (loadError) throw loadError;
+        assert.ifError(loadError);
         assert.ok(Date.now() < deadline, `only ${sealed.length} envelopes sealed in ${LOAD_DEADLINE_MS} ms`);
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -77,7 +77,7 @@ describe('kill -9 under load', () => {
       const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
       assert.equal(signal, 'SIGKILL');
       await load;
-      if (loadError) throw loadError;
+      assert.ifError(loadError);
       await server.stop();
       server = undefined;
       assert.ok(unanswered > 0, 'the kill landed while requests were in flight');

@@ -66,6 +66,7 @@ describe('decrypt says whether the envelope was signed', () => {
     test(`${path}: signed is true for sign-encrypt, false for encrypt and for an envelope anyone made to the public key`, async () => {
       const base = path === 'managed' ? `${server.url}/v1` : server.url;
       const h = path === 'managed' ? managedHeaders(orgA) : { ...partnerHeaders(orgA), authorization: `Bearer ${(await login(server.url, orgA)).IdToken}` };
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies: the tests assert their shape field by field
       const unwrap = (r: { json: any }) => (path === 'managed' ? r.json.body : r.json);
 
       const signedEnvelope = unwrap(await post(`${base}/sign-encrypt`, h, { data })).encrypted_data;

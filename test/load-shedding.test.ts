@@ -33,7 +33,7 @@ describe('crypto pool', () => {
     await pool.close();
     const results = await Promise.allSettled(tasks);
     assert.deepEqual(
-      results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)),
       [],
     );
   });

@@ -154,7 +154,7 @@ describe('organisation names: upgrading a store that already holds duplicates', 
       assert.ok(NAME_KEYS_MIGRATION in all);
       const provider = { getMigrations: async () => Object.fromEntries(Object.entries(all).filter(([n]) => n < NAME_KEYS_MIGRATION)) };
       const { error } = await new Migrator({ db, provider }).migrateToLatest();
-      if (error) throw error;
+      assert.ifError(error);
       const providers = await loadProviders();
       const orgs: NewOrganisation[] = [];
       let at = 1_700_000_000_000;

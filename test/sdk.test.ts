@@ -65,7 +65,7 @@ async function rejects<T extends PqsealError>(promise: Promise<unknown>, type: n
     assert.ok(e instanceof type, `expected ${type.name}, got ${(e as Error).name}: ${(e as Error).message}`);
     assert.ok(e instanceof PqsealError && e instanceof CrittoraError);
     if (code !== undefined) assert.equal((e as PqsealError).code, code, (e as Error).message);
-    return e as T;
+    return e;
   }
   throw new assert.AssertionError({ message: `expected ${type.name}, but the call succeeded` });
 }
@@ -173,7 +173,7 @@ describe('the four operations, both auth modes', () => {
   test('login() keeps the tokens, shares one sign-in between concurrent calls and renews with REFRESH_TOKEN_AUTH before expiry', async () => {
     const flows: string[] = [];
     const recordingFetch: typeof fetch = async (input, init) => {
-      if (init?.headers && (init.headers as Record<string, string>)['x-amz-target']) flows.push(JSON.parse(String(init.body)).AuthFlow as string);
+      if (init?.headers && (init.headers as Record<string, string>)['x-amz-target']) flows.push(JSON.parse(init.body as string).AuthFlow as string);
       return fetch(input, init);
     };
     let clock = Date.now();
@@ -203,7 +203,7 @@ describe('the four operations, both auth modes', () => {
       const org = await s.createOrg('Clock Org');
       const flows: string[] = [];
       const recordingFetch: typeof fetch = async (input, init) => {
-        if (init?.headers && (init.headers as Record<string, string>)['x-amz-target']) flows.push(JSON.parse(String(init.body)).AuthFlow as string);
+        if (init?.headers && (init.headers as Record<string, string>)['x-amz-target']) flows.push(JSON.parse(init.body as string).AuthFlow as string);
         return fetch(input, init);
       };
       const sdkClock = Date.now();
@@ -530,7 +530,7 @@ describe('offline verification', () => {
     const keys = await client(rockville, 'login').getPublicKeys(rockville.org_id);
     const otherKeys = await client(rockville, 'login').getPublicKeys(partner.org_id);
     const check = (overrides: Record<string, unknown>, publicKeys: unknown = keys, encryptedData?: string) =>
-      verifyOffline({ decryptVerifyResult: { ...result, ...overrides } as never, publicKeys: publicKeys as never, ...(encryptedData ? { encryptedData } : {}) });
+      verifyOffline({ decryptVerifyResult: { ...result, ...overrides }, publicKeys: publicKeys as never, ...(encryptedData ? { encryptedData } : {}) });
 
     assert.equal(check({ decryptedData: `${UNICODE}.` }).reason, 'SIGNATURE_MISMATCH');
     assert.equal(check({ signedBy: 'Rockville Insurance Group Ltd' }).reason, 'SIGNATURE_MISMATCH');
@@ -599,7 +599,9 @@ describe('in a browser', () => {
       await tab.goto(site.url);
       const result = await tab.evaluate(
         async ({ baseUrl, org }) => {
-          const sdk = await import('/sdk/index.js' as string);
+          // A path the browser resolves, not a module for tsc to find.
+          const sdkPath: string = '/sdk/index.js';
+          const sdk = await import(sdkPath);
           const credentials = { apiKey: org.api_key, accessKey: org.access_key, secretKey: org.secret_key };
           const out: Record<string, unknown> = { hasBuffer: typeof (globalThis as { Buffer?: unknown }).Buffer, hasProcess: typeof (globalThis as { process?: unknown }).process };
           const viaLogin = new sdk.Client({ baseUrl, credentials, auth: sdk.login({ username: org.username, password: org.password }) });

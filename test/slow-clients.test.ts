@@ -105,7 +105,7 @@ describe('slow and unauthenticated clients', () => {
     const data = 'legitimate payload '.repeat(50);
     const seal = async (op: 'encrypt' | 'sign-encrypt', managed: boolean) => post(`${server.url}${managed ? '/v1' : ''}/${op}`, managed ? managedHeaders(owner) : direct, { data });
     const [managedSigned, directSigned, managedPlain, directPlain] = await Promise.all([seal('sign-encrypt', true), seal('sign-encrypt', false), seal('encrypt', true), seal('encrypt', false)]);
-    const envelope = (r: { json: { body?: { encrypted_data: string }; encrypted_data?: string } }) => r.json.body?.encrypted_data ?? (r.json.encrypted_data as string);
+    const envelope = (r: { json: { body?: { encrypted_data: string }; encrypted_data?: string } }) => r.json.body?.encrypted_data ?? (r.json.encrypted_data);
     const opened = await Promise.all([
       post(`${server.url}/v1/decrypt-verify`, managedHeaders(owner), { encrypted_data: envelope(managedSigned) }),
       post(`${server.url}/decrypt-verify`, direct, { encrypted_data: envelope(directSigned) }),

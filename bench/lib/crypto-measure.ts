@@ -49,7 +49,11 @@ const MIN_WARMUP_ITERATIONS = 3;
 const TARGET_BATCH_NS = 1e6;
 const MAX_BATCH = 100_000;
 
-/** Results land here; a module-level sink defeats dead-code elimination of pure calls. */
+/**
+ * Results land here; a module-level sink defeats dead-code elimination of pure calls. Exported so the
+ * writes stay observable from outside the module (and no-unused-vars does not call it write-only).
+ * @public
+ */
 export let sink: unknown;
 
 function nowNs(): number {
@@ -61,7 +65,7 @@ function warmUp(op: BenchOp, seconds: number): number {
   const budget = seconds * 1e9;
   const start = nowNs();
   let iterations = 0;
-  let elapsed = 0;
+  let elapsed: number;
   do {
     sink = op.run();
     iterations++;

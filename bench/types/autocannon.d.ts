@@ -52,7 +52,7 @@ declare module 'autocannon' {
     interface Client extends EventEmitter {
       on(event: 'headers', listener: (head: ResponseHead) => void): this;
       on(event: 'body', listener: (body: Buffer) => void): this;
-      on(event: string, listener: (...args: any[]) => void): this;
+      on(event: string, listener: (...args: unknown[]) => void): this;
       setHeaders(headers: Record<string, string> | undefined): void;
       setBody(body: string | Buffer | undefined): void;
     }
@@ -83,7 +83,7 @@ declare module 'autocannon' {
       on(event: 'response', listener: (client: Client, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
       on(event: 'done', listener: (result: Result) => void): this;
       on(event: 'reqError', listener: (error: Error) => void): this;
-      on(event: string, listener: (...args: any[]) => void): this;
+      on(event: string, listener: (...args: unknown[]) => void): this;
     }
   }
 

@@ -21,7 +21,7 @@ export interface SignatureCheck {
 export function checkpointSignatureProblem(cp: Checkpoint, chainId: string, check: SignatureCheck): CheckpointProblem | null {
   const key = check.serviceKeys.get(cp.key_id);
   if (!key) return { seq: cp.seq, reason: 'CHECKPOINT_KEY_UNKNOWN', detail: `checkpoint at seq ${cp.seq} is signed by unknown key ${cp.key_id}` };
-  let valid = false;
+  let valid: boolean;
   try {
     valid = cp.chain_id === chainId && check.composite.verify(key, checkpointMessage(cp), new Uint8Array(Buffer.from(cp.signature, 'base64url')), utf8.encode(CHECKPOINT_CONTEXT));
   } catch {

@@ -39,7 +39,7 @@ function group(name: string, subs: Record<string, { usage: string; options: Opti
     }
     const services = await openServices(config, { workers: false });
     try {
-      return (await spec.run(values as Record<string, string | boolean | undefined>, services)) ?? 0;
+      return (await spec.run(values, services)) ?? 0;
     } finally {
       await services.close();
     }

@@ -2,7 +2,7 @@ import { concatBytes, uintBE, utf8 } from '../crypto/bytes.js';
 import { X_WING } from '../crypto/x-wing.js';
 import { ByteReader, lp32, lp8 } from './byte-reader.js';
 import { EnvelopeError, malformed } from './errors.js';
-import { decodePermissions, encodePermissions, type PermissionGrant } from './permissions.js';
+import { decodePermissions, type PermissionGrant } from './permissions.js';
 
 /**
  * Envelope v1 byte layout (docs/envelope.md §Layout):
@@ -17,7 +17,6 @@ import { decodePermissions, encodePermissions, type PermissionGrant } from './pe
 export const ENVELOPE_VERSION = 1;
 /** X-Wing KEM, HKDF-SHA-256, AES-256-GCM; signatures composite ML-DSA-65 + Ed25519 (SHA-512). */
 export const SUITE_XWING_AES256GCM_MLDSA65ED25519 = 1;
-export const SUITE_NAME = 'pqseal-v1:X-Wing+HKDF-SHA256+AES-256-GCM/ML-DSA-65+Ed25519-SHA512';
 
 export type ContentType = 'text' | 'binary';
 const CONTENT_TYPES: readonly ContentType[] = ['text', 'binary'];
@@ -105,5 +104,3 @@ export function readIdentifier(r: ByteReader, what: string): string {
   if (!ID_PATTERN.test(value)) throw malformed(`${what} is not a valid identifier`);
   return value;
 }
-
-export { encodePermissions };

@@ -16,7 +16,3 @@ export function formatMicros(micros: bigint): string {
   const iso = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   return `${iso.slice(0, 19)}.${fraction}+00:00`;
 }
-
-export function millisToMicros(ms: number): bigint {
-  return BigInt(Math.trunc(ms)) * 1000n;
-}

@@ -25,7 +25,8 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       text = body.toString('utf8');
     }
     return new Promise((resolve, reject) => {
-      parse(request, text, (error, value) => (error ? reject(error) : resolve(value)));
+      // Fastify's default JSON parser answers through the callback; its return value carries nothing.
+      void parse(request, text, (error, value) => (error ? reject(error) : resolve(value)));
     });
   });
 }

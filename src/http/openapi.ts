@@ -39,7 +39,7 @@ export function trackRoutes(app: FastifyInstance): void {
   ROUTES.set(app, list);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    const hidden = route.schema?.hide === true;
     for (const method of methods) list.push({ method: String(method), url: route.url, hidden });
   });
 }
@@ -202,7 +202,7 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
         },
       },
     },
-    transform: ({ schema, url, route }) => ({ schema: documentRoute(schema as RouteSchema | undefined, url, route as RouteOptions) as never, url }),
+    transform: ({ schema, url, route }) => ({ schema: documentRoute(schema as RouteSchema | undefined, url, route) as never, url }),
   };
 }
 
@@ -236,7 +236,7 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
   schema.operationId ??= operationId(method, url);
 
   // x-request-id may be sent by the client on any request.
-  const headers = (schema.headers ?? { type: 'object', properties: {} }) as Json;
+  const headers = schema.headers ?? { type: 'object', properties: {} };
   headers.properties = { ...(headers.properties as Json), 'x-request-id': { type: 'string', pattern: REQUEST_ID_PATTERN, description: 'Optional: your own id for this request (echoed back; otherwise the server makes one)' } };
   schema.headers = headers;
 
@@ -244,7 +244,7 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
   const isCoreOperation = operation !== undefined && CORE_OPERATIONS.has(operation);
   if (isCoreOperation && schema.body) nameExamples(schema.body);
 
-  const response = (schema.response ?? {}) as Record<string, Json>;
+  const response = schema.response ?? {};
   const managedShape = url.startsWith('/v1/');
   const documented: Record<string, Json> = {};
   for (const [status, body] of Object.entries(response)) {
@@ -306,7 +306,7 @@ function wrapExamples(wrapper: Json, status: number): void {
   const body = props?.body as Json | undefined;
   if (!props?.statusCode || !body || wrapper.examples !== undefined) return;
   const inner = body.examples;
-  if (Array.isArray(inner)) wrapper.examples = inner.map((value) => ({ statusCode: status, body: value }));
+  if (Array.isArray(inner)) wrapper.examples = inner.map((value: unknown) => ({ statusCode: status, body: value }));
 }
 
 function errorResponse(status: number, docs: readonly ErrorDoc[], managedShape: boolean): Json {

@@ -111,11 +111,6 @@ export async function findForLogin(store: StoreHandle, username: string): Promis
   return row && { user: toUser(row), passwordHash: row.password_hash };
 }
 
-export async function listUsers(store: StoreHandle, orgId: string): Promise<User[]> {
-  const rows = await dbOf(store).selectFrom('users').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
-  return rows.map(toUser);
-}
-
 /** Disables the user, ends every token issued so far and revokes their refresh tokens. Idempotent. */
 export async function disableUser(store: StoreHandle, userId: string, now: number = Date.now()): Promise<User> {
   return changeUser(store, userId, async (trx) => {

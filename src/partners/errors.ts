@@ -1,7 +1,5 @@
 import { DomainError } from '../identity/errors.js';
 
-export { ValidationError } from '../identity/errors.js';
-
 /** Unknown api_key, wrong access_key, wrong secret_key and revoked credentials all give this one error. */
 export class PartnerAuthError extends DomainError<'PARTNER_CREDENTIALS_INVALID'> {
   readonly code = 'PARTNER_CREDENTIALS_INVALID';

@@ -13,8 +13,6 @@ export interface Organisation {
   readonly createdAt: number;
 }
 
-export { ORG_NAME_MAX_LENGTH } from './organisation-names.js';
-
 /**
  * The name must be valid as given (no trimming: leading or trailing white space is refused) and unique
  * up to NFKC, case folding and white space (src/partners/organisation-names.ts).

@@ -13,4 +13,3 @@
 export const READ = 'read';
 export const WRITE = 'write';
 export const ACTIONS = [READ, WRITE] as const;
-export type Action = (typeof ACTIONS)[number];

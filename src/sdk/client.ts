@@ -1,5 +1,5 @@
 import { bearerToken, type ApiMode, type AuthContext, type AuthProvider } from './auth.js';
-import { AuthError, ValidationError, type CallKind } from './errors.js';
+import { AuthError, ValidationError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS, Transport, decodeResponse, isObject, type RawResponse, type RequestSpec, type RetryOptions } from './transport.js';
 import { verifyOffline, type OfflineVerification, type PublicKeysInput } from './verify.js';
 
@@ -213,7 +213,7 @@ export class Client {
     if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl)) {
       throw new ValidationError('Client: baseUrl must be an http(s) URL', { code: 'CONFIG_ERROR' });
     }
-    const fetchImpl = options.fetch ?? (globalThis.fetch as typeof fetch | undefined);
+    const fetchImpl = options.fetch ?? globalThis.fetch;
     if (typeof fetchImpl !== 'function') throw new ValidationError('Client: no fetch implementation; pass options.fetch', { code: 'CONFIG_ERROR' });
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.auth = typeof options.auth === 'string' ? bearerToken(options.auth) : options.auth;
@@ -400,7 +400,7 @@ export class Client {
     const send = async () => {
       const headers = { ...(await auth.headers(context)), ...this.partnerHeaders() };
       const raw = await this.transport.send({ ...spec, path, headers });
-      return { body: decodeResponse(spec.kind as CallKind, raw), requestId: raw.requestId };
+      return { body: decodeResponse(spec.kind, raw), requestId: raw.requestId };
     };
     try {
       return await send();

@@ -82,24 +82,6 @@ export function decodeBase64Url(text: string): Uint8Array {
   return out;
 }
 
-export function encodeBase64Url(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const left = bytes.length - i;
-  if (left === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (left === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
-}
-
 /** Standard base64 (with padding), for `data_encoding: "base64"` payloads. */
 export function decodeBase64(text: string): Uint8Array {
   const clean = text.replace(/=+$/, '');

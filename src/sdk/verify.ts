@@ -181,8 +181,8 @@ export function verifyComposite(publicKey: Uint8Array, message: Uint8Array, sign
   if (signature.length !== ML_DSA_65_SIGNATURE + ED25519_SIGNATURE) return false;
   if (ctx.length > 255) throw new RangeError('composite signature context must be at most 255 bytes');
   const mPrime = concat(COMPOSITE_PREFIX, COMPOSITE_LABEL, new Uint8Array([ctx.length]), ctx, sha512(message));
-  let mlDsaOk = false;
-  let edOk = false;
+  let mlDsaOk: boolean;
+  let edOk: boolean;
   try {
     mlDsaOk = ml_dsa65.verify(signature.subarray(0, ML_DSA_65_SIGNATURE), mPrime, publicKey.subarray(0, ML_DSA_65_PUBLIC_KEY));
   } catch {
@@ -265,7 +265,7 @@ function decodeKey(text: string): Uint8Array {
   try {
     return decodeBase64Url(text);
   } catch (e) {
-    if (e instanceof EnvelopeFormatError) throw new Error('the public key is not base64url');
+    if (e instanceof EnvelopeFormatError) throw new Error('the public key is not base64url', { cause: e });
     throw e;
   }
 }

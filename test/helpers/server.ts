@@ -87,6 +87,7 @@ export function partnerHeaders(org: NewOrganisation): Record<string, string> {
 export interface JsonResponse {
   readonly status: number;
   readonly headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies: the tests assert their shape field by field
   readonly json: any;
 }
 

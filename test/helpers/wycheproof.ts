@@ -54,7 +54,7 @@ export function loadWycheproof<T extends WycheproofTest, G extends WycheproofGro
 ): { file: WycheproofFile<G>; tests: GroupedTest<G, T>[] } {
   const file = readVectorJson<WycheproofFile<G>>(`wycheproof/${name}`);
   assert.equal(file.schema, schema, `${name}: unexpected schema`);
-  const tests = file.testGroups.flatMap((group) => group.tests.map((test) => ({ group, test: test as T })));
+  const tests = file.testGroups.flatMap((group) => group.tests.map((test) => ({ group, test })));
   assert.equal(tests.length, file.numberOfTests, `${name}: numberOfTests does not match the tests present`);
   assert.ok(tests.length > 0, `${name}: no tests`);
   return { file, tests };

@@ -164,9 +164,7 @@ Administration of the log on the server host: pqseal audit verify | export | che
       all: { type: 'boolean' },
     },
     run: async (v, c) => {
-      const outcome = str(v.outcome);
-      if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure') throw new InputError('--outcome must be success or failure');
-      const filters = { operation: str(v.operation), envelopeId: str(v.envelope), outcome: outcome as 'success' | 'failure' | undefined, from: str(v.from), to: str(v.to), limit: int(v.limit, 'limit') };
+      const filters = { operation: str(v.operation), envelopeId: str(v.envelope), outcome: auditOutcome(v.outcome), from: str(v.from), to: str(v.to), limit: int(v.limit, 'limit') };
       let records;
       let next: string | null = null;
       if (v.all) {
@@ -188,8 +186,6 @@ Administration of the log on the server host: pqseal audit verify | export | che
   },
 };
 
-export const CLIENT_COMMANDS = Object.keys(SPECS);
-
 /** The part of `pqseal --help` about the client commands. */
 export const CLIENT_HELP = `Client (talks to a server; credentials from PQSEAL_* variables or a 0600 profile)
 ${Object.entries(SPECS)
@@ -210,7 +206,7 @@ export async function runClient(command: string, args: string[]): Promise<number
   const spec = SPECS[command] as Spec;
   let values: Values;
   try {
-    values = parseArgs({ args, options: { ...COMMON, ...spec.options }, strict: true, allowPositionals: false }).values as Values;
+    values = parseArgs({ args, options: { ...COMMON, ...spec.options }, strict: true, allowPositionals: false }).values;
   } catch (e) {
     return fail(EXIT.usage, `${(e as Error).message}\nusage: ${spec.usage}`);
   }
@@ -365,6 +361,12 @@ function snake(o: object): Record<string, unknown> {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+function auditOutcome(v: unknown): 'success' | 'failure' | undefined {
+  const outcome = str(v);
+  if (outcome === undefined || outcome === 'success' || outcome === 'failure') return outcome;
+  throw new InputError('--outcome must be success or failure');
 }
 
 function list(v: unknown): string[] {

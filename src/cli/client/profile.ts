@@ -68,7 +68,7 @@ export function resolveSettings(flags: { url?: string | undefined; profile?: str
   if (profilePath !== undefined) profile = readProfile(profilePath);
   else {
     const fallback = defaultProfilePath(env);
-    let exists = false;
+    let exists: boolean;
     try {
       exists = statSync(fallback).isFile();
     } catch {
@@ -82,7 +82,7 @@ export function resolveSettings(flags: { url?: string | undefined; profile?: str
   const pick = (envName: string, ...keys: string[]): string | undefined => {
     const fromEnv = env[envName];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    for (const k of keys) if (typeof profile[k] === 'string' && profile[k] !== '') return profile[k] as string;
+    for (const k of keys) if (typeof profile[k] === 'string' && profile[k] !== '') return profile[k];
     return undefined;
   };
   return {

@@ -3,7 +3,6 @@ import type { JsonAnswer } from '../../core/crypto-tasks.js';
 import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
 import { DIRECT_FRAME, MANAGED_FRAME, type JsonFrame } from '../../core/responses.js';
 import { validationError } from '../../core/errors.js';
-import type { PermissionGrant } from '../../envelope/index.js';
 import { directCaller, managedCaller } from './callers.js';
 import {
   decryptResult,
@@ -139,5 +138,3 @@ async function sealRequest(services: HttpServices, caller: Caller, body: WireSea
   const permissions = await services.permissions.validate(caller, body.permissions ?? []);
   return { data: body.data, permissions };
 }
-
-export type { PermissionGrant };

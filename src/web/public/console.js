@@ -211,7 +211,7 @@ async function run(op) {
   setBusy(op, true);
   const started = performance.now();
   let response;
-  let text = '';
+  let text;
   try {
     response = await fetch(`/v1/${op}`, {
       method: 'POST',
@@ -529,7 +529,7 @@ async function copyText(text) {
   document.body.append(scratch);
   const active = /** @type {HTMLElement | null} */ (document.activeElement);
   scratch.select();
-  let ok = false;
+  let ok;
   try {
     ok = document.execCommand('copy');
   } catch {
@@ -573,7 +573,7 @@ async function onCopy(button) {
 async function checkServer() {
   const pill = $('server-status');
   const label = $('server-status-text');
-  let ready = false;
+  let ready;
   try {
     const response = await fetch('/readyz', { cache: 'no-store', credentials: 'omit' });
     ready = response.ok;
