@@ -85,7 +85,13 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     unwrap: (wrapped, kid) => unwrapKey(masterKey, `jwt:${kid}`, wrapped),
     now,
   });
-  const userPool = new UserPool({ store, tokens, now, addressLimit: { perMinute: config.loginRatePerAddress, burst: config.loginBurstPerAddress } });
+  const userPool = new UserPool({
+    store,
+    tokens,
+    now,
+    addressLimit: { perMinute: config.loginRatePerAddress, burst: config.loginBurstPerAddress },
+    userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
+  });
   const keyRing = new KeyRing(db);
   const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 

@@ -26,8 +26,9 @@ export interface UserPoolOptions {
   readonly addressLimit?: AddressLimitPolicy;
   readonly refreshTokenTtlMs?: number;
   /**
-   * How long a user's enabled/password state is trusted without a store read. Changes made in this
-   * process invalidate it at once; changes made by another process (the CLI) within this bound.
+   * How long a user's enabled/password state is trusted without a store read (0 = read every time).
+   * Changes made in this process invalidate it at once; changes made by another process (the CLI)
+   * within this bound.
    */
   readonly userCacheTtlMs?: number;
 }
@@ -119,7 +120,10 @@ export class UserPool {
    */
   async authenticateBearer(token: string): Promise<BearerIdentity> {
     const claims = await this.tokens.verifyBearer(token);
-    const user = await this.cachedUser(claims.userId);
+    let user = await this.cachedUser(claims.userId);
+    // Generations only grow, so a token newer than the cached user means the cache is stale (the
+    // password was changed or the user enabled by another process): read the store, never refuse.
+    if (user && claims.tokenGeneration > user.tokenGeneration) user = await this.readUser(claims.userId);
     if (!user || user.disabled || user.orgId !== claims.orgId) throw new TokenError('TOKEN_INVALID');
     // Exact: any password change, disable or enable since the token was issued bumped the generation.
     if (claims.tokenGeneration !== user.tokenGeneration) throw new TokenError('TOKEN_INVALID');
@@ -179,14 +183,20 @@ export class UserPool {
     const now = this.now();
     const hit = this.userCache.get(userId);
     if (hit && hit.until > now) return hit.user;
+    return this.readUser(userId);
+  }
+
+  /** Reads the user from the store and caches it (unless caching is off or a change raced the read). */
+  private async readUser(userId: string): Promise<User | undefined> {
+    const now = this.now();
     const generation = this.generation;
     const user = await getUser(this.store, userId);
-    if (generation !== this.generation) return user;
+    if (generation !== this.generation || this.userCacheTtlMs <= 0) return user;
+    this.userCache.delete(userId);
     if (this.userCache.size >= USER_CACHE_MAX_ENTRIES) {
       const oldest = this.userCache.keys().next().value;
       if (oldest !== undefined) this.userCache.delete(oldest);
     }
-    this.userCache.delete(userId);
     this.userCache.set(userId, { user, until: now + this.userCacheTtlMs });
     return user;
   }
