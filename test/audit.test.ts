@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -510,6 +511,39 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const wrongKey = await cliExit(['audit', 'verify', '--file', out, '--service-key', foreignKey, '--json'], tempDataDir());
     assert.equal(wrongKey.code, 4);
     assert.equal(JSON.parse(wrongKey.stdout).chains[0].first_broken.reason, 'CHECKPOINT_SIGNATURE_INVALID');
+  });
+
+  test('export --out refuses a symbolic link (exit 2, nothing written through it) and replaces an existing 0644 file with a 0600 one', async () => {
+    const org = orgs.get('untouched') as NewOrganisation;
+    const dir = mkdtempSync(join(tmpdir(), 'pqseal-export-out-'));
+    try {
+      const target = join(dir, 'target.txt');
+      writeFileSync(target, 'untouched\n', { mode: 0o644 });
+      const link = join(dir, 'link.jsonl');
+      symlinkSync(target, link);
+      const refused = await cliExit(['audit', 'export', '--org', org.org_id, '--out', link], dataDir);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /link\.jsonl is a symbolic link; refusing to write through it/);
+      assert.equal(readFileSync(target, 'utf8'), 'untouched\n', 'the link target is not written');
+      assert.ok(lstatSync(link).isSymbolicLink(), 'the link is left as it was');
+      const dangling = join(dir, 'dangling.jsonl');
+      symlinkSync(join(dir, 'nowhere.jsonl'), dangling);
+      assert.equal((await cliExit(['audit', 'export', '--org', org.org_id, '--out', dangling], dataDir)).code, 2);
+      assert.throws(() => statSync(join(dir, 'nowhere.jsonl')), /ENOENT/, 'a dangling link does not create its target');
+      assert.deepEqual(readdirSync(dir).sort(), ['dangling.jsonl', 'link.jsonl', 'target.txt'], 'no temporary file left behind');
+
+      const existing = join(dir, 'existing.jsonl');
+      writeFileSync(existing, 'old public content\n', { mode: 0o644 });
+      chmodSync(existing, 0o644);
+      const replaced = await cliExit(['audit', 'export', '--org', org.org_id, '--out', existing], dataDir);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.equal(statSync(existing).mode & 0o777, 0o600, 'the export is private, whatever the old file\'s mode');
+      assert.equal(JSON.parse(readFileSync(existing, 'utf8').split('\n')[0] as string).format, 'pqseal-audit-export-v1');
+      assert.ok(!readFileSync(existing, 'utf8').includes('old public content'));
+      assert.deepEqual(readdirSync(dir).sort(), ['dangling.jsonl', 'existing.jsonl', 'link.jsonl', 'target.txt']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('checkpoint signatures verify with the published key (library level, as a third party would)', async () => {

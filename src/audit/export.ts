@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { once } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { PublicKeyDocument } from '../core/public-keys.js';
 import type { Database } from '../store/schema.js';
@@ -44,10 +42,18 @@ export class ExportFormatError extends Error {
   }
 }
 
+/** Where the export goes (the CLI passes a private file replacement, src/cli/private-file.ts). */
+export interface ExportSink {
+  write(text: string): void;
+}
+
+/** Lines are handed to the sink in batches of about this many characters. */
+const EXPORT_BATCH_CHARS = 64 * 1024;
+
 export async function writeExport(
   db: Kysely<Database>,
   chainId: string,
-  out: string,
+  out: ExportSink,
   extras: { readonly checkpoints: readonly Checkpoint[]; readonly serviceKeys: PublicKeyDocument; readonly now: number },
 ): Promise<{ records: number; checkpoints: number }> {
   const [head] = await chainHeads(db, chainId);
@@ -59,22 +65,22 @@ export async function writeExport(
     head: head ? { seq: head.seq, hash: head.hash } : null,
     service_keys: extras.serviceKeys,
   };
-  const stream = createWriteStream(out, { mode: 0o600 });
-  const write = async (line: object) => {
-    if (!stream.write(`${JSON.stringify(line)}\n`)) await once(stream, 'drain');
+  let batch = '';
+  const write = (line: object): void => {
+    batch += `${JSON.stringify(line)}\n`;
+    if (batch.length >= EXPORT_BATCH_CHARS) {
+      out.write(batch);
+      batch = '';
+    }
   };
   let records = 0;
-  try {
-    await write(header);
-    for await (const record of chainRecords(db, chainId)) {
-      await write({ type: 'record', ...record });
-      records++;
-    }
-    for (const cp of extras.checkpoints) await write({ type: 'checkpoint', ...cp });
-  } finally {
-    stream.end();
-    await once(stream, 'close');
+  write(header);
+  for await (const record of chainRecords(db, chainId)) {
+    write({ type: 'record', ...record });
+    records++;
   }
+  for (const cp of extras.checkpoints) write({ type: 'checkpoint', ...cp });
+  if (batch) out.write(batch);
   return { records, checkpoints: extras.checkpoints.length };
 }
 

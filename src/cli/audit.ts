@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { CompositeVerifyingKey } from '../crypto/composite-signature.js';
 import { loadProviders, type CryptoProviders } from '../crypto/providers.js';
 import { getOrganisation } from '../partners/organisations.js';
+import { openPrivateReplacement } from './private-file.js';
 import { openServices, type Services } from '../services.js';
 
 /**
@@ -93,7 +94,18 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
     const org = values.org;
     const out = values.out;
     if (!org || !out) throw new AuditUsageError('audit export needs --org and --out');
-    await requireOrg(services, org);
+    return await exportChain(services, org, out, values.json);
+  } finally {
+    await services.close();
+  }
+}
+
+/** `audit export`: signs the chain's head (refused, exit 4, when the chain does not verify), then writes it. */
+async function exportChain(services: Services, org: string, out: string, json: boolean | undefined): Promise<number> {
+  await requireOrg(services, org);
+  // Refuses a link or a non-regular --out before anything is signed or written.
+  const file = openPrivateReplacement(out);
+  try {
     try {
       await services.checkpoints.run(org);
     } catch (e) {
@@ -101,15 +113,16 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
       process.stderr.write(`pqseal: AUDIT_CHAIN_BROKEN: ${e.message}; nothing exported (pqseal audit verify --org ${org} shows where)\n`);
       return EXIT_VERIFICATION;
     }
-    const result = await writeExport(services.store.db, org, out, {
+    const result = await writeExport(services.store.db, org, file, {
       checkpoints: await services.checkpoints.list(org),
       serviceKeys: await services.serviceKeys.document(),
       now: services.now(),
     });
-    print(values.json, { org_id: org, out, ...result }, `Exported ${result.records} records and ${result.checkpoints} checkpoints of ${org} to ${out}`);
+    file.commit();
+    print(json, { org_id: org, out, ...result }, `Exported ${result.records} records and ${result.checkpoints} checkpoints of ${org} to ${out}`);
     return 0;
   } finally {
-    await services.close();
+    file.discard();
   }
 }
 

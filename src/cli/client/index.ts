@@ -18,6 +18,7 @@ import {
   type PublicKeysInput,
 } from '../../sdk/index.js';
 import { InputError, readInput, toData, writeOutput, type Progress } from './io.js';
+import { UnsafeOutputPathError } from '../private-file.js';
 import { missingCredentials, ProfileError, resolveSettings, type ClientSettings } from './profile.js';
 
 /**
@@ -387,7 +388,7 @@ function fail(code: number, message: string): number {
 
 /** One line on stderr (with the request id when there is one) and the exit code for the error. */
 function reportError(e: unknown): number {
-  if (e instanceof InputError || e instanceof ProfileError) return fail(EXIT.usage, e.message);
+  if (e instanceof InputError || e instanceof ProfileError || e instanceof UnsafeOutputPathError) return fail(EXIT.usage, e.message);
   if (e instanceof PqsealError) {
     const where = [e.status !== undefined ? `HTTP ${e.status}` : undefined, e.requestId ? `request id ${e.requestId}` : undefined].filter(Boolean).join(', ');
     const line = `${e.code}: ${e.message}${where ? ` (${where})` : ''}`;

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createReadStream, fsyncSync, lstatSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { replaceFilePrivately } from '../private-file.js';
 
 /**
  * Input and output of the client commands: data from `--data`, `--file` or stdin (exactly as given,
@@ -154,7 +153,7 @@ export function toData(bytes: Uint8Array, base64: boolean): string {
   }
 }
 
-/** Writes the result to --out (a new mode-0600 file: it may be plaintext) or stdout. */
+/** Writes the result to --out (a new mode-0600 file, never through a link: it may be plaintext) or stdout. */
 export function writeOutput(content: string | Uint8Array, out: string | undefined, trailingNewlineOnTty: boolean): void {
   if (out !== undefined) {
     replaceFilePrivately(out, content);
@@ -165,46 +164,4 @@ export function writeOutput(content: string | Uint8Array, out: string | undefine
     const last = typeof content === 'string' ? content.at(-1) : content.length ? String.fromCharCode(content[content.length - 1] as number) : undefined;
     if (last !== '\n') process.stdout.write('\n');
   }
-}
-
-/**
- * Writes `content` to a fresh 0600 file beside `path` (created with O_EXCL, so never through a link)
- * and renames it over `path`. Writing into an existing file would keep that file's mode — plaintext
- * in a world-readable file — and follow a symbolic link wherever it points, so a link (even a
- * dangling one) or anything that is not a regular file is refused instead.
- */
-function replaceFilePrivately(path: string, content: string | Uint8Array): void {
-  let existing;
-  try {
-    existing = lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(path, e);
-  }
-  if (existing?.isSymbolicLink()) throw new InputError(`${path} is a symbolic link; refusing to write through it (give the real path)`);
-  if (existing && !existing.isFile()) throw new InputError(`${path} is not a regular file; refusing to replace it`);
-
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-  } catch (e) {
-    throw cannotWrite(path, e);
-  }
-  try {
-    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temporary, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw cannotWrite(path, e);
-  }
-}
-
-/** An I/O failure, not a usage mistake: the CLI exits 1 with this message. */
-function cannotWrite(path: string, cause: unknown): Error {
-  return new Error(`cannot write ${path}: ${(cause as Error).message}`, { cause });
 }
