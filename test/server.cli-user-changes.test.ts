@@ -80,12 +80,15 @@ describe('with the login cache on (default TTL): a token newer than the cached u
     registerSecret(password);
     await pqsealUser(server, ['set-password', '--username', org.username, '--password', password]);
     const after = await freshToken(server, { ...org, password });
-    assert.ok((decodeJwt(after)[TOKEN_GENERATION_CLAIM] as number) > (decodeJwt(before)[TOKEN_GENERATION_CLAIM] as number), 'a newer token generation than the cached one');
+    assert.ok(
+      (decodeJwt(after)[TOKEN_GENERATION_CLAIM] as number) > (decodeJwt(before)[TOKEN_GENERATION_CLAIM] as number),
+      'a newer token generation than the cached one',
+    );
     const accepted = await directEncrypt(server, after, org);
     assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
   });
 
-  test('after disable then enable with the CLI a new login\'s token is accepted at once', async () => {
+  test("after disable then enable with the CLI a new login's token is accepted at once", async () => {
     const org = await server.createOrg('Cached Enable Org');
     assert.equal((await directEncrypt(server, await freshToken(server, org), org)).status, 200, 'caches the user');
 

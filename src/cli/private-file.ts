@@ -70,7 +70,7 @@ export function openPrivateReplacement(path: string): PrivateReplacement {
       const descriptor = openFd();
       guarded(() => {
         const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-        for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written);
+        for (let written = 0; written < bytes.length;) written += writeSync(descriptor, bytes, written, bytes.length - written);
       });
     },
     commit() {
