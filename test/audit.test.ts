@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +15,7 @@ import { failedDecryptEvent } from './helpers/audit-events.js';
 import { openStore } from '../src/store/database.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { loadProviders } from '../src/crypto/providers.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, tempDataDir, type JsonResponse, type TestServer } from './helpers/server.js';
+import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, tempDataDir, type JsonResponse, type TestServer, tempDir } from './helpers/server.js';
 
 /**
  * The audit log over real HTTP: one record per operation on both paths (failures included), the
@@ -515,7 +514,7 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
 
   test('export --out refuses a symbolic link (exit 2, nothing written through it) and replaces an existing 0644 file with a 0600 one', async () => {
     const org = orgs.get('untouched') as NewOrganisation;
-    const dir = mkdtempSync(join(tmpdir(), 'pqseal-export-out-'));
+    const dir = tempDir('pqseal-export-out-');
     try {
       const target = join(dir, 'target.txt');
       writeFileSync(target, 'untouched\n', { mode: 0o644 });

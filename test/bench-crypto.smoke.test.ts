@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/server.js';
 
 /**
  * Smoke test for `npm run bench:crypto`: a very short run (0.05 s per operation) into a temporary
@@ -66,7 +66,7 @@ function assertPositiveFigures(f: Figures, what: string): void {
 }
 
 test('bench:crypto runs briefly and writes a complete report', { timeout: 120_000 }, async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'pqseal-bench-crypto-'));
+  const outDir = tempDir('pqseal-bench-crypto-');
   try {
     const result = await run(outDir);
     assert.equal(result.signal, null, `killed by ${result.signal}\n${result.stderr}`);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/server.js';
 
 /**
  * Smoke test for `npm run bench`: `--smoke` (one concurrency, half a second per scenario, a
@@ -56,7 +56,7 @@ function run(outDir: string): Promise<{ code: number | null; signal: NodeJS.Sign
 }
 
 test('bench (load) runs a tiny configuration and writes the JSON, latest.md and the chart', { timeout: 120_000 }, async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'pqseal-bench-load-'));
+  const outDir = tempDir('pqseal-bench-load-');
   try {
     const result = await run(outDir);
     assert.equal(result.signal, null, `killed by ${result.signal}\n${result.stderr}`);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Progress, PROGRESS_THRESHOLD_BYTES } from '../src/cli/client/io.js';
@@ -11,7 +10,7 @@ import { loadProviders } from '../src/crypto/providers.js';
 import { seal } from '../src/envelope/index.js';
 import { decodeBase64Url } from '../src/envelope/base64url.js';
 import { makeOrg } from './helpers/org-keys.js';
-import { registerSecret, startTestServer, type TestServer } from './helpers/server.js';
+import { registerSecret, startTestServer, type TestServer, tempDir } from './helpers/server.js';
 
 /**
  * The client commands of `pqseal`, run as a user runs them (`node bin/pqseal.js …` in a child
@@ -31,7 +30,7 @@ before(async () => {
   server = await startTestServer();
   rockville = await server.createOrg('Rockville Insurance Group');
   partner = await server.createOrg('Partner Health Ltd');
-  home = mkdtempSync(join(tmpdir(), 'pqseal-cli-home-'));
+  home = tempDir('pqseal-cli-home-');
   registerSecret(MESSAGE);
 });
 after(async () => {
@@ -78,7 +77,7 @@ function cli(args: string[], options: { env?: Record<string, string>; input?: st
 }
 
 function tmp(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pqseal-cli-'));
+  const dir = tempDir('pqseal-cli-');
   return join(dir, name);
 }
 

@@ -29,8 +29,28 @@ export interface TestServer extends RunningServer {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+const createdDirs: string[] = [];
+// Each test file runs in its own process: whatever it made under the system temp folder goes when it
+// exits, whether or not the test that made it got to its own clean-up.
+process.once('exit', () => {
+  for (const dir of createdDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // e.g. still a mount point or immutable after a failed test: nothing more to do at exit.
+    }
+  }
+});
+
+/** A fresh folder under the system temp folder, removed when the test process exits. */
+export function tempDir(prefix = 'pqseal-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  createdDirs.push(dir);
+  return dir;
+}
+
 export function tempDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'pqseal-test-'));
+  return tempDir();
 }
 
 /**
