@@ -49,10 +49,11 @@ describe('kill -9 under load', () => {
         for (let i = 0; !killed; i++) {
           const requestId = `crash-${c}-${i}`;
           const plaintext = `crash safety payload ${c}/${i} ${'x'.repeat(200 + ((c * 37 + i * 11) % 900))}`;
+          // Registered before it is sent: a payload in flight when the kill lands may still reach a log line.
+          registerSecret(plaintext);
           try {
             const res = await post(`${url}/v1/sign-encrypt`, { ...headers, 'x-request-id': requestId }, { data: plaintext });
             assert.equal(res.status, 200, `sign-encrypt before the kill answered ${res.status}: ${JSON.stringify(res.json)}`);
-            registerSecret(plaintext);
             sealed.push({ requestId, plaintext, envelope: res.json.body.encrypted_data, envelopeId: res.json.body.envelope_id });
           } catch (error) {
             // Only the kill may interrupt a request: the connection resets or the body is cut short.
