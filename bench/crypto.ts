@@ -72,9 +72,11 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Setting
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(' ')} (accepted: --quick, --strict)`);
   const quick = argv.includes('--quick');
   const seconds = env.BENCH_SECONDS === undefined || env.BENCH_SECONDS === '' ? (quick ? 0.3 : 1.5) : Number(env.BENCH_SECONDS);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new UsageError(`BENCH_SECONDS must be a number of seconds in (0, 600], got ${JSON.stringify(env.BENCH_SECONDS)}`);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+    throw new UsageError(`BENCH_SECONDS must be a number of seconds in (0, 600], got ${JSON.stringify(env.BENCH_SECONDS)}`);
   const rounds = env.BENCH_ROUNDS === undefined || env.BENCH_ROUNDS === '' ? 3 : Number(env.BENCH_ROUNDS);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 99) throw new UsageError(`BENCH_ROUNDS must be an integer in [1, 99], got ${JSON.stringify(env.BENCH_ROUNDS)}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 99)
+    throw new UsageError(`BENCH_ROUNDS must be an integer in [1, 99], got ${JSON.stringify(env.BENCH_ROUNDS)}`);
   const rawOut = env.BENCH_OUT_DIR === undefined || env.BENCH_OUT_DIR === '' ? join(REPO_ROOT, 'bench', 'results') : env.BENCH_OUT_DIR;
   const outDir = isAbsolute(rawOut) ? rawOut : resolve(process.cwd(), rawOut);
   return { seconds, rounds, quick, strict: argv.includes('--strict'), outDir };
@@ -149,7 +151,10 @@ function primitiveGroups(fast: CryptoProviders, noble: CryptoProviders, nobleGcm
   const kemEnc = fast.mlKem768.encapsulate(kem.publicKey);
   check(equalBytes(noble.mlKem768.decapsulate(kemEnc.cipherText, kem.secretKey), kemEnc.sharedSecret), 'noble decapsulates a liboqs ML-KEM-768 ciphertext');
   const nobleKemEnc = noble.mlKem768.encapsulate(kem.publicKey);
-  check(equalBytes(fast.mlKem768.decapsulate(nobleKemEnc.cipherText, kem.secretKey), nobleKemEnc.sharedSecret), 'liboqs decapsulates a noble ML-KEM-768 ciphertext');
+  check(
+    equalBytes(fast.mlKem768.decapsulate(nobleKemEnc.cipherText, kem.secretKey), nobleKemEnc.sharedSecret),
+    'liboqs decapsulates a noble ML-KEM-768 ciphertext',
+  );
 
   // X-Wing (the expanded key is implementation-independent: key generation goes through noble in both sets).
   const xwKey = fast.xWing.expand(seedFrom('x-wing', 32));
@@ -483,7 +488,8 @@ async function main(): Promise<void> {
       id: 'raw.x-wing-decapsulate+composite-verify',
       run: () => {
         const ss = fast.xWing.decapsulate(rawXwing.cipherText, recipient.kem);
-        if (!fast.composite.verify(sender.verifying, envelopeSignedMessage, envelopeSignature, ENVELOPE_SIGNATURE_CONTEXT)) throw new Error('raw composite verify failed');
+        if (!fast.composite.verify(sender.verifying, envelopeSignedMessage, envelopeSignature, ENVELOPE_SIGNATURE_CONTEXT))
+          throw new Error('raw composite verify failed');
         return ss;
       },
     },
@@ -587,7 +593,10 @@ async function main(): Promise<void> {
   const signedEmpty = seal(fast, { plaintext: emptyPayload, recipient: recipientOf(recipient), signer: signerOf(sender) });
   const unsigned1k = seal(fast, { plaintext: payloads[KiB] as Uint8Array, recipient: recipientOf(recipient) });
   const signed1k = seal(fast, { plaintext: payloads[KiB] as Uint8Array, recipient: recipientOf(recipient), signer: signerOf(sender) });
-  check(unsigned1k.byteLength - KiB === unsignedEmpty.byteLength && signed1k.byteLength - KiB === signedEmpty.byteLength, 'overhead is independent of the payload size');
+  check(
+    unsigned1k.byteLength - KiB === unsignedEmpty.byteLength && signed1k.byteLength - KiB === signedEmpty.byteLength,
+    'overhead is independent of the payload size',
+  );
   const overhead: OverheadResult = {
     unsignedBytes: unsignedEmpty.byteLength,
     signedBytes: signedEmpty.byteLength,

@@ -59,7 +59,17 @@ import {
   type SustainResult,
 } from './lib/load-report.js';
 import { measurePoint, type RequestSpec } from './lib/load-run.js';
-import { REPO_ROOT, ServerProcess, type ServerStats, createOrganisation, createdDataDirs, freshDataDir, initiateAuth, machineBusySeconds, type BenchOrg } from './lib/load-server.js';
+import {
+  REPO_ROOT,
+  ServerProcess,
+  type ServerStats,
+  createOrganisation,
+  createdDataDirs,
+  freshDataDir,
+  initiateAuth,
+  machineBusySeconds,
+  type BenchOrg,
+} from './lib/load-server.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -96,7 +106,8 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSet
       ? pick([1, 2, 4, 8, 16, 64], [1, 4, 16, 64], [2])
       : rawConc.split(',').map((s) => {
           const n = Number(s.trim());
-          if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`BENCH_CONCURRENCY must list integers in [1, 1024], got ${JSON.stringify(rawConc)}`);
+          if (!Number.isInteger(n) || n < 1 || n > 1024)
+            throw new UsageError(`BENCH_CONCURRENCY must list integers in [1, 1024], got ${JSON.stringify(rawConc)}`);
           return n;
         });
   const sorted = [...new Set(concurrencies)].sort((a, b) => a - b);
@@ -104,7 +115,12 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSet
   if (!Number.isInteger(workers)) throw new UsageError('BENCH_WORKERS must be an integer');
   const rawOut = env.BENCH_OUT_DIR === undefined || env.BENCH_OUT_DIR === '' ? join(REPO_ROOT, 'bench', 'results') : env.BENCH_OUT_DIR;
   const rawScenarios = env.BENCH_SCENARIOS;
-  const scenarios = rawScenarios ? rawScenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const scenarios = rawScenarios
+    ? rawScenarios
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   return {
     durationSeconds: num(env, 'BENCH_DURATION', pick(10, 3, 0.5), 0.2, 3600),
     concurrencies: sorted,
@@ -147,7 +163,9 @@ interface RequestContext {
 
 /** Printable payload of exactly `bytes` bytes (base64url characters), so the JSON body is as large. */
 function payload(bytes: number): string {
-  return randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64url').slice(0, bytes);
+  return randomBytes(Math.ceil((bytes * 3) / 4))
+    .toString('base64url')
+    .slice(0, bytes);
 }
 
 const bodies = new Map<number, string>();
@@ -162,11 +180,24 @@ function sealBody(bytes: number, actions: readonly string[]): string {
 }
 
 function managedHeaders(org: BenchOrg): Record<string, string> {
-  return { 'content-type': 'application/json', username: org.username, password: org.password, api_key: org.api_key, access_key: org.access_key, secret_key: org.secret_key };
+  return {
+    'content-type': 'application/json',
+    username: org.username,
+    password: org.password,
+    api_key: org.api_key,
+    access_key: org.access_key,
+    secret_key: org.secret_key,
+  };
 }
 
 function directHeaders(ctx: RequestContext): Record<string, string> {
-  return { 'content-type': 'application/json', authorization: `Bearer ${ctx.idToken}`, api_key: ctx.org.api_key, access_key: ctx.org.access_key, secret_key: ctx.org.secret_key };
+  return {
+    'content-type': 'application/json',
+    authorization: `Bearer ${ctx.idToken}`,
+    api_key: ctx.org.api_key,
+    access_key: ctx.org.access_key,
+    secret_key: ctx.org.secret_key,
+  };
 }
 
 /** The ceiling routes get the same 1 KiB JSON body as sign-encrypt, so body parsing is part of every ceiling. */
@@ -203,7 +234,12 @@ const SCENARIOS: readonly Scenario[] = [
     method: 'POST',
     path: '/v1/decrypt-verify',
     payloadBytes: KiB,
-    request: (ctx) => ({ method: 'POST', path: '/v1/decrypt-verify', headers: managedHeaders(ctx.org), body: JSON.stringify({ encrypted_data: ctx.envelope, requested_actions: ['d', 'v'] }) }),
+    request: (ctx) => ({
+      method: 'POST',
+      path: '/v1/decrypt-verify',
+      headers: managedHeaders(ctx.org),
+      body: JSON.stringify({ encrypted_data: ctx.envelope, requested_actions: ['d', 'v'] }),
+    }),
   },
   {
     id: 'direct-sign-encrypt-1k',
@@ -229,7 +265,8 @@ async function prepareContext(server: ServerProcess, org: BenchOrg): Promise<Req
   const res = await fetch(`${server.url}/v1/sign-encrypt`, { method: 'POST', headers: managedHeaders(org), body: sealBody(KiB, ['s', 'e']) });
   const json = (await res.json()) as { statusCode?: number; body?: { encrypted_data?: string } };
   const envelope = json.body?.encrypted_data;
-  if (res.status !== 200 || !envelope) throw new Error(`sign-encrypt for the decrypt-verify envelope failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  if (res.status !== 200 || !envelope)
+    throw new Error(`sign-encrypt for the decrypt-verify envelope failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
   return { org, idToken, envelope };
 }
 
@@ -254,7 +291,9 @@ async function measureOnServer(server: ServerProcess, request: RequestSpec, conn
   const t0 = process.hrtime.bigint();
   const m = await measurePoint(server.url, request, connections, seconds);
   if (m.ok + m.non2xx === 0) {
-    throw new Error(`the server answered nothing in ${m.seconds.toFixed(1)} s at c=${connections} on ${request.path} (${m.errors} errors, ${m.timeouts} timeouts)\n${server.diagnostics()}`);
+    throw new Error(
+      `the server answered nothing in ${m.seconds.toFixed(1)} s at c=${connections} on ${request.path} (${m.errors} errors, ${m.timeouts} timeouts)\n${server.diagnostics()}`,
+    );
   }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = server.cpuSeconds();
@@ -335,8 +374,15 @@ async function measureGated(server: ServerProcess, request: RequestSpec, connect
 }
 
 function pointLine(id: string, p: Point): string {
-  const stalled = p.stalledConnections ? ` — WARNING: ${p.stalledConnections} connection(s) got no answer at the end (a request the server never answered)` : '';
-  const statuses = p.non2xx ? ` (${Object.entries(p.statusCounts).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${n} × ${c}`).join(', ')})` : '';
+  const stalled = p.stalledConnections
+    ? ` — WARNING: ${p.stalledConnections} connection(s) got no answer at the end (a request the server never answered)`
+    : '';
+  const statuses = p.non2xx
+    ? ` (${Object.entries(p.statusCounts)
+        .filter(([c]) => !c.startsWith('2'))
+        .map(([c, n]) => `${n} × ${c}`)
+        .join(', ')})`
+    : '';
   return (
     `  ${id} c=${p.connections}: ${fmtRps(p.rps)} req/s, p50/p90/p99 ${fmtMs(p.latency.p50)}/${fmtMs(p.latency.p90)}/${fmtMs(p.latency.p99)} ms, ` +
     `${p.non2xx} non-2xx${statuses}, ${p.errors} errors, ELD p99 ${fmtMs(p.eventLoopDelayP99Ms)} ms, RSS ${fmtMiB(p.peakRssBytes)} MiB, server CPU ${(p.serverCpu * 100).toFixed(0)}%, other processes ${(p.otherCpu * 100).toFixed(0)}%${stalled}`
@@ -402,7 +448,9 @@ async function runSustain(server: ServerProcess, ctx: RequestContext, scenario: 
 }
 
 async function runBackpressure(dataDir: string, org: BenchOrg, scenario: Scenario, s: LoadSettings): Promise<BackpressureResult> {
-  progress(`backpressure: separate server with PQSEAL_MAX_QUEUE=${s.backpressureQueue}, ${scenario.id} c=${s.backpressureConnections} for ${s.backpressureSeconds} s`);
+  progress(
+    `backpressure: separate server with PQSEAL_MAX_QUEUE=${s.backpressureQueue}, ${scenario.id} c=${s.backpressureConnections} for ${s.backpressureSeconds} s`,
+  );
   const server = await ServerProcess.start({ dataDir, workers: s.workers, maxQueue: s.backpressureQueue });
   try {
     const ctx = await prepareContext(server, org);
@@ -435,7 +483,12 @@ async function runBackpressure(dataDir: string, org: BenchOrg, scenario: Scenari
   }
 }
 
-async function runProfiles(dataDir: string, org: BenchOrg, scenarios: readonly ScenarioResult[], s: LoadSettings): Promise<{ results: ProfileResult[]; markdown: string }> {
+async function runProfiles(
+  dataDir: string,
+  org: BenchOrg,
+  scenarios: readonly ScenarioResult[],
+  s: LoadSettings,
+): Promise<{ results: ProfileResult[]; markdown: string }> {
   const keep = process.env.BENCH_PROFILE_DIR;
   const root = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'pqseal-bench-prof-'));
   const results: ProfileResult[] = [];
@@ -472,7 +525,12 @@ async function runProfiles(dataDir: string, org: BenchOrg, scenarios: readonly S
       // Only the measured window: start-up (module compilation), login and warm-up are left out.
       const threads = summariseDirectory(dir, 12, from, to);
       results.push({ scenario: id, connections, seconds: s.profileSeconds, rps, threads });
-      sections.push(renderProfileMarkdown(`${measured.label} at c=${connections} (${fmtRps(rps)} req/s while profiled, ${s.profileSeconds} s window after warm-up)`, threads));
+      sections.push(
+        renderProfileMarkdown(
+          `${measured.label} at c=${connections} (${fmtRps(rps)} req/s while profiled, ${s.profileSeconds} s window after warm-up)`,
+          threads,
+        ),
+      );
     }
   } finally {
     if (!keep) rmSync(root, { recursive: true, force: true });
@@ -515,7 +573,9 @@ async function main(): Promise<number> {
   const dataDir = freshDataDir();
   let server: ServerProcess | undefined;
   try {
-    progress(`pqseal load benchmark: ${scenarios.length} scenarios × concurrencies ${s.concurrencies.join(',')} × ${s.durationSeconds} s, ${s.workers} crypto workers`);
+    progress(
+      `pqseal load benchmark: ${scenarios.length} scenarios × concurrencies ${s.concurrencies.join(',')} × ${s.durationSeconds} s, ${s.workers} crypto workers`,
+    );
     const org = await createOrganisation(dataDir, 'Bench');
     const primitives = await measurePrimitivesGated(s);
     for (const p of primitives) progress(`  ${p.op}: pool ${fmtRps(p.poolOpsPerSec)} ops/s, one thread ${fmtRps(p.singleThreadOpsPerSec)} ops/s`);

@@ -35,7 +35,25 @@ async function open(driver: string, file: string): Promise<Connection> {
   return new Database(file);
 }
 
-const COLUMNS = ['chain_id', 'seq', 'at', 'request_id', 'org_id', 'user_id', 'credential_id', 'operation', 'via', 'envelope_id', 'envelope_owner_id', 'partner_ids', 'outcome', 'error_code', 'http_status', 'client_address', 'hash'];
+const COLUMNS = [
+  'chain_id',
+  'seq',
+  'at',
+  'request_id',
+  'org_id',
+  'user_id',
+  'credential_id',
+  'operation',
+  'via',
+  'envelope_id',
+  'envelope_owner_id',
+  'partner_ids',
+  'outcome',
+  'error_code',
+  'http_status',
+  'client_address',
+  'hash',
+];
 const INTEGER_COLUMNS = new Set(['seq', 'at', 'http_status']);
 const SELECTS = 200_000;
 const BATCH = 32;
@@ -66,7 +84,9 @@ const selectMicros = Number(process.hrtime.bigint() - started) / 1_000 / SELECTS
 
 const insertRecord = db.prepare(`insert into audit_records (${COLUMNS.join(', ')}) values (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
 const readHead = db.prepare('select seq, hash from audit_heads where chain_id = ?');
-const writeHead = db.prepare('insert into audit_heads (chain_id, seq, hash) values (?, ?, ?) on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash');
+const writeHead = db.prepare(
+  'insert into audit_heads (chain_id, seq, hash) values (?, ?, ?) on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash',
+);
 const chains = Array.from({ length: 8 }, () => randomUUID());
 const appendBatch = (b: number): void => {
   db.exec('begin immediate');
@@ -78,9 +98,23 @@ const appendBatch = (b: number): void => {
       const next = { seq: Number(head.seq) + 1, hash: randomBytes(32).toString('hex') };
       heads.set(chain, next);
       insertRecord.run({
-        chain_id: chain, seq: next.seq, at: Date.now(), request_id: randomUUID(), org_id: chain, user_id: null, credential_id: randomUUID(),
-        operation: 'sign-encrypt', via: 'managed', envelope_id: randomUUID(), envelope_owner_id: chain, partner_ids: '[]', outcome: 'success',
-        error_code: null, http_status: 200, client_address: '127.0.0.1', hash: next.hash,
+        chain_id: chain,
+        seq: next.seq,
+        at: Date.now(),
+        request_id: randomUUID(),
+        org_id: chain,
+        user_id: null,
+        credential_id: randomUUID(),
+        operation: 'sign-encrypt',
+        via: 'managed',
+        envelope_id: randomUUID(),
+        envelope_owner_id: chain,
+        partner_ids: '[]',
+        outcome: 'success',
+        error_code: null,
+        http_status: 200,
+        client_address: '127.0.0.1',
+        hash: next.hash,
       });
     }
     for (const [chain, head] of heads) writeHead.run(chain, head.seq, head.hash);
@@ -100,4 +134,12 @@ db.close();
 rmSync(dir, { recursive: true, force: true });
 
 const name = driver === 'store' ? SQLITE_DRIVER_PACKAGE : driver;
-console.log(JSON.stringify({ node: process.version, driver: name, selectMicros: +selectMicros.toFixed(2), batch32WallMs: +batchWallMs.toFixed(3), batch32CpuMs: +((cpu.user + cpu.system) / 1_000 / BATCHES).toFixed(3) }));
+console.log(
+  JSON.stringify({
+    node: process.version,
+    driver: name,
+    selectMicros: +selectMicros.toFixed(2),
+    batch32WallMs: +batchWallMs.toFixed(3),
+    batch32CpuMs: +((cpu.user + cpu.system) / 1_000 / BATCHES).toFixed(3),
+  }),
+);

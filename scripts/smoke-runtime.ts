@@ -64,7 +64,14 @@ function waitForListening(server: ChildProcess): Promise<string> {
 async function post(url: string, org: NewOrg, body: object): Promise<Record<string, unknown>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', username: org.username, password: org.password, api_key: org.api_key, access_key: org.access_key, secret_key: org.secret_key },
+    headers: {
+      'Content-Type': 'application/json',
+      username: org.username,
+      password: org.password,
+      api_key: org.api_key,
+      access_key: org.access_key,
+      secret_key: org.secret_key,
+    },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -108,7 +115,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ ok: true, node: process.version, stderr })}\n`);
   } catch (error) {
     await stop(server);
-    process.stderr.write(`smoke-runtime FAILED on Node ${process.version}: ${error instanceof Error ? error.message : String(error)}\n--- server stderr ---\n${stderr}\n`);
+    process.stderr.write(
+      `smoke-runtime FAILED on Node ${process.version}: ${error instanceof Error ? error.message : String(error)}\n--- server stderr ---\n${stderr}\n`,
+    );
     process.exitCode = 1;
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -67,7 +67,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimitBytes: int(env, 'PQSEAL_BODY_LIMIT', 4 * 1024 * 1024),
     tlsCertFile: env.PQSEAL_TLS_CERT || undefined,
     tlsKeyFile: env.PQSEAL_TLS_KEY || undefined,
-    corsOrigins: (env.PQSEAL_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (env.PQSEAL_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     rateLimitPerSecond: int(env, 'PQSEAL_RATE_LIMIT_RPS', 100),
     rateLimitBurst: int(env, 'PQSEAL_RATE_LIMIT_BURST', 200),
     loginCacheTtlSeconds: int(env, 'PQSEAL_LOGIN_CACHE_TTL', 60),

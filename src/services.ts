@@ -93,7 +93,10 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
   });
   const keyRing = new KeyRing(db);
-  const pool = options.workers === false ? undefined : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
+  const pool =
+    options.workers === false
+      ? undefined
+      : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 
   const auth = new Authenticator(
     {
@@ -177,10 +180,21 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     tokens,
     auth,
     identity,
-    operations: new Operations({ keys: keyRing, get pool() { return requirePool(); }, orgName, partners: new PartnerAccess(revocations, now) }),
+    operations: new Operations({
+      keys: keyRing,
+      get pool() {
+        return requirePool();
+      },
+      orgName,
+      partners: new PartnerAccess(revocations, now),
+    }),
     permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
     limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
-    admission: new Admission({ maxInFlightBytes: config.maxInFlightBytes, maxInFlightBytesPerClient: config.maxInFlightBytesPerClient, saturated: () => pool?.saturated ?? false }),
+    admission: new Admission({
+      maxInFlightBytes: config.maxInFlightBytes,
+      maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,
+      saturated: () => pool?.saturated ?? false,
+    }),
     ready: storeReadiness(store),
     benchCeiling: (op, size) => requirePool().ceiling(op, size),
     auditStats: () => ({ ...auditWriter.stats }),

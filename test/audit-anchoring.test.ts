@@ -47,7 +47,12 @@ function chainRows(db: BetterSqlite3.Database, chainId: string): AuditRecord[] {
  * recomputed and the head updated, so the chain is internally perfect; optionally deletes the
  * chain's checkpoints (all of them, or those above a record number).
  */
-function forgeChain(dataDir: string, chainId: string, keep: (records: AuditRecord[]) => AuditRecord[], checkpoints: 'delete-all' | { deleteAbove: number } | 'keep'): void {
+function forgeChain(
+  dataDir: string,
+  chainId: string,
+  keep: (records: AuditRecord[]) => AuditRecord[],
+  checkpoints: 'delete-all' | { deleteAbove: number } | 'keep',
+): void {
   const db = new BetterSqlite3(dbPath(dataDir));
   db.pragma('busy_timeout = 5000');
   try {
@@ -142,7 +147,9 @@ describe('the service verifies a chain before it signs its head', () => {
       assert.equal((outcome.error as { code?: string }).code, 'AUDIT_CHAIN_BROKEN');
       assert.equal(checkpointCount(s.dataDir, org.org_id), 0, 'the forged head is not signed');
       assert.ok(checkpointCount(s.dataDir, other.org_id) >= 2, 'an intact chain is still signed');
-      const line = s.logs.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string; chain_id?: string }).find((l) => l.code === 'AUDIT_CHAIN_BROKEN');
+      const line = s.logs
+        .map((l) => JSON.parse(l) as { level: number; msg: string; code?: string; chain_id?: string })
+        .find((l) => l.code === 'AUDIT_CHAIN_BROKEN');
       assert.ok(line, 'an error line in the server log');
       assert.equal(line.level, 50);
       assert.equal(line.msg, 'audit chain failed verification; checkpoint refused');
@@ -167,7 +174,11 @@ describe('verification before signing is incremental', () => {
       db.close();
       await encryptMany(s, org, 2, 'new');
       const made = await s.services.checkpoints.run(org.org_id);
-      assert.deepEqual(made.map((c) => c.seq), [5], 'records 4–5 were verified and signed without re-reading 1–3');
+      assert.deepEqual(
+        made.map((c) => c.seq),
+        [5],
+        'records 4–5 were verified and signed without re-reading 1–3',
+      );
       const verify = await cliExit(['audit', 'verify', '--org', org.org_id, '--json'], s.dataDir);
       assert.equal(verify.code, 4);
       assert.deepEqual([JSON.parse(verify.stdout).chains[0].first_broken.seq, JSON.parse(verify.stdout).chains[0].first_broken.reason], [1, 'HASH_MISMATCH']);
@@ -237,7 +248,7 @@ describe('chained checkpoints, the checkpoint sink and verify --trusted', () => 
     assert.equal(JSON.parse(result.stdout).chains[0].first_broken.reason, 'CHECKPOINT_CHAIN_BROKEN');
   });
 
-  test('good extension: today\'s chain extends the earlier export and the sink', async () => {
+  test("good extension: today's chain extends the earlier export and the sink", async () => {
     for (const trusted of [early, sink]) {
       const result = await cliExit(['audit', 'verify', '--org', org.org_id, '--trusted', trusted], dataDir);
       assert.equal(result.code, 0, `${trusted}: ${result.stdout} ${result.stderr}`);
@@ -319,13 +330,27 @@ describe('a store upgraded from unchained (format 1) checkpoints', () => {
       org = await s.createOrg('Upgraded Ltd');
       await encryptMany(s, org, 3, 'legacy');
       // A checkpoint as the previous release made it: format 1, no prev.
-      const [head] = (await s.services.store.db.selectFrom('audit_heads').selectAll().where('chain_id', '=', org.org_id).execute()) as { seq: number; hash: string }[];
+      const [head] = (await s.services.store.db.selectFrom('audit_heads').selectAll().where('chain_id', '=', org.org_id).execute()) as {
+        seq: number;
+        hash: string;
+      }[];
       assert.ok(head);
       const { keyId, key } = await s.services.serviceKeys.signer();
       const at = Date.now();
-      const legacy: UnsignedCheckpoint = { chain_id: org.org_id, seq: Number(head.seq), hash: head.hash, signed_at: new Date(at).toISOString(), key_id: keyId, format: 1, prev: null };
+      const legacy: UnsignedCheckpoint = {
+        chain_id: org.org_id,
+        seq: Number(head.seq),
+        hash: head.hash,
+        signed_at: new Date(at).toISOString(),
+        key_id: keyId,
+        format: 1,
+        prev: null,
+      };
       const signature = s.services.providers.composite.sign(key, checkpointMessage(legacy), new TextEncoder().encode(CHECKPOINT_CONTEXT));
-      await s.services.store.db.insertInto('audit_checkpoints').values({ chain_id: legacy.chain_id, seq: legacy.seq, hash: legacy.hash, signed_at: at, key_id: keyId, signature, format: 1, prev: null }).execute();
+      await s.services.store.db
+        .insertInto('audit_checkpoints')
+        .values({ chain_id: legacy.chain_id, seq: legacy.seq, hash: legacy.hash, signed_at: at, key_id: keyId, signature, format: 1, prev: null })
+        .execute();
       legacyHash = checkpointHash(legacy);
       await encryptMany(s, org, 2, 'chained');
       const [made] = await s.services.checkpoints.run(org.org_id);

@@ -15,7 +15,18 @@ import { failedDecryptEvent } from './helpers/audit-events.js';
 import { openStore } from '../src/store/database.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { loadProviders } from '../src/crypto/providers.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, tempDataDir, type JsonResponse, type TestServer, tempDir } from './helpers/server.js';
+import {
+  login,
+  managedHeaders,
+  partnerHeaders,
+  post,
+  registerSecret,
+  startTestServer,
+  tempDataDir,
+  type JsonResponse,
+  type TestServer,
+  tempDir,
+} from './helpers/server.js';
 
 /**
  * The audit log over real HTTP: one record per operation on both paths (failures included), the
@@ -78,19 +89,31 @@ const cliExit = async (args: string[], dataDir: string): Promise<{ code: number;
 describe('one record per operation, success or failure, on both paths', () => {
   test('managed and direct operations, with caller, credential, envelope, outcome, code and address — never a secret', async () => {
     const h = managedHeaders(alpha);
-    const sealed = await post(`${server.url}/v1/sign-encrypt`, { ...h, 'x-request-id': 'audit-seal-1' }, { data: 'audited plaintext one', permissions: [{ partner_id: beta.org_id, permissions: ['read'] }] });
+    const sealed = await post(
+      `${server.url}/v1/sign-encrypt`,
+      { ...h, 'x-request-id': 'audit-seal-1' },
+      { data: 'audited plaintext one', permissions: [{ partner_id: beta.org_id, permissions: ['read'] }] },
+    );
     assert.equal(sealed.status, 200);
     const envelopeId: string = sealed.json.body.envelope_id;
 
     const { IdToken } = await login(server.url, alpha);
     registerSecret(IdToken);
-    const direct = await post(`${server.url}/decrypt`, { authorization: `Bearer ${IdToken}`, ...partnerHeaders(alpha), 'x-request-id': 'audit-open-1' }, { encrypted_data: sealed.json.body.encrypted_data });
+    const direct = await post(
+      `${server.url}/decrypt`,
+      { authorization: `Bearer ${IdToken}`, ...partnerHeaders(alpha), 'x-request-id': 'audit-open-1' },
+      { encrypted_data: sealed.json.body.encrypted_data },
+    );
     assert.equal(direct.status, 200);
     const bad = await post(`${server.url}/v1/decrypt`, { ...h, 'x-request-id': 'audit-bad-1' }, { encrypted_data: 'not an envelope!' });
     assert.equal(bad.status, 400);
     const schema = await post(`${server.url}/v1/encrypt`, { ...h, 'x-request-id': 'audit-schema-1' }, { data: 42 });
     assert.equal(schema.status, 400);
-    const byPartner = await post(`${server.url}/v1/decrypt-verify`, { ...managedHeaders(beta), 'x-request-id': 'audit-partner-1' }, { encrypted_data: sealed.json.body.encrypted_data });
+    const byPartner = await post(
+      `${server.url}/v1/decrypt-verify`,
+      { ...managedHeaders(beta), 'x-request-id': 'audit-partner-1' },
+      { encrypted_data: sealed.json.body.encrypted_data },
+    );
     assert.equal(byPartner.status, 200);
 
     const records = await allRecords(alpha);
@@ -116,10 +139,18 @@ describe('one record per operation, success or failure, on both paths', () => {
     assert.equal(open?.envelope_id, envelopeId);
     assert.equal(open?.envelope_owner_id, alpha.org_id);
 
-    assert.deepEqual([byRequest.get('audit-bad-1')?.outcome, byRequest.get('audit-bad-1')?.error_code, byRequest.get('audit-bad-1')?.http_status], ['failure', 'ENVELOPE_MALFORMED', 400]);
+    assert.deepEqual(
+      [byRequest.get('audit-bad-1')?.outcome, byRequest.get('audit-bad-1')?.error_code, byRequest.get('audit-bad-1')?.http_status],
+      ['failure', 'ENVELOPE_MALFORMED', 400],
+    );
     // The caller is authenticated before the body is read, so a body that fails its schema is theirs.
     assert.deepEqual(
-      [byRequest.get('audit-schema-1')?.outcome, byRequest.get('audit-schema-1')?.error_code, byRequest.get('audit-schema-1')?.http_status, byRequest.get('audit-schema-1')?.org_id],
+      [
+        byRequest.get('audit-schema-1')?.outcome,
+        byRequest.get('audit-schema-1')?.error_code,
+        byRequest.get('audit-schema-1')?.http_status,
+        byRequest.get('audit-schema-1')?.org_id,
+      ],
       ['failure', 'VALIDATION_ERROR', 400, alpha.org_id],
     );
 
@@ -134,13 +165,26 @@ describe('one record per operation, success or failure, on both paths', () => {
     assert.deepEqual(partnerOpen?.partner_ids, [beta.org_id]);
 
     const text = JSON.stringify([...records, ...betaRecords]);
-    for (const secret of [alpha.password, alpha.secret_key, alpha.access_key, alpha.api_key, beta.password, beta.secret_key, IdToken, 'audited plaintext one']) {
+    for (const secret of [
+      alpha.password,
+      alpha.secret_key,
+      alpha.access_key,
+      alpha.api_key,
+      beta.password,
+      beta.secret_key,
+      IdToken,
+      'audited plaintext one',
+    ]) {
       assert.equal(text.includes(secret), false, 'no secret, token or plaintext in an audit record');
     }
   });
 
   test('failed logins and requests without a known organisation go to the _service chain', async () => {
-    const res = await post(`${server.url}/v1/encrypt`, { ...managedHeaders(alpha), username: 'nobody-at-all', 'x-request-id': 'audit-unknown-user' }, { data: 'x' });
+    const res = await post(
+      `${server.url}/v1/encrypt`,
+      { ...managedHeaders(alpha), username: 'nobody-at-all', 'x-request-id': 'audit-unknown-user' },
+      { data: 'x' },
+    );
     assert.equal(res.status, 401);
     const { secret_key: _omitted, ...withoutSecret } = managedHeaders(alpha);
     const headers = await post(`${server.url}/v1/encrypt`, { ...withoutSecret, 'x-request-id': 'audit-headers-1' }, { data: 'x' });
@@ -162,7 +206,9 @@ describe('one record per operation, success or failure, on both paths', () => {
     const before = { ...server.services.auditWriter.stats };
     const n = 40;
     // Malformed envelopes are refused on the event loop without a worker, so their records arrive together.
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => post(`${server.url}/v1/decrypt`, { ...h, 'x-request-id': `gc-${i}` }, { encrypted_data: `broken-${i}!` })));
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) => post(`${server.url}/v1/decrypt`, { ...h, 'x-request-id': `gc-${i}` }, { encrypted_data: `broken-${i}!` })),
+    );
     assert.ok(results.every((r) => r.status === 400));
     const batches = server.services.auditWriter.stats.batches - before.batches;
     const records = server.services.auditWriter.stats.records - before.records;
@@ -180,8 +226,14 @@ describe('one record per operation, success or failure, on both paths', () => {
       const records = await Promise.all(Array.from({ length: 600 }, (_, i) => writer.append(event(i))));
       await writer.close();
       assert.equal(writer.stats.batches, 3);
-      assert.deepEqual(records.filter((r) => r.chain_id === 'org_a').map((r) => r.seq), Array.from({ length: 300 }, (_, i) => i + 1));
-      assert.deepEqual(records.filter((r) => r.chain_id === '_service').map((r) => r.seq), Array.from({ length: 300 }, (_, i) => i + 1));
+      assert.deepEqual(
+        records.filter((r) => r.chain_id === 'org_a').map((r) => r.seq),
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        records.filter((r) => r.chain_id === '_service').map((r) => r.seq),
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
       let prev = GENESIS_HASH;
       for (const r of records.filter((x) => x.chain_id === 'org_a')) {
         assert.equal(recordHash(prev, r), r.hash);
@@ -213,7 +265,11 @@ describe('GET /v1/audit and GET /audit', () => {
       pages++;
     } while (cursor);
     assert.ok(pages >= 3);
-    assert.deepEqual(seen, [...seen].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => b - a),
+      'newest first',
+    );
     assert.equal(new Set(seen).size, seen.length, 'no record twice');
     const all = (await allRecords(beta)).filter((r) => r.operation === 'decrypt').map((r) => r.seq);
     assert.deepEqual(seen, all, 'the pages together are exactly the filtered log');
@@ -263,7 +319,10 @@ describe('GET /v1/audit and GET /audit', () => {
 describe('no 2xx without a durable record', () => {
   test('when the audit log cannot be written, operations answer 503 without data and revocations change nothing', async () => {
     const h = managedHeaders(alpha);
-    const sealed = await post(`${server.url}/v1/encrypt`, h, { data: 'must not leak when unaudited', permissions: [{ partner_id: beta.org_id, permissions: ['read'] }] });
+    const sealed = await post(`${server.url}/v1/encrypt`, h, {
+      data: 'must not leak when unaudited',
+      permissions: [{ partner_id: beta.org_id, permissions: ['read'] }],
+    });
     // Before the audit goes down: logins are audited too (test/server.logins.test.ts).
     const token = (await login(server.url, alpha)).IdToken;
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
@@ -282,7 +341,9 @@ describe('no 2xx without a durable record', () => {
       const revoke = await post(`${server.url}/v1/permissions/revoke`, h, { partner_id: beta.org_id, envelope_id: sealed.json.body.envelope_id });
       assert.equal(revoke.status, 503);
       assert.equal(revoke.json.body.error.code, 'STORE_UNAVAILABLE');
-      const rows = db.prepare('select count(*) as n from revocations where owner_org_id = ? and envelope_id = ?').get(alpha.org_id, sealed.json.body.envelope_id) as { n: number };
+      const rows = db
+        .prepare('select count(*) as n from revocations where owner_org_id = ? and envelope_id = ?')
+        .get(alpha.org_id, sealed.json.body.envelope_id) as { n: number };
       assert.equal(rows.n, 0, 'the revocation rolled back with its audit record');
     } finally {
       db.exec('drop trigger audit_down');
@@ -322,7 +383,10 @@ describe('public keys', () => {
     assert.equal(plain.json.name, 'Alpha Audit Ltd');
     assert.deepEqual(
       plain.json.keys.map((k: { kind: string; version: number; algorithm: string; active: boolean }) => [k.kind, k.version, k.algorithm, k.active]),
-      [['signing', 1, 'MLDSA65-Ed25519-SHA512', true], ['kem', 1, 'X-Wing', true]],
+      [
+        ['signing', 1, 'MLDSA65-Ed25519-SHA512', true],
+        ['kem', 1, 'X-Wing', true],
+      ],
     );
     const signing = plain.json.keys[0];
     assert.equal(signing.key_id, opened.json.body.signer_key_id, 'decrypt-verify names the published key');
@@ -367,7 +431,10 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
       await Promise.all(
         KINDS.map(async (kind) => {
           const h = managedHeaders(orgs.get(kind) as NewOrganisation);
-          const sealed = await post(`${s.url}/v1/sign-encrypt`, h, { data: 'tamper target data', permissions: [{ partner_id: partner.org_id, permissions: ['read'] }] });
+          const sealed = await post(`${s.url}/v1/sign-encrypt`, h, {
+            data: 'tamper target data',
+            permissions: [{ partner_id: partner.org_id, permissions: ['read'] }],
+          });
           for (let i = 0; i < 3; i++) await post(`${s.url}/v1/decrypt-verify`, h, { encrypted_data: sealed.json.body.encrypted_data });
           await post(`${s.url}/v1/decrypt`, h, { encrypted_data: 'garbage!' });
           await post(`${s.url}/v1/permissions/revoke`, h, { partner_id: partner.org_id });
@@ -398,7 +465,10 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
   test('the untouched store verifies: every chain, checkpoints signed, server and CLI appends interleaved without a fork', async () => {
     const result = await cliExit(['audit', 'verify', '--json'], dataDir);
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const report = JSON.parse(result.stdout) as { ok: boolean; chains: { chain_id: string; ok: boolean; records: number; checkpoints: number; unsigned_tail: number }[] };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      chains: { chain_id: string; ok: boolean; records: number; checkpoints: number; unsigned_tail: number }[];
+    };
     assert.equal(report.ok, true);
     const untouched = orgs.get('untouched') as NewOrganisation;
     const chain = report.chains.find((c) => c.chain_id === untouched.org_id);
@@ -421,7 +491,10 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
       const db = new BetterSqlite3(join(copy, 'pqseal.db'));
       try {
         // A failure turned into a success.
-        db.prepare(`update audit_records set outcome = 'success', error_code = null, http_status = 200 where chain_id = ? and seq = ?`).run(chainOf('edit'), failureSeq);
+        db.prepare(`update audit_records set outcome = 'success', error_code = null, http_status = 200 where chain_id = ? and seq = ?`).run(
+          chainOf('edit'),
+          failureSeq,
+        );
         db.prepare('delete from audit_records where chain_id = ? and seq = 4').run(chainOf('delete'));
         db.transaction(() => {
           const move = db.prepare('update audit_records set seq = ? where chain_id = ? and seq = ?');
@@ -446,7 +519,12 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
       }
       const json = await cliExit(['audit', 'verify', '--json'], copy);
       assert.equal(json.code, 4, `exit code 4 expected; ${json.stdout} ${json.stderr}`);
-      report = new Map((JSON.parse(json.stdout) as { chains: { chain_id: string; ok: boolean; first_broken: { seq: number; reason: string } | null }[] }).chains.map((c) => [c.chain_id, c]));
+      report = new Map(
+        (JSON.parse(json.stdout) as { chains: { chain_id: string; ok: boolean; first_broken: { seq: number; reason: string } | null }[] }).chains.map((c) => [
+          c.chain_id,
+          c,
+        ]),
+      );
       human = await cliExit(['audit', 'verify'], copy);
     });
 
@@ -492,10 +570,12 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const editedFile = `${out}.edited`;
     writeFileSync(
       editedFile,
-      `${lines.map((l) => {
-        const v = JSON.parse(l) as { type: string; seq?: number };
-        return v.type === 'record' && v.seq === 2 ? JSON.stringify({ ...v, operation: 'encrypt' }) : l;
-      }).join('\n')}\n`,
+      `${lines
+        .map((l) => {
+          const v = JSON.parse(l) as { type: string; seq?: number };
+          return v.type === 'record' && v.seq === 2 ? JSON.stringify({ ...v, operation: 'encrypt' }) : l;
+        })
+        .join('\n')}\n`,
     );
     const bad = await cliExit(['audit', 'verify', '--file', editedFile, '--service-key', serviceKeyFile, '--json'], tempDataDir());
     assert.equal(bad.code, 4);
@@ -506,7 +586,10 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const impostor = providers.composite.expandSecret(new Uint8Array(64).fill(7));
     const doc = JSON.parse(readFileSync(serviceKeyFile, 'utf8')) as { keys: { public_key: string }[] };
     const foreignKey = `${out}.foreign-key.json`;
-    writeFileSync(foreignKey, JSON.stringify({ ...doc, keys: doc.keys.map((k) => ({ ...k, public_key: Buffer.from(impostor.publicKey).toString('base64url') })) }));
+    writeFileSync(
+      foreignKey,
+      JSON.stringify({ ...doc, keys: doc.keys.map((k) => ({ ...k, public_key: Buffer.from(impostor.publicKey).toString('base64url') })) }),
+    );
     const wrongKey = await cliExit(['audit', 'verify', '--file', out, '--service-key', foreignKey, '--json'], tempDataDir());
     assert.equal(wrongKey.code, 4);
     assert.equal(JSON.parse(wrongKey.stdout).chains[0].first_broken.reason, 'CHECKPOINT_SIGNATURE_INVALID');
@@ -536,7 +619,7 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
       chmodSync(existing, 0o644);
       const replaced = await cliExit(['audit', 'export', '--org', org.org_id, '--out', existing], dataDir);
       assert.equal(replaced.code, 0, replaced.stderr);
-      assert.equal(statSync(existing).mode & 0o777, 0o600, 'the export is private, whatever the old file\'s mode');
+      assert.equal(statSync(existing).mode & 0o777, 0o600, "the export is private, whatever the old file's mode");
       assert.equal(JSON.parse(readFileSync(existing, 'utf8').split('\n')[0] as string).format, 'pqseal-audit-export-v1');
       assert.ok(!readFileSync(existing, 'utf8').includes('old public content'));
       assert.deepEqual(readdirSync(dir).sort(), ['dangling.jsonl', 'existing.jsonl', 'link.jsonl', 'target.txt']);
@@ -551,7 +634,16 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
     const doc = JSON.parse(readFileSync(serviceKeyFile, 'utf8')) as { keys: { public_key: string }[] };
     const key = providers.composite.parsePublic(new Uint8Array(Buffer.from(doc.keys[0]?.public_key ?? '', 'base64url')));
     const db = new BetterSqlite3(join(dataDir, 'pqseal.db'), { readonly: true });
-    const [cp, previous] = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 2').all(org.org_id) as { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Buffer; format: number; prev: string | null }[];
+    const [cp, previous] = db.prepare('select * from audit_checkpoints where chain_id = ? order by seq desc limit 2').all(org.org_id) as {
+      chain_id: string;
+      seq: number;
+      hash: string;
+      signed_at: number;
+      key_id: string;
+      signature: Buffer;
+      format: number;
+      prev: string | null;
+    }[];
     db.close();
     assert.ok(cp && previous);
     assert.equal(cp.format, 2);

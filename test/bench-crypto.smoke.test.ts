@@ -84,11 +84,16 @@ test('bench:crypto runs briefly and writes a complete report', { timeout: 120_00
 
     for (const [primitive, operation, impls] of EXPECTED_PRIMITIVES) {
       for (const impl of impls) {
-        const row = report.primitives.find((p: { primitive: string; operation: string; impl: string }) => p.primitive === primitive && p.operation === operation && p.impl === impl);
+        const row = report.primitives.find(
+          (p: { primitive: string; operation: string; impl: string }) => p.primitive === primitive && p.operation === operation && p.impl === impl,
+        );
         assert.ok(row, `missing primitive measurement: ${primitive} ${operation} ${impl}`);
         assertPositiveFigures(row, `${primitive} ${operation} ${impl}`);
       }
-      assert.ok(report.winners.some((w: { primitive: string; operation: string }) => w.primitive === primitive && w.operation === operation), `no winner for ${primitive} ${operation}`);
+      assert.ok(
+        report.winners.some((w: { primitive: string; operation: string }) => w.primitive === primitive && w.operation === operation),
+        `no winner for ${primitive} ${operation}`,
+      );
     }
 
     for (const operation of EXPECTED_OPERATIONS) {
@@ -100,13 +105,19 @@ test('bench:crypto runs briefly and writes a complete report', { timeout: 120_00
       }
     }
 
-    assert.deepEqual(report.targets.map((t: { id: string }) => t.id), [...EXPECTED_TARGETS]);
+    assert.deepEqual(
+      report.targets.map((t: { id: string }) => t.id),
+      [...EXPECTED_TARGETS],
+    );
     for (const t of report.targets) {
       assert.ok(Number.isFinite(t.value) && t.value > 0, `target ${t.id}: value ${t.value}`);
       assert.equal(typeof t.pass, 'boolean');
       assert.equal(t.perRound.length, report.settings.ratioRounds);
     }
-    assert.equal(report.allTargetsPass, report.targets.every((t: { pass: boolean }) => t.pass));
+    assert.equal(
+      report.allTargetsPass,
+      report.targets.every((t: { pass: boolean }) => t.pass),
+    );
 
     const o = report.overhead;
     assert.ok(Number.isInteger(o.unsignedBytes) && o.unsignedBytes > 1120, `unsigned overhead ${o.unsignedBytes}`);

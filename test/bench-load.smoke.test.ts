@@ -43,7 +43,8 @@ const EXPECTED_TARGETS = [
 
 function run(outDir: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_OUT_DIR: outDir };
-  for (const name of ['BENCH_DURATION', 'BENCH_CONCURRENCY', 'BENCH_SUSTAIN', 'BENCH_WARMUP', 'BENCH_SCENARIOS', 'BENCH_WORKERS', 'BENCH_PROFILE_DIR']) delete env[name];
+  for (const name of ['BENCH_DURATION', 'BENCH_CONCURRENCY', 'BENCH_SUSTAIN', 'BENCH_WARMUP', 'BENCH_SCENARIOS', 'BENCH_WORKERS', 'BENCH_PROFILE_DIR'])
+    delete env[name];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BENCH, '--smoke'], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000 });
     let stdout = '';
@@ -74,7 +75,10 @@ test('bench (load) runs a tiny configuration and writes the JSON, latest.md and 
     assert.equal(report.settings.smoke, true);
     assert.deepEqual(report.settings.concurrencies, [2]);
 
-    assert.deepEqual(report.scenarios.map((s: { id: string }) => s.id), [...EXPECTED_SCENARIOS]);
+    assert.deepEqual(
+      report.scenarios.map((s: { id: string }) => s.id),
+      [...EXPECTED_SCENARIOS],
+    );
     for (const s of report.scenarios) {
       assert.equal(s.points.length, 1, `${s.id}: one point`);
       const p = s.points[0];
@@ -86,15 +90,24 @@ test('bench (load) runs a tiny configuration and writes the JSON, latest.md and 
       assert.equal(s.best.connections, 2);
       assert.equal(s.knee.connections, 2);
     }
-    assert.deepEqual(report.primitives.map((p: { op: string }) => p.op), ['ceiling-seal', 'ceiling-open']);
+    assert.deepEqual(
+      report.primitives.map((p: { op: string }) => p.op),
+      ['ceiling-seal', 'ceiling-open'],
+    );
     assert.equal(report.sustain.scenario, 'managed-sign-encrypt-1k');
     assert.ok(Array.isArray(report.sustain.samples));
     assert.equal(report.backpressure.scenario, 'managed-sign-encrypt-1k');
     assert.deepEqual(report.profiles, []);
 
-    assert.deepEqual(report.targets.map((t: { id: string }) => t.id), [...EXPECTED_TARGETS]);
+    assert.deepEqual(
+      report.targets.map((t: { id: string }) => t.id),
+      [...EXPECTED_TARGETS],
+    );
     for (const t of report.targets) assert.equal(typeof t.pass, 'boolean', t.id);
-    assert.equal(report.allTargetsPass, report.targets.every((t: { pass: boolean }) => t.pass));
+    assert.equal(
+      report.allTargetsPass,
+      report.targets.every((t: { pass: boolean }) => t.pass),
+    );
 
     // The printed report, the Markdown and the chart carry the same scenarios and targets.
     assert.equal(result.stdout.match(/\b(PASS|FAIL)\s*$/gm)?.length, EXPECTED_TARGETS.length);

@@ -250,7 +250,9 @@ describe('exit codes', () => {
     const asJson = await cli(['decrypt-verify', '--json'], { input: forged });
     assert.equal(asJson.code, 4);
     assert.deepEqual(
-      (({ decrypted_data, is_valid_signature, repudiator }) => ({ decrypted_data, is_valid_signature, repudiator }))(JSON.parse(asJson.out) as Record<string, unknown>),
+      (({ decrypted_data, is_valid_signature, repudiator }) => ({ decrypted_data, is_valid_signature, repudiator }))(
+        JSON.parse(asJson.out) as Record<string, unknown>,
+      ),
       { decrypted_data: 'forged approval', is_valid_signature: false, repudiator: 'Rockville Insurance Group' },
     );
 
@@ -346,7 +348,10 @@ describe('sharing, revocation and the audit log', () => {
 
     const list = await cli(['revocations', '--json', '--envelope', envelope_id]);
     const revocations = (JSON.parse(list.out) as { revocations: { partner_id: string; scope: string }[] }).revocations;
-    assert.deepEqual(revocations.map((r) => [r.partner_id, r.scope]), [[partner.org_id, 'envelope']]);
+    assert.deepEqual(
+      revocations.map((r) => [r.partner_id, r.scope]),
+      [[partner.org_id, 'envelope']],
+    );
 
     const restored = await cli(['restore', '--partner', partner.org_id, '--envelope', envelope_id, '--json']);
     assert.equal((JSON.parse(restored.out) as { access_revoked: boolean }).access_revoked, false);
@@ -356,7 +361,10 @@ describe('sharing, revocation and the audit log', () => {
     assert.equal(audit.code, 0, audit.stderr);
     const records = (JSON.parse(audit.out) as { records: { operation: string; chain_id: string; org_id: string }[] }).records.reverse();
     // The owner's chain holds its own operations and, since issue 10 item 6, the partner's opens of its envelope.
-    assert.deepEqual(records.map((r) => `${r.org_id === partner.org_id ? 'partner ' : ''}${r.operation}`), ['sign-encrypt', 'partner decrypt-verify', 'permissions.revoke', 'partner decrypt', 'permissions.list', 'permissions.restore', 'partner decrypt']);
+    assert.deepEqual(
+      records.map((r) => `${r.org_id === partner.org_id ? 'partner ' : ''}${r.operation}`),
+      ['sign-encrypt', 'partner decrypt-verify', 'permissions.revoke', 'partner decrypt', 'permissions.list', 'permissions.restore', 'partner decrypt'],
+    );
     const partnerAudit = await cli(['audit', '--envelope', envelope_id, '--outcome', 'failure'], { env: asPartner });
     assert.match(partnerAudit.out, /decrypt +failure +ENVELOPE_ACCESS_DENIED/);
     const none = await cli(['share', '--data', 'x']);
@@ -376,7 +384,10 @@ describe('progress indicator', () => {
     p.waiting('encrypting');
     await new Promise((r) => setTimeout(r, 250));
     p.done();
-    assert.ok(writes.some((w) => w.includes('reading 2.0 MiB of 4.0 MiB (50%)')), writes.join('|'));
+    assert.ok(
+      writes.some((w) => w.includes('reading 2.0 MiB of 4.0 MiB (50%)')),
+      writes.join('|'),
+    );
     assert.ok(!writes.some((w) => w.includes('1.5 MiB')), 'redraws are throttled');
     assert.ok(writes.some((w) => /encrypting [|/\\-] \d+\.\d s/.test(w)));
     assert.equal(writes.at(-1), '\r\x1b[2K');

@@ -38,7 +38,9 @@ const requestUrls: string[] = [];
 
 before(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does this).`);
+    throw new Error(
+      `${CHROMIUM} is missing: the browser test needs Debian's chromium. Install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does this).`,
+    );
   }
   const dataDir = tempDataDir();
   const { stdout } = await run('node', [CLI, 'org', 'create', '--name', 'Console Test Org', '--json'], { env: { ...process.env, DATA_DIR: dataDir } });
@@ -50,7 +52,13 @@ before(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  context = await browser.newContext({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 2, colorScheme: 'light', locale: 'en-GB', timezoneId: 'UTC' });
+  context = await browser.newContext({
+    viewport: { width: 1360, height: 900 },
+    deviceScaleFactor: 2,
+    colorScheme: 'light',
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page = await context.newPage();
   page.on('console', (message) => {
@@ -115,7 +123,13 @@ describe('web console: served safely', () => {
         "form-action 'none'",
         "frame-ancestors 'none'",
       ]) {
-        assert.ok(csp.split(';').map((d) => d.trim()).includes(directive), `${path}: CSP lacks ${directive}: ${csp}`);
+        assert.ok(
+          csp
+            .split(';')
+            .map((d) => d.trim())
+            .includes(directive),
+          `${path}: CSP lacks ${directive}: ${csp}`,
+        );
       }
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/, path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
@@ -155,7 +169,8 @@ describe('web console: in a browser', () => {
     const curl = await text('#curl-command');
     assert.match(curl, new RegExp(`^curl -X POST ${server.url}/v1/sign-encrypt`));
     assert.ok(curl.includes(`username: ${org.username}`));
-    for (const secret of [org.password, org.api_key, org.access_key, org.secret_key]) assert.equal(curl.includes(secret), false, 'a secret shows in the curl command');
+    for (const secret of [org.password, org.api_key, org.access_key, org.secret_key])
+      assert.equal(curl.includes(secret), false, 'a secret shows in the curl command');
     assert.ok(curl.includes('password: ••••••••'));
     assert.ok(curl.includes('secret_key: sk_••••••••'));
     assert.equal(await page.locator('#cred-password').getAttribute('type'), 'password');
@@ -375,6 +390,9 @@ describe('web console: in a browser', () => {
     });
     assert.deepEqual(outcome, { fetch: 'refused', html: 'TypeError', inline: 'false' });
     await page.waitForTimeout(100);
-    assert.ok(messages.some((m) => /Refused to connect.*Content Security Policy/s.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /Refused to connect.*Content Security Policy/s.test(m)),
+      messages.join('\n'),
+    );
   });
 });

@@ -26,7 +26,7 @@ test('pqseal serve seals and opens without ever require()-ing an ES module (--tr
   assert.doesNotMatch(result.stderr, /is loading ES Module .* using require\(\)/);
 });
 
-test('crypto pools closed at random moments of their workers\' start, or after a task, never take the process down', async () => {
+test("crypto pools closed at random moments of their workers' start, or after a task, never take the process down", async () => {
   const masterKey = randomBytes(32);
   for (let round = 0; round < 12; round++) {
     await Promise.all(

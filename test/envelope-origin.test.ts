@@ -31,7 +31,7 @@ async function key(orgId: string, kind: 'sig' | 'kem'): Promise<OrgKeyRecord> {
 }
 
 describe('signer keys are looked up by (organisation, key id)', () => {
-  test('an envelope claiming organisation B, signed with A\'s key under A\'s key id, does not verify even after A\'s key was used', async () => {
+  test("an envelope claiming organisation B, signed with A's key under A's key id, does not verify even after A's key was used", async () => {
     const h = managedHeaders(orgA);
     // A genuine A envelope, verified once: the worker now holds A's verifying key.
     const genuine = await post(`${server.url}/v1/sign-encrypt`, h, { data: 'genuine from A' });
@@ -46,7 +46,12 @@ describe('signer keys are looked up by (organisation, key id)', () => {
     const forged = seal(providers, {
       plaintext: 'forged, claims B',
       recipient: { orgId: orgA.org_id, kemKeyId: kem.id, publicKey: kem.publicKey },
-      signer: { orgId: orgB.org_id, keyId: signing.id, displayName: 'Origin Org B', key: providers.composite.expandSecret(unwrapKey(masterKey, signing.id, signing.wrappedSecret)) },
+      signer: {
+        orgId: orgB.org_id,
+        keyId: signing.id,
+        displayName: 'Origin Org B',
+        key: providers.composite.expandSecret(unwrapKey(masterKey, signing.id, signing.wrappedSecret)),
+      },
     });
     registerSecret('forged, claims B', 'genuine from A');
 
@@ -73,9 +78,16 @@ describe('decrypt says whether the envelope was signed', () => {
       const plainEnvelope = unwrap(await post(`${base}/encrypt`, h, { data })).encrypted_data;
       // Anyone can encrypt to the organisation's published KEM key without any credentials.
       const kem = await key(orgA.org_id, 'kem');
-      const outsider = seal(server.services.providers, { plaintext: data, recipient: { orgId: orgA.org_id, kemKeyId: kem.id, publicKey: kem.publicKey } }).envelope;
+      const outsider = seal(server.services.providers, {
+        plaintext: data,
+        recipient: { orgId: orgA.org_id, kemKeyId: kem.id, publicKey: kem.publicKey },
+      }).envelope;
 
-      for (const [envelope, signed] of [[signedEnvelope, true], [plainEnvelope, false], [outsider, false]] as const) {
+      for (const [envelope, signed] of [
+        [signedEnvelope, true],
+        [plainEnvelope, false],
+        [outsider, false],
+      ] as const) {
         const r = await post(`${base}/decrypt`, h, { encrypted_data: envelope });
         assert.equal(r.status, 200, JSON.stringify(r.json));
         assert.equal(unwrap(r).decrypted_data, data);

@@ -58,7 +58,10 @@ describe('HTTP hygiene', () => {
     assert.match(text, /\r\nconnection: close\r\n/i);
     assert.match(text, /\r\ncache-control: no-store\r\n/i);
     assert.match(text, /\r\nx-content-type-options: nosniff\r\n/i);
-    assert.deepEqual(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), { code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than the server accepts' });
+    assert.deepEqual(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), {
+      code: 'HEADERS_TOO_LARGE',
+      message: 'the request headers are larger than the server accepts',
+    });
     assert.equal(error, undefined, 'no ECONNRESET');
   });
 
@@ -117,7 +120,7 @@ describe('HTTP hygiene', () => {
     }
   });
 
-  test('POST / with a text/plain or non-object body answers the identity provider\'s 400 SerializationException', async () => {
+  test("POST / with a text/plain or non-object body answers the identity provider's 400 SerializationException", async () => {
     const target = { 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' };
     const cases: { type: string; body: string }[] = [
       { type: 'text/plain', body: 'USERNAME=someone' },

@@ -100,7 +100,10 @@ describe('users', () => {
     await assert.rejects(bad({ username: '', password: PASSWORD }), (e: unknown) => e instanceof ValidationError && e.field === 'username');
     await assert.rejects(bad({ username: 'has space', password: PASSWORD }), ValidationError);
     await assert.rejects(bad({ username: 'x'.repeat(129), password: PASSWORD }), ValidationError);
-    await assert.rejects(bad({ username: 'bob', password: 'elevenchars' }), (e: unknown) => e instanceof ValidationError && e.code === 'VALIDATION_ERROR' && e.field === 'password');
+    await assert.rejects(
+      bad({ username: 'bob', password: 'elevenchars' }),
+      (e: unknown) => e instanceof ValidationError && e.code === 'VALIDATION_ERROR' && e.field === 'password',
+    );
     await assert.rejects(bad({ username: 'alice@rockville', password: PASSWORD }), UsernameExistsError);
     await assert.rejects(bad({ username: 'bob', password: PASSWORD, orgId: 'org_nope' }), OrganisationNotFoundError);
     const ok = await bad({ username: 'Bob.O+test_1-x@a', password: 'twelve chars' });
@@ -121,7 +124,10 @@ describe('users', () => {
     } finally {
       off();
     }
-    assert.deepEqual(seen, Array.from({ length: 3 }, () => ({ type: 'user-changed', userId: user.id })));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 3 }, () => ({ type: 'user-changed', userId: user.id })),
+    );
   });
 });
 
@@ -155,7 +161,12 @@ describe('login', () => {
     assert.equal((await tokens.verifyAccessToken(s.accessToken)).userId, alice.id);
 
     for (const t of [s.idToken, s.accessToken]) {
-      assert.deepEqual(await pool.authenticateBearer(t), { userId: alice.id, orgId: org.id, username: 'alice@rockville', validUntilMs: (Math.floor(clock / 1000) + 3600 + 5) * 1000 });
+      assert.deepEqual(await pool.authenticateBearer(t), {
+        userId: alice.id,
+        orgId: org.id,
+        username: 'alice@rockville',
+        validUntilMs: (Math.floor(clock / 1000) + 3600 + 5) * 1000,
+      });
     }
   });
 
@@ -193,7 +204,10 @@ describe('failed-login back-off', () => {
     const dave = await createUser(store, { orgId: org.id, username: 'dave', password: PASSWORD });
     for (let i = 0; i < 5; i++) await assert.rejects(pool.login('dave', 'wrong password!!'), notAuthorized);
     // Locked: even the right password is refused, with the wait in whole seconds.
-    await assert.rejects(pool.login('dave', PASSWORD), (e: unknown) => e instanceof LoginThrottledError && e.code === 'LOGIN_THROTTLED' && e.retryAfterSeconds === 1);
+    await assert.rejects(
+      pool.login('dave', PASSWORD),
+      (e: unknown) => e instanceof LoginThrottledError && e.code === 'LOGIN_THROTTLED' && e.retryAfterSeconds === 1,
+    );
     clock += 999;
     await assert.rejects(pool.login('dave', PASSWORD), LoginThrottledError);
     clock += 1;
@@ -217,7 +231,10 @@ describe('failed-login back-off', () => {
 
   test('twenty parallel logins with the right password all succeed and leave no failure record', async () => {
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => pool.login('alice@rockville', PASSWORD)));
-    assert.deepEqual(results.map((r) => r.status), Array.from({ length: 20 }, () => 'fulfilled'));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array.from({ length: 20 }, () => 'fulfilled'),
+    );
     assert.equal(await new LoginThrottle(store, { now }).lockedForMs('alice@rockville'), 0);
   });
 
@@ -240,7 +257,10 @@ describe('failed-login back-off', () => {
       clock += locks.at(-1) as number;
     }
     assert.deepEqual(locks.slice(0, 4), [0, 0, 0, 0]);
-    assert.deepEqual(locks.slice(4, 14), [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((s) => s * 1000));
+    assert.deepEqual(
+      locks.slice(4, 14),
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((s) => s * 1000),
+    );
     assert.deepEqual(locks.slice(14), [900_000, 900_000]);
 
     await fail();
@@ -398,7 +418,8 @@ describe('per-address login limit', () => {
   test('a bucket per address (IPv6 by /64), refused before any password check, refilled over time', async () => {
     const limited = new UserPool({ store, tokens, now, addressLimit: { perMinute: 60, burst: 2 } });
     try {
-      for (let i = 0; i < 2; i++) await assert.rejects(limited.login('alice@rockville', 'wrong password!!', { clientAddress: '2001:db8:1:2::7' }), notAuthorized);
+      for (let i = 0; i < 2; i++)
+        await assert.rejects(limited.login('alice@rockville', 'wrong password!!', { clientAddress: '2001:db8:1:2::7' }), notAuthorized);
       await assert.rejects(
         limited.login('alice@rockville', PASSWORD, { clientAddress: '2001:db8:1:2:ffff::1' }),
         (e: unknown) => e instanceof LoginRateLimitedError && e.code === 'LOGIN_RATE_LIMITED' && e.retryAfterSeconds === 1,
@@ -406,7 +427,11 @@ describe('per-address login limit', () => {
       assert.equal((await limited.login('alice@rockville', PASSWORD, { clientAddress: '2001:db8:1:3::7' })).user.id, alice.id, 'another /64');
       assert.equal((await limited.login('alice@rockville', PASSWORD, { clientAddress: '::ffff:192.0.2.1' })).user.id, alice.id);
       await limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' });
-      await assert.rejects(limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' }), LoginRateLimitedError, 'mapped and plain IPv4 share a bucket');
+      await assert.rejects(
+        limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' }),
+        LoginRateLimitedError,
+        'mapped and plain IPv4 share a bucket',
+      );
       clock += 1000;
       await limited.login('alice@rockville', PASSWORD, { clientAddress: '192.0.2.1' });
     } finally {
@@ -463,7 +488,13 @@ describe('keys and discovery', () => {
       assert.equal(decodeProtectedHeader(afterRotation.idToken).kid, newKid);
       await svc.verifyIdToken(before.idToken);
       await svc.verifyIdToken(afterRotation.idToken);
-      assert.deepEqual(svc.jwks().keys.map((k) => k.kid).sort(), [oldKid, newKid].sort());
+      assert.deepEqual(
+        svc
+          .jwks()
+          .keys.map((k) => k.kid)
+          .sort(),
+        [oldKid, newKid].sort(),
+      );
     } finally {
       await db.close();
     }
@@ -481,7 +512,11 @@ describe('at rest', () => {
   test('no password or token appears in the database files', async () => {
     const s = await pool.login('alice@rockville', PASSWORD);
     const scratch = await openStore({ dataDir: join(root, 'scan') });
-    const throwaway = new UserPool({ store: scratch, tokens: await TokenService.create({ store: scratch, issuer: ISSUER, clientId: CLIENT_ID, now, ...wrapper }), now });
+    const throwaway = new UserPool({
+      store: scratch,
+      tokens: await TokenService.create({ store: scratch, issuer: ISSUER, clientId: CLIENT_ID, now, ...wrapper }),
+      now,
+    });
     const o = await createOrganisation(scratch, 'Scan Ltd');
     await createUser(scratch, { orgId: o.id, username: 'scan-user', password: PASSWORD });
     const scanned = await throwaway.login('scan-user', PASSWORD);

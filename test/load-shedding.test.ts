@@ -63,7 +63,12 @@ describe('load shedding before the body is read', () => {
   test('bodies beyond PQSEAL_MAX_INFLIGHT_BYTES get 503 SERVICE_BUSY with Retry-After, unaudited; the budget comes back', async () => {
     const data = 'b'.repeat(200_000);
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => post(`${server.url}/v1/sign-encrypt`, { ...managedHeaders(org), 'x-request-id': `shed-bytes-${i}` }, { data }).then((r) => ({ ...r, id: `shed-bytes-${i}` }))),
+      Array.from({ length: 8 }, (_, i) =>
+        post(`${server.url}/v1/sign-encrypt`, { ...managedHeaders(org), 'x-request-id': `shed-bytes-${i}` }, { data }).then((r) => ({
+          ...r,
+          id: `shed-bytes-${i}`,
+        })),
+      ),
     );
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 503);
@@ -91,7 +96,10 @@ describe('load shedding before the body is read', () => {
     const data = 'q'.repeat(20_000);
     const results = await Promise.all(Array.from({ length: 24 }, () => post(`${server.url}/v1/sign-encrypt`, managedHeaders(org), { data })));
     const statuses = results.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join(','));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(','),
+    );
     assert.ok(statuses.includes(200));
     assert.ok(statuses.includes(503), `queue of 1 with one worker refuses some of 24 concurrent requests: ${statuses.join(',')}`);
     for (const r of results.filter((x) => x.status === 503)) assert.equal(r.json.body.error.code, 'SERVICE_BUSY');

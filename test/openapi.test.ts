@@ -66,11 +66,13 @@ function schemas(): { where: string; schema: Json; examples: unknown[] }[] {
   for (const [name, s] of Object.entries((doc.components?.schemas ?? {}) as Json)) out.push({ where: `components.schemas.${name}`, schema: s, examples: [] });
   for (const { path, method, op } of operations()) {
     const at = `${method.toUpperCase()} ${path}`;
-    for (const p of (op.parameters ?? []) as Json[]) if (p.schema) out.push({ where: `${at} parameter ${p.in}:${p.name}`, schema: p.schema, examples: 'example' in p ? [p.example] : [] });
+    for (const p of (op.parameters ?? []) as Json[])
+      if (p.schema) out.push({ where: `${at} parameter ${p.in}:${p.name}`, schema: p.schema, examples: 'example' in p ? [p.example] : [] });
     for (const [type, m] of Object.entries((op.requestBody?.content ?? {}) as Json)) media(`${at} requestBody ${type}`, m);
     for (const [status, r] of Object.entries(op.responses as Json)) {
       for (const [type, m] of Object.entries(((r as Json).content ?? {}) as Json)) media(`${at} ${status} ${type}`, m);
-      for (const [name, h] of Object.entries(((r as Json).headers ?? {}) as Json)) if ((h as Json).schema) out.push({ where: `${at} ${status} header ${name}`, schema: (h as Json).schema, examples: [] });
+      for (const [name, h] of Object.entries(((r as Json).headers ?? {}) as Json))
+        if ((h as Json).schema) out.push({ where: `${at} ${status} header ${name}`, schema: (h as Json).schema, examples: [] });
     }
   }
   return out;
@@ -94,7 +96,12 @@ describe('a structurally valid OpenAPI 3.1 document', () => {
     assert.equal(typeof doc.info?.version, 'string');
     assert.ok(doc.info.description.includes('Managed API') && doc.info.description.includes('401'));
     assert.equal(typeof doc.paths, 'object');
-    for (const key of Object.keys(doc)) assert.ok(['openapi', 'info', 'jsonSchemaDialect', 'servers', 'paths', 'webhooks', 'components', 'security', 'tags', 'externalDocs'].includes(key) || key.startsWith('x-'), `unknown top-level field ${key}`);
+    for (const key of Object.keys(doc))
+      assert.ok(
+        ['openapi', 'info', 'jsonSchemaDialect', 'servers', 'paths', 'webhooks', 'components', 'security', 'tags', 'externalDocs'].includes(key) ||
+          key.startsWith('x-'),
+        `unknown top-level field ${key}`,
+      );
     const tagNames = (doc.tags as Json[]).map((t) => t.name as string);
     assert.equal(new Set(tagNames).size, tagNames.length, 'tag names are unique');
     for (const t of doc.tags as Json[]) assert.ok(t.description, `tag ${t.name} is described`);
@@ -124,7 +131,8 @@ describe('a structurally valid OpenAPI 3.1 document', () => {
         assert.ok((r as Json).content, `${at} ${status} describes its body`);
         assert.ok((r as Json).headers?.['x-request-id'], `${at} ${status} documents x-request-id`);
         // API errors 429 and 503 come with Retry-After (the readiness probe's 503 is a probe answer, without).
-        if ((status === '429' || status === '503') && path !== '/readyz') assert.ok((r as Json).headers['retry-after'], `${at} ${status} documents Retry-After`);
+        if ((status === '429' || status === '503') && path !== '/readyz')
+          assert.ok((r as Json).headers['retry-after'], `${at} ${status} documents Retry-After`);
       }
       const seen = new Set<string>();
       for (const p of (op.parameters ?? []) as Json[]) {
@@ -133,10 +141,15 @@ describe('a structurally valid OpenAPI 3.1 document', () => {
         assert.ok(!seen.has(`${p.in}:${p.name}`), `${at}: parameter ${p.in}:${p.name} is not repeated`);
         seen.add(`${p.in}:${p.name}`);
         if (p.in === 'path') assert.equal(p.required, true, `${at}: path parameter ${p.name} is required`);
-        if (p.in === 'header') assert.ok(!['accept', 'content-type', 'authorization'].includes(p.name.toLowerCase()), `${at}: header ${p.name} would be ignored; use a security scheme`);
+        if (p.in === 'header')
+          assert.ok(
+            !['accept', 'content-type', 'authorization'].includes(p.name.toLowerCase()),
+            `${at}: header ${p.name} would be ignored; use a security scheme`,
+          );
       }
       for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) assert.ok(seen.has(`path:${name}`), `${at}: path parameter ${name} is declared`);
-      for (const requirement of op.security ?? []) for (const scheme of Object.keys(requirement)) assert.ok(doc.components.securitySchemes[scheme], `${at}: security scheme ${scheme} exists`);
+      for (const requirement of op.security ?? [])
+        for (const scheme of Object.keys(requirement)) assert.ok(doc.components.securitySchemes[scheme], `${at}: security scheme ${scheme} exists`);
       if (op.requestBody) assert.ok(Object.keys(op.requestBody.content ?? {}).length > 0, `${at}: request body has content`);
     }
   });
@@ -151,7 +164,11 @@ describe('a structurally valid OpenAPI 3.1 document', () => {
             refs++;
             assert.ok(x.startsWith('#/'), `only local references: ${x}`);
             let cur: unknown = doc;
-            for (const part of x.slice(2).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) cur = (cur as Json | undefined)?.[part];
+            for (const part of x
+              .slice(2)
+              .split('/')
+              .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')))
+              cur = (cur as Json | undefined)?.[part];
             assert.notEqual(cur, undefined, `$ref ${x} resolves`);
           } else walk(x);
         }
@@ -204,12 +221,20 @@ describe('complete', () => {
     for (const { path, method, op } of operations()) {
       const at = `${method.toUpperCase()} ${path}`;
       const schemes = new Set((op.security ?? []).flatMap((r: Json) => Object.keys(r)));
-      if (path.startsWith('/v1/') && !path.startsWith('/v1/keys/')) assert.deepEqual([...schemes].sort(), ['access_key', 'api_key', 'password', 'secret_key', 'username'], at);
-      else if (['/encrypt', '/sign-encrypt', '/decrypt', '/decrypt-verify', '/permissions', '/audit'].some((p) => path.startsWith(p))) assert.deepEqual([...schemes].sort(), ['access_key', 'api_key', 'bearerAuth', 'secret_key'], at);
+      if (path.startsWith('/v1/') && !path.startsWith('/v1/keys/'))
+        assert.deepEqual([...schemes].sort(), ['access_key', 'api_key', 'password', 'secret_key', 'username'], at);
+      else if (['/encrypt', '/sign-encrypt', '/decrypt', '/decrypt-verify', '/permissions', '/audit'].some((p) => path.startsWith(p)))
+        assert.deepEqual([...schemes].sort(), ['access_key', 'api_key', 'bearerAuth', 'secret_key'], at);
       else assert.equal(schemes.size, 0, `${at} is unauthenticated`);
-      assert.ok((op.parameters as Json[]).some((p) => p.in === 'header' && p.name === 'x-request-id'), `${at} documents x-request-id`);
+      assert.ok(
+        (op.parameters as Json[]).some((p) => p.in === 'header' && p.name === 'x-request-id'),
+        `${at} documents x-request-id`,
+      );
     }
-    assert.ok(doc.paths['/'].post.parameters.some((p: Json) => p.name === 'x-amz-target' && p.required), 'InitiateAuth documents X-Amz-Target');
+    assert.ok(
+      doc.paths['/'].post.parameters.some((p: Json) => p.name === 'x-amz-target' && p.required),
+      'InitiateAuth documents X-Amz-Target',
+    );
   });
 
   test('errors: every status an operation can answer with is its own response, listing its stable codes with an example each', () => {
@@ -224,7 +249,7 @@ describe('complete', () => {
     assert.ok(keys['404'] && !keys['401'], 'public keys: 404, no auth errors');
   });
 
-  test('the seed\'s request and response are the examples of sign-encrypt', () => {
+  test("the seed's request and response are the examples of sign-encrypt", () => {
     const op = doc.paths['/v1/sign-encrypt'].post;
     const request = op.requestBody.content['application/json'].examples;
     assert.deepEqual(request.seed.value, { data: 'sensitive information to sign and encrypt' });
@@ -240,13 +265,19 @@ describe('complete', () => {
     assert.equal(dv.signatureDoesNotHold.value.repudiator, 'Rockville Insurance Group');
   });
 
-  test('the catalogue\'s statuses are the ones the server maps the codes to', () => {
+  test("the catalogue's statuses are the ones the server maps the codes to", () => {
     for (const e of ERROR_CATALOGUE) {
       if (e.code in ENVELOPE_ERROR_STATUS) assert.equal(ENVELOPE_ERROR_STATUS[e.code], e.status, e.code);
       const mapped = toWireError(Object.assign(new Error('x'), { code: e.code }));
       if (mapped.code === e.code) assert.equal(mapped.status, e.status, `${e.code}: error-mapping says ${mapped.status}`);
     }
-    for (const [fastifyCode, code] of [['FST_ERR_CTP_BODY_TOO_LARGE', 'BODY_TOO_LARGE'], ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'], ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON'], ['FST_ERR_BAD_URL', 'BAD_REQUEST'], ['FST_ERR_MAX_PARAM_LENGTH', 'PATH_PARAMETER_TOO_LONG']] as const) {
+    for (const [fastifyCode, code] of [
+      ['FST_ERR_CTP_BODY_TOO_LARGE', 'BODY_TOO_LARGE'],
+      ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
+      ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_JSON'],
+      ['FST_ERR_BAD_URL', 'BAD_REQUEST'],
+      ['FST_ERR_MAX_PARAM_LENGTH', 'PATH_PARAMETER_TOO_LONG'],
+    ] as const) {
       const mapped = toWireError(Object.assign(new Error('x'), { code: fastifyCode }));
       assert.equal(mapped.code, code);
       assert.equal(mapped.status, ERROR_CATALOGUE.find((c) => c.code === code)?.status);
@@ -310,8 +341,26 @@ describe('true: real answers validate against the documented response', () => {
     await check('GET', '/permissions', '/permissions', { headers: h }, 200);
 
     const amz = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' };
-    await check('POST', '/', '/', { headers: amz, body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } }) }, 200);
-    await check('POST', '/', '/', { headers: amz, body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: 'nope-nope' } }) }, 400);
+    await check(
+      'POST',
+      '/',
+      '/',
+      {
+        headers: amz,
+        body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } }),
+      },
+      200,
+    );
+    await check(
+      'POST',
+      '/',
+      '/',
+      {
+        headers: amz,
+        body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: 'nope-nope' } }),
+      },
+      400,
+    );
     await check('POST', '/', '/', { headers: amz, body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'other', AuthParameters: {} }) }, 400);
 
     await check('GET', '/keys/{orgId}', `/keys/${org.org_id}`, {}, 200);
@@ -358,7 +407,10 @@ describe('/docs: the browsable reference, served from this origin only', () => {
       t.skip(`${CHROMIUM} is not installed`);
       return;
     }
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const foreign: string[] = [];
@@ -372,7 +424,7 @@ describe('/docs: the browsable reference, served from this origin only', () => {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`${server.url}/docs`, { waitUntil: 'load' });
       await page.waitForSelector('.swagger-ui .info .title', { timeout: 15_000 });
-      assert.match(await page.textContent('.swagger-ui .info .title') ?? '', /pqseal/);
+      assert.match((await page.textContent('.swagger-ui .info .title')) ?? '', /pqseal/);
       const operationCount = await page.locator('.opblock').count();
       assert.equal(operationCount, operations().length, 'every operation is shown');
       await page.locator('#operations-Managed_API-postManagedSignEncrypt .opblock-summary').click();

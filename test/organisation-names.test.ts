@@ -50,14 +50,14 @@ describe('organisation names: the rules', () => {
       'Hangul filler U+3164': 'Org\u3164A',
       'line separator U+2028': 'Org\u2028A',
       'paragraph separator U+2029': 'Org\u2029A',
-      'newline': 'Org\nA',
-      'NUL': 'Org\u0000A',
+      newline: 'Org\nA',
+      NUL: 'Org\u0000A',
       'private use U+E000': 'Org \uE000',
       'lone surrogate': 'Org \uD800',
       'leading space': ' Org A',
       'trailing space': 'Org A ',
       'trailing no-break space': 'Org A\u00A0',
-      'empty': '',
+      empty: '',
       'too long': 'x'.repeat(201),
     };
     for (const [what, name] of Object.entries(bad)) {
@@ -76,7 +76,11 @@ describe('organisation names: the rules', () => {
   test('names equal up to NFKC, case folding and white space are ORG_NAME_TAKEN', async () => {
     const original = await createOrganisation(store, 'Org A');
     for (const lookalike of ['Org A', 'org a', 'ORG A', 'Ｏｒｇ Ａ', 'Org\u00A0A', 'Org   A', 'Org\u3000A', 'ＯＲＧ ａ']) {
-      await assert.rejects(createOrganisation(store, lookalike), (e: unknown) => isCode('ORG_NAME_TAKEN')(e) && (e as Error).message.includes(original.id), JSON.stringify(lookalike));
+      await assert.rejects(
+        createOrganisation(store, lookalike),
+        (e: unknown) => isCode('ORG_NAME_TAKEN')(e) && (e as Error).message.includes(original.id),
+        JSON.stringify(lookalike),
+      );
     }
     await createOrganisation(store, 'Straße Bank');
     await assert.rejects(createOrganisation(store, 'STRASSE BANK'), isCode('ORG_NAME_TAKEN'), 'full case folding: ß is ss');
@@ -86,7 +90,10 @@ describe('organisation names: the rules', () => {
 
   test('the store itself refuses a second holder of a name key (unique index)', async () => {
     await createOrganisation(store, 'Indexed Ltd');
-    await assert.rejects(store.db.insertInto('organisations').values({ id: 'org_raw', name: 'INDEXED LTD', name_key: 'indexed ltd', created_at: 1 }).execute(), /UNIQUE/);
+    await assert.rejects(
+      store.db.insertInto('organisations').values({ id: 'org_raw', name: 'INDEXED LTD', name_key: 'indexed ltd', created_at: 1 }).execute(),
+      /UNIQUE/,
+    );
   });
 });
 
@@ -108,7 +115,7 @@ describe('organisation names: the server and the CLI', () => {
     }
   });
 
-  test('a rename made by another process reaches a running server\'s signatures within PQSEAL_LOGIN_CACHE_TTL', async () => {
+  test("a rename made by another process reaches a running server's signatures within PQSEAL_LOGIN_CACHE_TTL", async () => {
     const server = await startTestServer({ loginCacheTtlSeconds: 1 });
     try {
       const org = await server.createOrg('Before Rename Ltd');
@@ -133,9 +140,21 @@ describe('organisation names: the server and the CLI', () => {
     const first = await run('node', [CLI, 'org', 'create', '--name', 'CLI Names Ltd', '--json'], { env });
     const org = JSON.parse(first.stdout) as NewOrganisation;
     registerSecret(org.password, org.secret_key);
-    await assert.rejects(run('node', [CLI, 'org', 'create', '--name', 'cli names LTD'], { env }), (e: { code?: number; stderr?: string }) => e.code === 2 && e.stderr === `pqseal: an organisation with the same name (ignoring case, width and spacing) already exists: ${org.org_id}\n`);
-    await assert.rejects(run('node', [CLI, 'org', 'create', '--name', 'CLI\u202E Names'], { env }), (e: { code?: number; stderr?: string }) => e.code === 2 && /^pqseal: organisation name must not contain invisible, control or bidirectional formatting characters \(found U\+202E\)\n$/.test(e.stderr ?? ''));
-    await assert.rejects(run('node', [CLI, 'org', 'create', '--name', ' CLI Names'], { env }), (e: { code?: number; stderr?: string }) => e.code === 2 && /must not start or end with white space/.test(e.stderr ?? ''));
+    await assert.rejects(
+      run('node', [CLI, 'org', 'create', '--name', 'cli names LTD'], { env }),
+      (e: { code?: number; stderr?: string }) =>
+        e.code === 2 && e.stderr === `pqseal: an organisation with the same name (ignoring case, width and spacing) already exists: ${org.org_id}\n`,
+    );
+    await assert.rejects(
+      run('node', [CLI, 'org', 'create', '--name', 'CLI\u202E Names'], { env }),
+      (e: { code?: number; stderr?: string }) =>
+        e.code === 2 &&
+        /^pqseal: organisation name must not contain invisible, control or bidirectional formatting characters \(found U\+202E\)\n$/.test(e.stderr ?? ''),
+    );
+    await assert.rejects(
+      run('node', [CLI, 'org', 'create', '--name', ' CLI Names'], { env }),
+      (e: { code?: number; stderr?: string }) => e.code === 2 && /must not start or end with white space/.test(e.stderr ?? ''),
+    );
     const list = JSON.parse((await run('node', [CLI, 'org', 'list', '--json'], { env })).stdout) as { organisations: unknown[] };
     assert.equal(list.organisations.length, 1);
   });
@@ -162,7 +181,10 @@ describe('organisation names: upgrading a store that already holds duplicates', 
         const orgId = `org_old${orgs.length}`;
         at += 1000;
         // The old schema: no name_key, no name_duplicate.
-        await (db as unknown as Kysely<{ organisations: { id: string; name: string; created_at: number } }>).insertInto('organisations').values({ id: orgId, name, created_at: at }).execute();
+        await (db as unknown as Kysely<{ organisations: { id: string; name: string; created_at: number } }>)
+          .insertInto('organisations')
+          .values({ id: orgId, name, created_at: at })
+          .execute();
         await generateOrgKeys(db, providers, masterKey, orgId, at);
         const password = `old-store-password-${orgs.length}-${'x'.repeat(12)}`;
         const username = `old-user-${orgs.length}`;
@@ -188,21 +210,42 @@ describe('organisation names: upgrading a store that already holds duplicates', 
     try {
       // Nothing lost: every organisation, with its name exactly as it was.
       const stored = await listOrganisations(server.services.store);
-      assert.deepEqual(stored.map((o) => [o.id, o.name]), [genuine, impostor, globex, impostor2, bidi, globex2].map((o) => [o!.org_id, o!.name]));
+      assert.deepEqual(
+        stored.map((o) => [o.id, o.name]),
+        [genuine, impostor, globex, impostor2, bidi, globex2].map((o) => [o!.org_id, o!.name]),
+      );
 
       // Marked: the oldest of each group holds the name, the others are flagged duplicates.
       const flags = await server.services.store.db.selectFrom('organisations').select(['id', 'name_key', 'name_duplicate']).orderBy('created_at').execute();
       assert.deepEqual(
         flags.map((f) => [f.name_key, Number(f.name_duplicate)]),
-        [['acme health', 0], ['acme health', 1], ['globex', 0], ['acme health', 1], ['bidievil', 0], ['globex', 1]],
+        [
+          ['acme health', 0],
+          ['acme health', 1],
+          ['globex', 0],
+          ['acme health', 1],
+          ['bidievil', 0],
+          ['globex', 1],
+        ],
       );
 
       // Loud: the start-up log names every colliding and invalid organisation.
-      const warning = server.logs.map((l) => JSON.parse(l) as { level: number; msg: string; duplicateNames?: { orgIds: string[] }[]; invalidNames?: { orgId: string }[] }).find((l) => l.msg.includes('organisation names that impersonate or collide'));
+      const warning = server.logs
+        .map((l) => JSON.parse(l) as { level: number; msg: string; duplicateNames?: { orgIds: string[] }[]; invalidNames?: { orgId: string }[] })
+        .find((l) => l.msg.includes('organisation names that impersonate or collide'));
       assert.ok(warning, 'a start-up warning');
       assert.equal(warning.level, 40, 'at warn level');
-      assert.deepEqual(warning.duplicateNames?.map((g) => g.orgIds), [[genuine!.org_id, impostor!.org_id, impostor2!.org_id], [globex!.org_id, globex2!.org_id]]);
-      assert.deepEqual(warning.invalidNames?.map((i) => i.orgId), [bidi!.org_id]);
+      assert.deepEqual(
+        warning.duplicateNames?.map((g) => g.orgIds),
+        [
+          [genuine!.org_id, impostor!.org_id, impostor2!.org_id],
+          [globex!.org_id, globex2!.org_id],
+        ],
+      );
+      assert.deepEqual(
+        warning.invalidNames?.map((i) => i.orgId),
+        [bidi!.org_id],
+      );
       assert.match(warning.msg, /pqseal org name-conflicts/);
 
       // Still working: the duplicates can sign and open as before (no data or access lost).
@@ -237,7 +280,10 @@ describe('organisation names: upgrading a store that already holds duplicates', 
     assert.equal(JSON.parse(asJson.stdout).duplicates.length, 2);
 
     // Rename resolves them; renaming a duplicate to another taken spelling is refused.
-    await assert.rejects(run('node', [CLI, 'org', 'rename', '--org', impostor!.org_id, '--name', 'acme HEALTH'], { env }), (e: { code?: number }) => e.code === 2);
+    await assert.rejects(
+      run('node', [CLI, 'org', 'rename', '--org', impostor!.org_id, '--name', 'acme HEALTH'], { env }),
+      (e: { code?: number }) => e.code === 2,
+    );
     // Renaming the holder away hands the name to the oldest remaining duplicate (it stays reserved).
     await run('node', [CLI, 'org', 'rename', '--org', genuine!.org_id, '--name', 'Acme Health (genuine)'], { env });
     await run('node', [CLI, 'org', 'rename', '--org', impostor2!.org_id, '--name', 'Renamed Impostor'], { env });
@@ -247,7 +293,11 @@ describe('organisation names: upgrading a store that already holds duplicates', 
     assert.match(clean.stdout, /No organisation names collide/);
     const store = await openStore({ dataDir });
     try {
-      await assert.rejects(createOrganisation(store, 'acme health'), (e: unknown) => isCode('ORG_NAME_TAKEN')(e) && (e as Error).message.includes(impostor!.org_id), 'the remaining member now holds the name');
+      await assert.rejects(
+        createOrganisation(store, 'acme health'),
+        (e: unknown) => isCode('ORG_NAME_TAKEN')(e) && (e as Error).message.includes(impostor!.org_id),
+        'the remaining member now holds the name',
+      );
       const row = await store.db.selectFrom('organisations').select('name_duplicate').where('id', '=', impostor!.org_id).executeTakeFirstOrThrow();
       assert.equal(Number(row.name_duplicate), 0);
     } finally {

@@ -36,7 +36,10 @@ const TABLES = ['organisations', 'users', 'org_keys', 'credentials'] as const;
 async function rowCounts(db: Kysely<Database>): Promise<Record<(typeof TABLES)[number], number>> {
   const counts = await Promise.all(
     TABLES.map(async (table) => {
-      const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       return [table, Number(row.n)] as const;
     }),
   );
@@ -73,7 +76,10 @@ describe('organisation creation is one transaction', () => {
     await allowInserts();
 
     assert.deepEqual(await rowCounts(db), before, 'no organisation row, user, key pair or credential set remains');
-    assert.deepEqual((await listOrganisations(server.services.store)).map((o) => o.name), ['Standing Org']);
+    assert.deepEqual(
+      (await listOrganisations(server.services.store)).map((o) => o.name),
+      ['Standing Org'],
+    );
 
     const org = await server.createOrg('Halfway Ltd');
     assert.equal(org.name, 'Halfway Ltd', 'the name is free');
@@ -162,7 +168,10 @@ describe('key generation runs before the write lock is taken', () => {
     await generateOrgKeys(store.db, probingProviders(writable), masterKey, org.id);
     await generateOrgKeys(store.db, probingProviders(writable), masterKey, org.id);
     assert.deepEqual(writable, [true, true, true, true], 'no write lock is held while keys are derived');
-    assert.deepEqual((await listOrgKeys(store.db, org.id)).map((k) => k.version), [2, 2, 1, 1]);
+    assert.deepEqual(
+      (await listOrgKeys(store.db, org.id)).map((k) => k.version),
+      [2, 2, 1, 1],
+    );
   });
 
   test('creation: other connections can write while the key pairs are generated', async () => {
@@ -171,7 +180,10 @@ describe('key generation runs before the write lock is taken', () => {
     const created = await onboardOrganisation(deps, 'Lock Probe Creation Org');
     registerSecret(created.password, created.secret_key);
     assert.deepEqual(writable, [true, true], 'no write lock is held while keys are derived');
-    assert.deepEqual((await listOrgKeys(store.db, created.org_id)).map((k) => k.version), [1, 1]);
+    assert.deepEqual(
+      (await listOrgKeys(store.db, created.org_id)).map((k) => k.version),
+      [1, 1],
+    );
     assert.equal((await findByUsername(store, created.username))?.orgId, created.org_id);
     const partner = await verifyCredentials(store, { apiKey: created.api_key, accessKey: created.access_key, secretKey: created.secret_key });
     assert.equal(partner.orgId, created.org_id);

@@ -4,19 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { identityEvents, type AuthEvents } from '../src/identity/events.js';
-import {
-  createCredentials,
-  getCredentials,
-  listCredentials,
-  revokeCredentials,
-  verifyCredentials,
-  type NewCredentials,
-} from '../src/partners/credentials.js';
+import { createCredentials, getCredentials, listCredentials, revokeCredentials, verifyCredentials, type NewCredentials } from '../src/partners/credentials.js';
 import { CredentialsNotFoundError, OrganisationNameInvalidError, OrganisationNotFoundError, PartnerAuthError } from '../src/partners/errors.js';
 import { createOrganisation, getOrganisation, listOrganisations, requireOrganisation, type Organisation } from '../src/partners/organisations.js';
 import { openStore, type Store } from '../src/store/database.js';
 
-const invalid = (e: unknown) => e instanceof PartnerAuthError && e.code === 'PARTNER_CREDENTIALS_INVALID' && e.message === 'the partner credentials are not valid';
+const invalid = (e: unknown) =>
+  e instanceof PartnerAuthError && e.code === 'PARTNER_CREDENTIALS_INVALID' && e.message === 'the partner credentials are not valid';
 
 let root: string;
 let dataDir: string;
@@ -42,7 +36,10 @@ describe('organisations', () => {
     assert.match(acme.id, /^org_[a-z2-7]{20}$/);
     assert.deepEqual(await getOrganisation(store, acme.id), acme);
     assert.equal(await getOrganisation(store, 'org_missing'), undefined);
-    await assert.rejects(requireOrganisation(store, 'org_missing'), (e: unknown) => e instanceof OrganisationNotFoundError && e.code === 'ORGANISATION_NOT_FOUND');
+    await assert.rejects(
+      requireOrganisation(store, 'org_missing'),
+      (e: unknown) => e instanceof OrganisationNotFoundError && e.code === 'ORGANISATION_NOT_FOUND',
+    );
     const ids = (await listOrganisations(store)).map((o) => o.id);
     assert.ok(ids.includes(acme.id) && ids.includes(globex.id));
   });
@@ -51,7 +48,10 @@ describe('organisations', () => {
     assert.equal((await createOrganisation(store, '🏥'.repeat(200))).name.length, 400);
     assert.equal((await createOrganisation(store, 'מרפאה · Clinique Ünïcode')).name, 'מרפאה · Clinique Ünïcode');
     for (const bad of ['', '   ', '  Spaced Ltd  ', 'x'.repeat(201), 'tab\there', 'nul\u0000']) {
-      await assert.rejects(createOrganisation(store, bad), (e: unknown) => e instanceof OrganisationNameInvalidError && e.code === 'ORG_NAME_INVALID' && e.field === 'name');
+      await assert.rejects(
+        createOrganisation(store, bad),
+        (e: unknown) => e instanceof OrganisationNameInvalidError && e.code === 'ORG_NAME_INVALID' && e.field === 'name',
+      );
     }
   });
 });

@@ -61,7 +61,11 @@ async function revoke(org: NewOrganisation, body: Record<string, unknown>, actio
 /** The one refusal everybody gets: stranger, not listed, expired, revoked. */
 function assertDenied(res: JsonResponse, label: string): void {
   assert.equal(res.status, 403, `${label}: ${JSON.stringify(res.json)}`);
-  assert.deepEqual(res.json, { statusCode: 403, body: { error: { code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope' } } }, label);
+  assert.deepEqual(
+    res.json,
+    { statusCode: 403, body: { error: { code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope' } } },
+    label,
+  );
 }
 
 describe('sharing an envelope with partner organisations', () => {
@@ -161,7 +165,16 @@ describe('revocation', () => {
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.deepEqual(
       { ...r.json.body, revoked_at: typeof r.json.body.revoked_at },
-      { owner_org_id: owner.org_id, partner_id: partner.org_id, envelope_id: e1.id, scope: 'envelope', revoked: true, changed: true, revoked_at: 'string', access_revoked: true },
+      {
+        owner_org_id: owner.org_id,
+        partner_id: partner.org_id,
+        envelope_id: e1.id,
+        scope: 'envelope',
+        revoked: true,
+        changed: true,
+        revoked_at: 'string',
+        access_revoked: true,
+      },
     );
 
     assertDenied(await open(partner, e1.env), 'revoked envelope');
@@ -230,7 +243,7 @@ describe('revocation', () => {
     const s = await revoke(stranger, { partner_id: partner.org_id, envelope_id: e1.id });
     assert.equal(s.status, 404);
     assert.equal(s.json.body.error.code, 'ENVELOPE_NOT_FOUND');
-    assert.equal((await open(partner, e1.env)).status, 200, 'the owner\'s grant is untouched');
+    assert.equal((await open(partner, e1.env)).status, 200, "the owner's grant is untouched");
 
     const cases: [Record<string, unknown>, number, string, RegExp][] = [
       [{ partner_id: owner.org_id }, 400, 'VALIDATION_ERROR', /own envelopes/],
@@ -245,7 +258,11 @@ describe('revocation', () => {
       assert.equal(res.json.body.error.code, code);
       assert.match(res.json.body.error.message, message);
     }
-    const unauth = await post(`${server.url}/v1/permissions/revoke`, { ...managedHeaders(owner), password: 'not-the-password-2' }, { partner_id: partner.org_id });
+    const unauth = await post(
+      `${server.url}/v1/permissions/revoke`,
+      { ...managedHeaders(owner), password: 'not-the-password-2' },
+      { partner_id: partner.org_id },
+    );
     registerSecret('not-the-password-2');
     assert.equal(unauth.status, 401);
     const badCursor = await get(`${server.url}/v1/permissions?cursor=nope`, managedHeaders(owner));
@@ -256,7 +273,9 @@ describe('revocation', () => {
   test('the CLI revokes and restores, and the running server applies it to the very next open (no caching)', async () => {
     const e1 = await seal([grant(partner)]);
     const env = { ...process.env, DATA_DIR: server.dataDir };
-    const revoked = await run('node', [CLI, 'permissions', 'revoke', '--org', owner.org_id, '--partner', partner.org_id, '--envelope', e1.id, '--json'], { env });
+    const revoked = await run('node', [CLI, 'permissions', 'revoke', '--org', owner.org_id, '--partner', partner.org_id, '--envelope', e1.id, '--json'], {
+      env,
+    });
     assert.equal(JSON.parse(revoked.stdout).revoked, true);
     assertDenied(await open(partner, e1.env), 'revoked by the CLI');
     const listed = await run('node', [CLI, 'permissions', 'list', '--org', owner.org_id, '--envelope', e1.id, '--json'], { env });
@@ -301,7 +320,7 @@ describe('the permission list is bound into the envelope', () => {
 });
 
 describe('fail closed', () => {
-  test('revocation state unreadable: partner opens are 503, the owner\'s own decrypts keep working, strangers still 403', async () => {
+  test("revocation state unreadable: partner opens are 503, the owner's own decrypts keep working, strangers still 403", async () => {
     const { env } = await seal([grant(partner)]);
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
     db.pragma('busy_timeout = 5000');

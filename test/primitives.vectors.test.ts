@@ -32,7 +32,8 @@ import {
 const NO_CONTEXT = 'liboqs WASM build exposes no context string';
 const NO_EXTERNAL_MU =
   'vector is for ML-DSA.Sign_internal over an external mu (no message); liboqs WASM only signs messages (pure ML-DSA) — keygen from the seed was still checked';
-const NO_DERANDOMIZED_ENCAPS = 'encapsulate(pk, eseed): liboqs WASM exposes no derandomized ML-KEM encapsulation (random encapsulation round trip checked instead)';
+const NO_DERANDOMIZED_ENCAPS =
+  'encapsulate(pk, eseed): liboqs WASM exposes no derandomized ML-KEM encapsulation (random encapsulation round trip checked instead)';
 const NO_DECAPSULATION_KEY =
   'no decapsulation key for this ek in the vendored vectors, so a random encapsulation cannot be checked (it was still required not to throw)';
 const NOT_128_BIT_TAG = 'pqseal uses 128-bit tags only';
@@ -354,24 +355,31 @@ describe('X-Wing xwing/test-vectors.json', () => {
     test(`x-wing over ${row.name}`, (t) => {
       const xWing = new XWing(row.impl());
       const nobleXWing = new XWing(nobleKem);
-      runVectors(t, FILE, `x-wing(${row.name})`, vectors, (v) => `vector ${vectors.indexOf(v)}`, (v, c) => {
-        assert.equal(v.sk, v.seed, 'the decapsulation key is the seed');
-        const expanded = xWing.expand(hex(v.sk));
-        assertBytes(xWing.publicKey(expanded), v.pk, 'public key');
-        assertBytes(xWing.decapsulate(hex(v.ct), expanded), v.ss, 'decapsulated shared secret');
-        const pk = hex(v.pk);
-        if (row.derandomizedEncaps) {
-          const { cipherText, sharedSecret } = xWing.encapsulate(pk, hex(v.eseed));
-          assertBytes(cipherText, v.ct, 'ciphertext');
-          assertBytes(sharedSecret, v.ss, 'encapsulated shared secret');
-          return;
-        }
-        assert.throws(() => xWing.encapsulate(pk, hex(v.eseed)), 'eseed silently ignored');
-        c.skipPart(NO_DERANDOMIZED_ENCAPS);
-        const { cipherText, sharedSecret } = xWing.encapsulate(pk);
-        assert.deepEqual(xWing.decapsulate(cipherText, expanded), sharedSecret, 'random encapsulation does not decapsulate');
-        assert.deepEqual(nobleXWing.decapsulate(cipherText, nobleXWing.expand(hex(v.sk))), sharedSecret, 'noble X-Wing disagrees');
-      });
+      runVectors(
+        t,
+        FILE,
+        `x-wing(${row.name})`,
+        vectors,
+        (v) => `vector ${vectors.indexOf(v)}`,
+        (v, c) => {
+          assert.equal(v.sk, v.seed, 'the decapsulation key is the seed');
+          const expanded = xWing.expand(hex(v.sk));
+          assertBytes(xWing.publicKey(expanded), v.pk, 'public key');
+          assertBytes(xWing.decapsulate(hex(v.ct), expanded), v.ss, 'decapsulated shared secret');
+          const pk = hex(v.pk);
+          if (row.derandomizedEncaps) {
+            const { cipherText, sharedSecret } = xWing.encapsulate(pk, hex(v.eseed));
+            assertBytes(cipherText, v.ct, 'ciphertext');
+            assertBytes(sharedSecret, v.ss, 'encapsulated shared secret');
+            return;
+          }
+          assert.throws(() => xWing.encapsulate(pk, hex(v.eseed)), 'eseed silently ignored');
+          c.skipPart(NO_DERANDOMIZED_ENCAPS);
+          const { cipherText, sharedSecret } = xWing.encapsulate(pk);
+          assert.deepEqual(xWing.decapsulate(cipherText, expanded), sharedSecret, 'random encapsulation does not decapsulate');
+          assert.deepEqual(nobleXWing.decapsulate(cipherText, nobleXWing.expand(hex(v.sk))), sharedSecret, 'noble X-Wing disagrees');
+        },
+      );
     });
   }
 });
@@ -406,10 +414,10 @@ describe('X25519 x25519_test.json', () => {
 
 describe('Ed25519 ed25519_test.json', () => {
   const FILE = 'ed25519_test.json';
-  const { tests } = loadWycheproof<WycheproofTest & { msg: string; sig: string }, { type: string; publicKey: { pk: string }; tests: (WycheproofTest & { msg: string; sig: string })[] }>(
-    FILE,
-    'eddsa_verify_schema_v1.json',
-  );
+  const { tests } = loadWycheproof<
+    WycheproofTest & { msg: string; sig: string },
+    { type: string; publicKey: { pk: string }; tests: (WycheproofTest & { msg: string; sig: string })[] }
+  >(FILE, 'eddsa_verify_schema_v1.json');
   test(NODE, (t) => {
     runVectors(t, FILE, NODE, tests, id, ({ group: g, test: v }) => {
       assert.ok(v.result === 'valid' || v.result === 'invalid', `unexpected result ${v.result}`);
@@ -467,10 +475,7 @@ describe('AES-GCM aes_gcm_test.json', () => {
 
 describe('HKDF-SHA-256 hkdf_sha256_test.json', () => {
   const FILE = 'hkdf_sha256_test.json';
-  const { tests } = loadWycheproof<WycheproofTest & { ikm: string; salt: string; info: string; size: number; okm: string }>(
-    FILE,
-    'hkdf_test_schema_v1.json',
-  );
+  const { tests } = loadWycheproof<WycheproofTest & { ikm: string; salt: string; info: string; size: number; okm: string }>(FILE, 'hkdf_test_schema_v1.json');
   test(NODE, (t) => {
     runVectors(t, FILE, NODE, tests, id, ({ test: v }) => {
       const derive = () => hkdfSha256(hex(v.ikm), hex(v.salt), hex(v.info), v.size);

@@ -147,7 +147,10 @@ describe('the four operations, both auth modes', () => {
 
         const enc = await c.encrypt({ data });
         const dec = await c.decrypt({ encryptedData: enc.encryptedData });
-        assert.deepEqual({ ...dec, requestId: undefined }, { decryptedData: data, envelopeId: enc.envelopeId, dataEncoding: undefined, signed: false, requestId: undefined });
+        assert.deepEqual(
+          { ...dec, requestId: undefined },
+          { decryptedData: data, envelopeId: enc.envelopeId, dataEncoding: undefined, signed: false, requestId: undefined },
+        );
       }
     });
   }
@@ -221,23 +224,38 @@ describe('the four operations, both auth modes', () => {
 
 describe('typed errors', () => {
   test('wrong password (managed) → AuthError 401 NOT_AUTHORIZED with the request id', async () => {
-    const c = new Client({ baseUrl: server.url, credentials: credentialsOf(rockville), auth: managed({ username: rockville.username, password: 'wrong-password-123' }) });
+    const c = new Client({
+      baseUrl: server.url,
+      credentials: credentialsOf(rockville),
+      auth: managed({ username: rockville.username, password: 'wrong-password-123' }),
+    });
     const e = await rejects(c.signEncrypt({ data: MESSAGE }), AuthError, 'NOT_AUTHORIZED');
     assert.equal(e.status, 401);
     assert.equal(e.message, 'Username and/or Password Incorrect');
     assert.match(e.requestId ?? '', /^[0-9a-f-]{36}$/);
-    assert.ok(server.logs.some((l) => l.includes(e.requestId as string)), 'the request id is the one in the server log');
+    assert.ok(
+      server.logs.some((l) => l.includes(e.requestId as string)),
+      'the request id is the one in the server log',
+    );
   });
 
   test('wrong password (login) → AuthError NOT_AUTHORIZED from InitiateAuth', async () => {
-    const c = new Client({ baseUrl: server.url, credentials: credentialsOf(rockville), auth: login({ username: rockville.username, password: 'wrong-password-456' }) });
+    const c = new Client({
+      baseUrl: server.url,
+      credentials: credentialsOf(rockville),
+      auth: login({ username: rockville.username, password: 'wrong-password-456' }),
+    });
     const e = await rejects(c.encrypt({ data: 'x' }), AuthError, 'NOT_AUTHORIZED');
     assert.equal(e.status, 400, 'the identity provider answers 400 NotAuthorizedException');
     assert.ok(e.requestId);
   });
 
   test('wrong partner credentials → AuthError 403; a token that is not one → AuthError 401 TOKEN_INVALID', async () => {
-    const c = new Client({ baseUrl: server.url, credentials: { ...credentialsOf(rockville), secretKey: 'not-the-secret-key' }, auth: managed(userOf(rockville)) });
+    const c = new Client({
+      baseUrl: server.url,
+      credentials: { ...credentialsOf(rockville), secretKey: 'not-the-secret-key' },
+      auth: managed(userOf(rockville)),
+    });
     const e = await rejects(c.encrypt({ data: 'x' }), AuthError);
     assert.equal(e.status, 403);
     const bad = new Client({ baseUrl: server.url, credentials: credentialsOf(rockville), auth: bearerToken('not.a.token') });
@@ -293,7 +311,11 @@ describe('typed errors', () => {
         assert.equal(e.status, 400);
         assert.ok(e.requestId);
       }
-      const bad = new Client({ baseUrl: shim.url, credentials: credentialsOf(rockville), auth: managed({ username: rockville.username, password: 'nope-nope-nope' }) });
+      const bad = new Client({
+        baseUrl: shim.url,
+        credentials: credentialsOf(rockville),
+        auth: managed({ username: rockville.username, password: 'nope-nope-nope' }),
+      });
       assert.equal((await rejects(bad.encrypt({ data: 'x' }), AuthError, 'NOT_AUTHORIZED')).status, 401);
     } finally {
       await shim.close();
@@ -301,7 +323,9 @@ describe('typed errors', () => {
   });
 
   test('the hosted service\'s "500 Username and/or Password Incorrect" is an AuthError too', async () => {
-    const shim = await startShim((_req, res) => reply(res, 500, { statusCode: 500, body: { message: 'Username and/or Password Incorrect' } }, { 'x-request-id': 'hosted-req-1' }));
+    const shim = await startShim((_req, res) =>
+      reply(res, 500, { statusCode: 500, body: { message: 'Username and/or Password Incorrect' } }, { 'x-request-id': 'hosted-req-1' }),
+    );
     try {
       const e = await rejects(client(rockville, 'managed', {}, shim.url).signEncrypt({ data: 'x' }), AuthError, 'NOT_AUTHORIZED');
       assert.equal(e.requestId, 'hosted-req-1');
@@ -310,7 +334,7 @@ describe('typed errors', () => {
     }
   });
 
-  test('an answer that is not the API\'s → RequestError INVALID_RESPONSE', async () => {
+  test("an answer that is not the API's → RequestError INVALID_RESPONSE", async () => {
     const shim = await startShim((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>captive portal</html>');
@@ -347,7 +371,10 @@ describe('rate limits, retries and timeouts', () => {
     const { encryptedData } = await patient.encrypt({ data: 'eventually' });
     assert.ok(encryptedData);
     assert.ok(retries.length >= 1, 'it was rate limited at least once');
-    assert.ok(retries.every((r) => r.error instanceof RateLimitError && r.delayMs >= 1000), 'each wait honours Retry-After');
+    assert.ok(
+      retries.every((r) => r.error instanceof RateLimitError && r.delayMs >= 1000),
+      'each wait honours Retry-After',
+    );
     assert.ok(Date.now() - started >= 900);
   });
 
@@ -436,17 +463,20 @@ describe('sharing, revocation and audit', () => {
     assert.equal(opened.signedBy, 'Rockville Insurance Group');
 
     const revoked = await owner.revoke({ partnerId: partner.org_id, envelopeId: sealed.envelopeId });
-    assert.deepEqual({ ...revoked, revokedAt: undefined, requestId: undefined }, {
-      ownerOrgId: rockville.org_id,
-      partnerId: partner.org_id,
-      envelopeId: sealed.envelopeId,
-      scope: 'envelope',
-      revoked: true,
-      changed: true,
-      revokedAt: undefined,
-      accessRevoked: true,
-      requestId: undefined,
-    });
+    assert.deepEqual(
+      { ...revoked, revokedAt: undefined, requestId: undefined },
+      {
+        ownerOrgId: rockville.org_id,
+        partnerId: partner.org_id,
+        envelopeId: sealed.envelopeId,
+        scope: 'envelope',
+        revoked: true,
+        changed: true,
+        revokedAt: undefined,
+        accessRevoked: true,
+        requestId: undefined,
+      },
+    );
     assert.equal((await owner.revoke({ partnerId: partner.org_id, envelopeId: sealed.envelopeId })).changed, false, 'idempotent');
     const denied = await rejects(other.decrypt({ encryptedData: sealed.encryptedData }), AuthError, 'ENVELOPE_ACCESS_DENIED');
     assert.equal(denied.status, 403);
@@ -464,7 +494,8 @@ describe('sharing, revocation and audit', () => {
     assert.equal(page.records.length, 2);
     assert.ok(page.nextCursor);
     const ownerLog: string[] = [];
-    for await (const r of owner.auditRecords({ envelopeId: sealed.envelopeId, limit: 2 })) ownerLog.push(`${r.orgId === partner.org_id ? 'partner ' : ''}${r.operation}:${r.outcome}`);
+    for await (const r of owner.auditRecords({ envelopeId: sealed.envelopeId, limit: 2 }))
+      ownerLog.push(`${r.orgId === partner.org_id ? 'partner ' : ''}${r.operation}:${r.outcome}`);
     // The owner's chain also holds the partner's opens of its envelope, allowed and refused (issue 10, item 6).
     assert.deepEqual(ownerLog.reverse(), [
       'sign-encrypt:success',
@@ -480,7 +511,10 @@ describe('sharing, revocation and audit', () => {
     const partnerLog = (await other.audit({ envelopeId: sealed.envelopeId })).records.map((r) => `${r.operation}:${r.outcome}:${r.errorCode ?? ''}`);
     assert.deepEqual(partnerLog.reverse(), ['decrypt-verify:success:', 'decrypt:failure:ENVELOPE_ACCESS_DENIED', 'decrypt:success:']);
     const failures = await other.audit({ envelopeId: sealed.envelopeId, outcome: 'failure', from: new Date(Date.now() - 60_000), operation: 'decrypt' });
-    assert.deepEqual(failures.records.map((r) => [r.operation, r.errorCode, r.httpStatus, r.chainId, r.envelopeOwnerId]), [['decrypt', 'ENVELOPE_ACCESS_DENIED', 403, partner.org_id, rockville.org_id]]);
+    assert.deepEqual(
+      failures.records.map((r) => [r.operation, r.errorCode, r.httpStatus, r.chainId, r.envelopeOwnerId]),
+      [['decrypt', 'ENVELOPE_ACCESS_DENIED', 403, partner.org_id, rockville.org_id]],
+    );
   });
 });
 
@@ -536,10 +570,14 @@ describe('offline verification', () => {
     assert.equal(check({ signedBy: 'Rockville Insurance Group Ltd' }).reason, 'SIGNATURE_MISMATCH');
     const sig = result.signature;
     assert.equal(check({ signature: (sig[10] === 'A' ? 'B' : 'A') + sig.slice(1) }).reason, 'SIGNATURE_MISMATCH', 'ML-DSA part flipped');
-    assert.equal(check({ signature: sig.slice(0, -3) + (sig.at(-3) === 'A' ? 'B' : 'A') + sig.slice(-2) }).reason, 'SIGNATURE_MISMATCH', 'Ed25519 part flipped');
-    assert.equal(check({}, otherKeys).reason, 'SIGNER_KEY_UNKNOWN', 'another organisation\'s key document');
+    assert.equal(
+      check({ signature: sig.slice(0, -3) + (sig.at(-3) === 'A' ? 'B' : 'A') + sig.slice(-2) }).reason,
+      'SIGNATURE_MISMATCH',
+      'Ed25519 part flipped',
+    );
+    assert.equal(check({}, otherKeys).reason, 'SIGNER_KEY_UNKNOWN', "another organisation's key document");
     const otherSigning = otherKeys.keys.find((k) => k.kind === 'signing')?.publicKey as string;
-    assert.equal(check({}, otherSigning).reason, 'SIGNATURE_MISMATCH', 'a pinned key that is not the signer\'s');
+    assert.equal(check({}, otherSigning).reason, 'SIGNATURE_MISMATCH', "a pinned key that is not the signer's");
     assert.equal(check({ signedTimestamp: '2020-01-01T00:00:00.000000+00:00' }).reason, 'CLAIM_MISMATCH');
 
     // Another sign-encrypt envelope's header with this result: the signature is bound to its envelope.
@@ -552,7 +590,13 @@ describe('offline verification', () => {
     const rotated = await server.services.rotateKeys(rockville.org_id);
     assert.equal(rotated.signingKeyId, `${rockville.org_id}.sig.v2`);
     const keys = await client(rockville, 'login').getPublicKeys(rockville.org_id);
-    assert.deepEqual(keys.keys.filter((k) => k.kind === 'signing').map((k) => [k.keyId, k.active]), [[`${rockville.org_id}.sig.v2`, true], [`${rockville.org_id}.sig.v1`, false]]);
+    assert.deepEqual(
+      keys.keys.filter((k) => k.kind === 'signing').map((k) => [k.keyId, k.active]),
+      [
+        [`${rockville.org_id}.sig.v2`, true],
+        [`${rockville.org_id}.sig.v1`, false],
+      ],
+    );
     assert.equal(verifyOffline({ decryptVerifyResult: result, publicKeys: keys }).valid, true);
     const activeOnly = { ...keys, keys: keys.keys.filter((k) => k.active) };
     assert.equal(verifyOffline({ decryptVerifyResult: result, publicKeys: activeOnly }).reason, 'SIGNER_KEY_UNKNOWN');
@@ -590,7 +634,10 @@ describe('in a browser', () => {
       }
     });
     const api = await startTestServer({ corsOrigins: [site.url] });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
     try {
       const org = await api.createOrg('Browser Org');
       const tab = await browser.newPage();
@@ -603,7 +650,10 @@ describe('in a browser', () => {
           const sdkPath: string = '/sdk/index.js';
           const sdk = await import(sdkPath);
           const credentials = { apiKey: org.api_key, accessKey: org.access_key, secretKey: org.secret_key };
-          const out: Record<string, unknown> = { hasBuffer: typeof (globalThis as { Buffer?: unknown }).Buffer, hasProcess: typeof (globalThis as { process?: unknown }).process };
+          const out: Record<string, unknown> = {
+            hasBuffer: typeof (globalThis as { Buffer?: unknown }).Buffer,
+            hasProcess: typeof (globalThis as { process?: unknown }).process,
+          };
           const viaLogin = new sdk.Client({ baseUrl, credentials, auth: sdk.login({ username: org.username, password: org.password }) });
           const sealed = await viaLogin.signEncrypt({ data: 'from the browser 🔐' });
           const opened = await viaLogin.decryptVerify({ encryptedData: sealed.encryptedData });
@@ -646,7 +696,9 @@ describe('packaging: a separate entry point with no server code', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
     assert.ok(files.length >= 6);
     for (const f of files) {
-      const code = readFileSync(join(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      const code = readFileSync(join(dir, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
       for (const m of code.matchAll(/\bfrom\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/g)) {
         const spec = (m[1] ?? m[2]) as string;
         assert.ok(spec.startsWith('./') || spec.startsWith('@noble/'), `${f} imports ${spec}`);
@@ -656,7 +708,8 @@ describe('packaging: a separate entry point with no server code', () => {
   });
 
   test('`pqseal/sdk` resolves through the package exports map', async () => {
-    const script = "const m = await import('pqseal/sdk'); console.log(JSON.stringify([typeof m.Client, typeof m.login, typeof m.verifyOffline, m.CrittoraError === m.PqsealError]))";
+    const script =
+      "const m = await import('pqseal/sdk'); console.log(JSON.stringify([typeof m.Client, typeof m.login, typeof m.verifyOffline, m.CrittoraError === m.PqsealError]))";
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
     assert.deepEqual(JSON.parse(stdout), ['function', 'function', 'function', true]);
   });

@@ -21,14 +21,24 @@ after(() => server.stop());
 describe('the seed examples, verbatim apart from URL and credentials', () => {
   test('cURL example', async () => {
     const { stdout } = await run('curl', [
-      '-s', '-X', 'POST', `${server.url}/v1/sign-encrypt`,
-      '-H', 'Content-Type: application/json',
-      '-H', `username: ${rockville.username}`,
-      '-H', `password: ${rockville.password}`,
-      '-H', `api_key: ${rockville.api_key}`,
-      '-H', `access_key: ${rockville.access_key}`,
-      '-H', `secret_key: ${rockville.secret_key}`,
-      '-d', '{\n    "data": "sensitive information to sign and encrypt"\n  }',
+      '-s',
+      '-X',
+      'POST',
+      `${server.url}/v1/sign-encrypt`,
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      `username: ${rockville.username}`,
+      '-H',
+      `password: ${rockville.password}`,
+      '-H',
+      `api_key: ${rockville.api_key}`,
+      '-H',
+      `access_key: ${rockville.access_key}`,
+      '-H',
+      `secret_key: ${rockville.secret_key}`,
+      '-d',
+      '{\n    "data": "sensitive information to sign and encrypt"\n  }',
     ]);
     const json = JSON.parse(stdout);
     assert.equal(json.statusCode, 200);
@@ -113,7 +123,12 @@ describe('all four operations on both paths', () => {
     const e = await post(`${server.url}/encrypt`, h, { data: 'x', requested_actions: ['e'] });
     const d = await post(`${server.url}/decrypt`, h, { encrypted_data: e.json.encrypted_data });
     assert.equal(d.json.decrypted_data, 'x');
-    for (const [path, actions] of [['/sign-encrypt', ['e']], ['/encrypt', ['s', 'e']], ['/encrypt', ['x']], ['/sign-encrypt', ['s', 's']]] as const) {
+    for (const [path, actions] of [
+      ['/sign-encrypt', ['e']],
+      ['/encrypt', ['s', 'e']],
+      ['/encrypt', ['x']],
+      ['/sign-encrypt', ['s', 's']],
+    ] as const) {
       const bad = await post(`${server.url}${path}`, h, { data: 'x', requested_actions: actions });
       assert.equal(bad.status, 400, `${path} ${JSON.stringify(actions)}`);
       assert.equal(bad.json.code, 'VALIDATION_ERROR');
@@ -161,7 +176,17 @@ describe('errors', () => {
       [h, '{"data": ', /JSON/],
       [h, { data: 'x', permissions: [{ partner_id: other.org_id, permissions: ['fly'] }] }, /permissions/],
       [h, { data: 'x', permissions: [{ partner_id: 'org_nope', permissions: ['read'] }] }, /unknown partner/],
-      [h, { data: 'x', permissions: [{ partner_id: other.org_id, permissions: ['read'] }, { partner_id: other.org_id, permissions: ['read'] }] }, /twice/],
+      [
+        h,
+        {
+          data: 'x',
+          permissions: [
+            { partner_id: other.org_id, permissions: ['read'] },
+            { partner_id: other.org_id, permissions: ['read'] },
+          ],
+        },
+        /twice/,
+      ],
     ];
     for (const [headers, body, message] of cases) {
       const res = await post(`${server.url}/v1/encrypt`, headers, body);
@@ -207,7 +232,11 @@ describe('errors', () => {
   });
 
   test('415: a body that is not JSON', async () => {
-    const res = await fetch(`${server.url}/v1/encrypt`, { method: 'POST', headers: { ...managedHeaders(rockville), 'content-type': 'text/plain' }, body: 'data' });
+    const res = await fetch(`${server.url}/v1/encrypt`, {
+      method: 'POST',
+      headers: { ...managedHeaders(rockville), 'content-type': 'text/plain' },
+      body: 'data',
+    });
     assert.equal(res.status, 415);
     assert.equal(((await res.json()) as { body: { error: { code: string } } }).body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });

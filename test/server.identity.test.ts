@@ -43,22 +43,38 @@ describe('the real AWS SDK identity client against the local identity pool', () 
     assert.ok(refreshed.AuthenticationResult?.IdToken);
     assert.equal(refreshed.AuthenticationResult?.RefreshToken, undefined);
     registerSecret(refreshed.AuthenticationResult.IdToken);
-    const again = await post(`${server.url}/decrypt-verify`, { authorization: `Bearer ${refreshed.AuthenticationResult.IdToken}`, ...partnerHeaders(org) }, {
-      encrypted_data: direct.json.encrypted_data,
-    });
+    const again = await post(
+      `${server.url}/decrypt-verify`,
+      { authorization: `Bearer ${refreshed.AuthenticationResult.IdToken}`, ...partnerHeaders(org) },
+      {
+        encrypted_data: direct.json.encrypted_data,
+      },
+    );
     assert.equal(again.json.is_valid_signature, true);
   });
 
   test('a wrong password is NotAuthorizedException, shaped as the identity provider shapes it', async () => {
     await assert.rejects(
-      client().send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: 'wrong-password-123' } })),
+      client().send(
+        new InitiateAuthCommand({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: 'pqseal',
+          AuthParameters: { USERNAME: org.username, PASSWORD: 'wrong-password-123' },
+        }),
+      ),
       (e: unknown) => e instanceof NotAuthorizedException && e.$metadata.httpStatusCode === 400,
     );
   });
 
   test('an unknown client id is refused', async () => {
     await assert.rejects(
-      client().send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'someone-else', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } })),
+      client().send(
+        new InitiateAuthCommand({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: 'someone-else',
+          AuthParameters: { USERNAME: org.username, PASSWORD: org.password },
+        }),
+      ),
       (e: unknown) => (e as { name?: string }).name === 'ResourceNotFoundException',
     );
   });
@@ -77,7 +93,10 @@ describe('abuse controls', () => {
     const results = await Promise.all(Array.from({ length: 12 }, () => post(`${server.url}/v1/encrypt`, managedHeaders(burst), { data: 'x' })));
     const codes = results.map((r) => (r.status === 200 ? 'OK' : r.json.body.error.code));
     // This server's token bucket holds 5, so some answers are RATE_LIMITED; none may be a login lockout.
-    assert.ok(codes.every((c) => c === 'OK' || c === 'RATE_LIMITED'), codes.join(','));
+    assert.ok(
+      codes.every((c) => c === 'OK' || c === 'RATE_LIMITED'),
+      codes.join(','),
+    );
     assert.ok(codes.filter((c) => c === 'OK').length >= 5, codes.join(','));
   });
 

@@ -66,7 +66,10 @@ describe('keys and persistence', () => {
 describe('transport', () => {
   test('CORS is off by default and allows only configured origins', async () => {
     const preflight = (url: string, origin: string) =>
-      fetch(`${url}/v1/encrypt`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,username' } });
+      fetch(`${url}/v1/encrypt`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,username' },
+      });
     const closed = await startTestServer();
     try {
       const res = await preflight(closed.url, 'https://app.example');
@@ -89,7 +92,25 @@ describe('transport', () => {
     const dir = tempDataDir();
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     const server = await startTestServer({ tlsCertFile: cert, tlsKeyFile: key });
     try {
       assert.match(server.url, /^https:/);
@@ -129,7 +150,10 @@ describe('command line and first run', () => {
   });
 
   test('usage errors exit 2 with a message', async () => {
-    await assert.rejects(run('node', [CLI, 'org', 'create', '--json']), (e: { code?: number; stderr?: string }) => e.code === 2 && /--name is required/.test(e.stderr ?? ''));
+    await assert.rejects(
+      run('node', [CLI, 'org', 'create', '--json']),
+      (e: { code?: number; stderr?: string }) => e.code === 2 && /--name is required/.test(e.stderr ?? ''),
+    );
     await assert.rejects(run('node', [CLI, 'frobnicate']), (e: { code?: number }) => e.code === 2);
   });
 
@@ -168,7 +192,10 @@ describe('command line and first run', () => {
 });
 
 /** Runs `pqseal serve` on an ephemeral port until it logs "listening", then sends SIGTERM. */
-async function runServeUntilListening(dataDir: string, whileRunning?: (url: string, stop: () => void) => Promise<void>): Promise<{ output: string; exitCode: number | null }> {
+async function runServeUntilListening(
+  dataDir: string,
+  whileRunning?: (url: string, stop: () => void) => Promise<void>,
+): Promise<{ output: string; exitCode: number | null }> {
   const child = spawn('node', [CLI, 'serve', '--port', '0'], { env: { ...process.env, DATA_DIR: dataDir, PQSEAL_WORKERS: '1' } });
   let output = '';
   await new Promise<void>((resolve, reject) => {

@@ -34,14 +34,18 @@ interface RawResponse {
 /** A raw HTTP request, optionally from another loopback address. */
 function raw(url: string, options: { method: string; headers: Record<string, string>; body?: string; localAddress?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method, headers: options.headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : undefined });
-      });
-    });
+    const req = httpRequest(
+      url,
+      { method: options.method, headers: options.headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -65,11 +69,19 @@ function refreshAuth(server: TestServer, refreshToken: string): Promise<RawRespo
 }
 
 function managedEncrypt(server: TestServer, headers: Record<string, string>, localAddress?: string): Promise<RawResponse> {
-  return raw(`${server.url}/v1/encrypt`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ data: 'x' }), ...(localAddress ? { localAddress } : {}) });
+  return raw(`${server.url}/v1/encrypt`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ data: 'x' }),
+    ...(localAddress ? { localAddress } : {}),
+  });
 }
 
 async function count(server: TestServer, table: 'login_throttle' | 'refresh_tokens'): Promise<number> {
-  const row = await server.services.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await server.services.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -110,15 +122,23 @@ describe('lockout counts failures, not attempts', () => {
   test('twenty concurrent correct InitiateAuth calls through the AWS SDK all succeed, and the user is not locked', async () => {
     const server = await serve({ PQSEAL_LOGIN_BURST_PER_ADDRESS: '50' });
     const org = await server.createOrg('Concurrent Org');
-    const cognito = new CognitoIdentityProviderClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' }, maxAttempts: 1 });
+    const cognito = new CognitoIdentityProviderClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+      maxAttempts: 1,
+    });
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () =>
-        cognito.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } })),
+        cognito.send(
+          new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'pqseal', AuthParameters: { USERNAME: org.username, PASSWORD: org.password } }),
+        ),
       ),
     );
     const failures = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason?.message));
     assert.deepEqual(failures, []);
-    for (const r of results) if (r.status === 'fulfilled') registerSecret(r.value.AuthenticationResult?.IdToken ?? '', r.value.AuthenticationResult?.RefreshToken ?? '');
+    for (const r of results)
+      if (r.status === 'fulfilled') registerSecret(r.value.AuthenticationResult?.IdToken ?? '', r.value.AuthenticationResult?.RefreshToken ?? '');
     assert.equal((await initiateAuth(server, org.username, org.password)).status, 200, 'not locked afterwards');
   });
 
@@ -168,14 +188,20 @@ describe('InitiateAuth logins are audited', () => {
 
     assert.equal((await refreshAuth(server, first.json.AuthenticationResult.RefreshToken)).status, 200);
     assert.equal((await refreshAuth(server, 'A'.repeat(43))).status, 400);
-    const refreshes = await db.selectFrom('audit_records').select(['chain_id', 'outcome', 'user_id', 'error_code']).where('operation', '=', 'login.refresh').orderBy('at').execute();
+    const refreshes = await db
+      .selectFrom('audit_records')
+      .select(['chain_id', 'outcome', 'user_id', 'error_code'])
+      .where('operation', '=', 'login.refresh')
+      .orderBy('at')
+      .execute();
     assert.deepEqual(refreshes, [
       { chain_id: org.org_id, outcome: 'success', user_id: ok?.user_id, error_code: null },
       { chain_id: '_service', outcome: 'failure', user_id: null, error_code: 'TOKEN_INVALID' },
     ]);
 
     const everything = JSON.stringify(await db.selectFrom('audit_records').selectAll().execute());
-    for (const secret of [org.password, wrong, ghostPassword, 'no-such-user-here', first.json.AuthenticationResult.RefreshToken]) assert.ok(!everything.includes(secret), 'no password (or mistyped username) in the audit log');
+    for (const secret of [org.password, wrong, ghostPassword, 'no-such-user-here', first.json.AuthenticationResult.RefreshToken])
+      assert.ok(!everything.includes(secret), 'no password (or mistyped username) in the audit log');
   });
 
   test('a login whose audit record cannot be written hands out no token', async () => {

@@ -38,7 +38,7 @@ async function records(org: NewOrganisation, query: string): Promise<AuditRecord
   return json.body.records;
 }
 
-describe("owners see their envelopes being opened (item 6)", () => {
+describe('owners see their envelopes being opened (item 6)', () => {
   test("a partner's open, and refused attempts, are recorded in the owner's chain: who, when, outcome", async () => {
     const { env, id } = await seal([{ partner_id: partner.org_id, permissions: ['read'] }]);
     const opened = await post(`${server.url}/v1/decrypt-verify`, { ...managedHeaders(partner), 'x-request-id': 'owner-sees-open' }, { encrypted_data: env });
@@ -122,7 +122,7 @@ describe('a revoke that does nothing is refused (item 7)', () => {
     assert.equal(restored.status, 200);
 
     const wide = await post(`${server.url}/v1/permissions/revoke`, managedHeaders(partner), { partner_id: stranger.org_id });
-    assert.equal(wide.status, 200, 'a partner-wide revocation concerns only the caller\'s own envelopes and needs no id');
+    assert.equal(wide.status, 200, "a partner-wide revocation concerns only the caller's own envelopes and needs no id");
     assert.equal((await post(`${server.url}/v1/permissions/restore`, managedHeaders(partner), { partner_id: stranger.org_id })).status, 200);
   });
 });

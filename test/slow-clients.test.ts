@@ -103,9 +103,15 @@ describe('slow and unauthenticated clients', () => {
     const { IdToken } = await login(server.url, owner);
     const direct = { authorization: `Bearer ${IdToken}`, ...partnerHeaders(owner) };
     const data = 'legitimate payload '.repeat(50);
-    const seal = async (op: 'encrypt' | 'sign-encrypt', managed: boolean) => post(`${server.url}${managed ? '/v1' : ''}/${op}`, managed ? managedHeaders(owner) : direct, { data });
-    const [managedSigned, directSigned, managedPlain, directPlain] = await Promise.all([seal('sign-encrypt', true), seal('sign-encrypt', false), seal('encrypt', true), seal('encrypt', false)]);
-    const envelope = (r: { json: { body?: { encrypted_data: string }; encrypted_data?: string } }) => r.json.body?.encrypted_data ?? (r.json.encrypted_data);
+    const seal = async (op: 'encrypt' | 'sign-encrypt', managed: boolean) =>
+      post(`${server.url}${managed ? '/v1' : ''}/${op}`, managed ? managedHeaders(owner) : direct, { data });
+    const [managedSigned, directSigned, managedPlain, directPlain] = await Promise.all([
+      seal('sign-encrypt', true),
+      seal('sign-encrypt', false),
+      seal('encrypt', true),
+      seal('encrypt', false),
+    ]);
+    const envelope = (r: { json: { body?: { encrypted_data: string }; encrypted_data?: string } }) => r.json.body?.encrypted_data ?? r.json.encrypted_data;
     const opened = await Promise.all([
       post(`${server.url}/v1/decrypt-verify`, managedHeaders(owner), { encrypted_data: envelope(managedSigned) }),
       post(`${server.url}/decrypt-verify`, direct, { encrypted_data: envelope(directSigned) }),
@@ -114,7 +120,11 @@ describe('slow and unauthenticated clients', () => {
     ]);
     const statuses = [managedSigned, directSigned, managedPlain, directPlain, ...opened].map((r) => r.status);
     const stillOpen = idle.filter((i) => !i.conn.socket.destroyed && i.conn.socket.readyState === 'open').length;
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200], `every legitimate request is served while ${stillOpen} idle uploads hold ${heldByIdle} bytes`);
+    assert.deepEqual(
+      statuses,
+      [200, 200, 200, 200, 200, 200, 200, 200],
+      `every legitimate request is served while ${stillOpen} idle uploads hold ${heldByIdle} bytes`,
+    );
     for (const r of opened) assert.equal(r.json.body?.decrypted_data ?? r.json.decrypted_data, data);
 
     // The uploads nobody vouched for were answered without their bodies; the others time out.
@@ -125,7 +135,8 @@ describe('slow and unauthenticated clients', () => {
     const closes = await Promise.all(idle.map(async ({ label, conn }) => ({ label, ...(await conn.closed), text: conn.text() })));
     for (const c of closes) {
       assert.ok(c.afterMs < BODY_TIMEOUT_MS + 3_000, `${c.label} was closed after ${c.afterMs} ms`);
-      if (c.label.startsWith('authenticated')) assert.ok(c.afterMs >= BODY_TIMEOUT_MS - 100, `${c.label}: closed after the body timeout, not before (${c.afterMs} ms)`);
+      if (c.label.startsWith('authenticated'))
+        assert.ok(c.afterMs >= BODY_TIMEOUT_MS - 100, `${c.label}: closed after the body timeout, not before (${c.afterMs} ms)`);
     }
     const timedOut = closes.filter((c) => /^HTTP\/1\.1 408 /.test(c.text));
     assert.ok(timedOut.length >= 1, 'a stalled body the server was reading is answered 408');
@@ -137,7 +148,7 @@ describe('slow and unauthenticated clients', () => {
     assert.deepEqual(server.services.admission.inFlight, { requests: 0, bytes: 0 });
   });
 
-  test('a body is charged as it arrives: past its address\'s share it is refused mid-way, 503 with Connection: close', async () => {
+  test("a body is charged as it arrives: past its address's share it is refused mid-way, 503 with Connection: close", async () => {
     const address = '127.0.0.3';
     const headers = { ...managedHeaders(attacker), 'Content-Type': 'application/json' };
     // Two uploads of the same address that have sent 3 MiB each hold 6 of its 8 MiB.
@@ -180,13 +191,18 @@ describe('slow and unauthenticated clients', () => {
       for (const address of ['127.0.0.4', '127.0.0.5']) {
         for (let i = 0; i < 2; i++) {
           const conn = await rawConnection(server.url, address);
-          conn.socket.write(headerBlock('/v1/sign-encrypt', { 'Content-Type': 'application/json', ...managedHeaders(attacker), 'Content-Length': String(4 * MiB) }));
+          conn.socket.write(
+            headerBlock('/v1/sign-encrypt', { 'Content-Type': 'application/json', ...managedHeaders(attacker), 'Content-Length': String(4 * MiB) }),
+          );
           conn.socket.write('{');
           stalled.push(conn);
         }
       }
       await new Promise((r) => setTimeout(r, 800));
-      assert.ok(server.services.admission.inFlight.bytes < 1024, `the stalled uploads hold only the bytes they sent (${server.services.admission.inFlight.bytes})`);
+      assert.ok(
+        server.services.admission.inFlight.bytes < 1024,
+        `the stalled uploads hold only the bytes they sent (${server.services.admission.inFlight.bytes})`,
+      );
       const data = 'served while others stall';
       const sealed = await post(`${server.url}/v1/sign-encrypt`, managedHeaders(owner), { data });
       assert.equal(sealed.status, 200, JSON.stringify(sealed.json));
@@ -248,7 +264,10 @@ describe('one request, one answer', () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer({ rateLimitPerSecond: 0 }, { PQSEAL_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), PQSEAL_HEADERS_TIMEOUT_MS: '1000', PQSEAL_BODY_TIMEOUT_MS: '2500' });
+    server = await startTestServer(
+      { rateLimitPerSecond: 0 },
+      { PQSEAL_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), PQSEAL_HEADERS_TIMEOUT_MS: '1000', PQSEAL_BODY_TIMEOUT_MS: '2500' },
+    );
   });
   after(async () => {
     await server.stop();
@@ -265,7 +284,10 @@ describe('one request, one answer', () => {
     }, 500);
     try {
       const closed = await conn.closed;
-      assert.ok(closed.afterMs >= REQUEST_TIMEOUT_MS - 100 && closed.afterMs < REQUEST_TIMEOUT_MS + 3_000, `closed after the request timeout (${closed.afterMs} ms)`);
+      assert.ok(
+        closed.afterMs >= REQUEST_TIMEOUT_MS - 100 && closed.afterMs < REQUEST_TIMEOUT_MS + 3_000,
+        `closed after the request timeout (${closed.afterMs} ms)`,
+      );
     } finally {
       clearInterval(drip);
     }

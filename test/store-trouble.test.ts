@@ -115,7 +115,11 @@ async function exerciseStoreTrouble(server: TestServer, breakStore: () => Promis
   await server.services.checkpoints.run();
   const audit = await call(`${server.url}/v1/audit?operation=sign-encrypt&outcome=success`, { headers: managedHeaders(warm) });
   assert.equal(audit.status, 200, audit.text);
-  assert.equal((JSON.parse(audit.text) as { body: { records: unknown[] } }).body.records.length, 2, 'the sign-encrypt before and the one after; none of the refused ones');
+  assert.equal(
+    (JSON.parse(audit.text) as { body: { records: unknown[] } }).body.records.length,
+    2,
+    'the sign-encrypt before and the one after; none of the refused ones',
+  );
 }
 
 /** /readyz reuses its probe's result for a second: ask until it answers `status`, for a few seconds. */
@@ -140,58 +144,66 @@ async function attempt(file: string, args: string[]): Promise<string | undefined
 }
 
 describe('store trouble', () => {
-  test('disk full (DATA_DIR on a filled tmpfs): 503 with Retry-After on every write path, readyz not ready, recovery without restart', { timeout: 120_000 }, async (t: TestContext) => {
-    const mountPoint = mkdtempSync(join(tmpdir(), 'pqseal-full-'));
-    const mountError = await attempt('mount', ['-t', 'tmpfs', '-o', 'size=48m,mode=0700', 'tmpfs', mountPoint]);
-    if (mountError !== undefined) {
-      rmSync(mountPoint, { recursive: true, force: true });
-      t.skip(`cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): ${mountError}`);
-      return;
-    }
-    const filler = join(mountPoint, 'filler');
-    let server: TestServer | undefined;
-    try {
-      server = await startTestServer({ dataDir: join(mountPoint, 'data') });
-      await exerciseStoreTrouble(
-        server,
-        async () => fillDisk(filler),
-        async () => unlinkSync(filler),
-      );
-    } finally {
-      await server?.stop().catch(() => undefined);
-      // Lazy: a file still open somewhere must not leave the mount behind.
-      await attempt('umount', ['--lazy', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
-    }
-  });
+  test(
+    'disk full (DATA_DIR on a filled tmpfs): 503 with Retry-After on every write path, readyz not ready, recovery without restart',
+    { timeout: 120_000 },
+    async (t: TestContext) => {
+      const mountPoint = mkdtempSync(join(tmpdir(), 'pqseal-full-'));
+      const mountError = await attempt('mount', ['-t', 'tmpfs', '-o', 'size=48m,mode=0700', 'tmpfs', mountPoint]);
+      if (mountError !== undefined) {
+        rmSync(mountPoint, { recursive: true, force: true });
+        t.skip(`cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): ${mountError}`);
+        return;
+      }
+      const filler = join(mountPoint, 'filler');
+      let server: TestServer | undefined;
+      try {
+        server = await startTestServer({ dataDir: join(mountPoint, 'data') });
+        await exerciseStoreTrouble(
+          server,
+          async () => fillDisk(filler),
+          async () => unlinkSync(filler),
+        );
+      } finally {
+        await server?.stop().catch(() => undefined);
+        // Lazy: a file still open somewhere must not leave the mount behind.
+        await attempt('umount', ['--lazy', mountPoint]);
+        rmSync(mountPoint, { recursive: true, force: true });
+      }
+    },
+  );
 
-  test('read-only database (immutable database file and WAL): 503 with Retry-After on every write path, readyz not ready, recovery without restart', { timeout: 120_000 }, async (t: TestContext) => {
-    const dataDir = tempDataDir();
-    const probe = join(dataDir, 'probe');
-    closeSync(openSync(probe, 'w'));
-    const chattrError = await attempt('chattr', ['+i', probe]);
-    await attempt('chattr', ['-i', probe]);
-    if (chattrError !== undefined) {
-      rmSync(dataDir, { recursive: true, force: true });
-      t.skip(`cannot set the immutable attribute in ${tmpdir()} (needs root and a filesystem that has it): ${chattrError}`);
-      return;
-    }
-    // The -shm file stays writable: SQLite maps it, and a store to a mapped immutable file is SIGBUS.
-    const files = ['pqseal.db', 'pqseal.db-wal'].map((f) => join(dataDir, f));
-    let server: TestServer | undefined;
-    try {
-      server = await startTestServer({ dataDir });
-      await exerciseStoreTrouble(
-        server,
-        async () => void (await run('chattr', ['+i', ...files])),
-        async () => void (await run('chattr', ['-i', ...files])),
-      );
-    } finally {
-      await attempt('chattr', ['-i', ...files]);
-      await server?.stop().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  test(
+    'read-only database (immutable database file and WAL): 503 with Retry-After on every write path, readyz not ready, recovery without restart',
+    { timeout: 120_000 },
+    async (t: TestContext) => {
+      const dataDir = tempDataDir();
+      const probe = join(dataDir, 'probe');
+      closeSync(openSync(probe, 'w'));
+      const chattrError = await attempt('chattr', ['+i', probe]);
+      await attempt('chattr', ['-i', probe]);
+      if (chattrError !== undefined) {
+        rmSync(dataDir, { recursive: true, force: true });
+        t.skip(`cannot set the immutable attribute in ${tmpdir()} (needs root and a filesystem that has it): ${chattrError}`);
+        return;
+      }
+      // The -shm file stays writable: SQLite maps it, and a store to a mapped immutable file is SIGBUS.
+      const files = ['pqseal.db', 'pqseal.db-wal'].map((f) => join(dataDir, f));
+      let server: TestServer | undefined;
+      try {
+        server = await startTestServer({ dataDir });
+        await exerciseStoreTrouble(
+          server,
+          async () => void (await run('chattr', ['+i', ...files])),
+          async () => void (await run('chattr', ['-i', ...files])),
+        );
+      } finally {
+        await attempt('chattr', ['-i', ...files]);
+        await server?.stop().catch(() => undefined);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 /** Writes `path` until the filesystem has no byte left (ENOSPC). */

@@ -39,8 +39,7 @@ describe('openStore', () => {
       assert.equal((await stat(join(dataDir, DB_FILENAME))).mode & 0o077, 0, 'database file readable by others');
       assert.equal(store.filename, join(dataDir, DB_FILENAME));
 
-      const pragma = async (name: string, column = name) =>
-        (await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(store.db)).rows[0]?.[column];
+      const pragma = async (name: string, column = name) => (await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(store.db)).rows[0]?.[column];
       assert.equal(await pragma('journal_mode'), 'wal');
       assert.equal(await pragma('foreign_keys'), 1);
       assert.equal(await pragma('synchronous'), 2, 'synchronous = FULL');
@@ -55,7 +54,13 @@ describe('openStore', () => {
     const dataDir = join(root, 'reopen');
     const first = await openStore({ dataDir });
     assert.deepEqual(await appliedMigrations(first), migrationNames());
-    assert.deepEqual(migrationNames(), ['001_initial', '002_sharing_audit', '003_audit_checkpoint_chain', '004_user_token_generation', '005_organisation_name_keys']);
+    assert.deepEqual(migrationNames(), [
+      '001_initial',
+      '002_sharing_audit',
+      '003_audit_checkpoint_chain',
+      '004_user_token_generation',
+      '005_organisation_name_keys',
+    ]);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();
 
@@ -130,9 +135,24 @@ describe('a store in use', () => {
     const orgId = newId('org');
     await store.db.insertInto('organisations').values({ id: orgId, name: 'Keys Ltd', name_key: 'keys ltd', created_at: 1 }).execute();
     const row = { org_id: orgId, kind: 'signing', version: 1, public_key: new Uint8Array([1, 2, 3]), wrapped_secret: new Uint8Array([0, 255]), created_at: 1 };
-    await store.db.insertInto('org_keys').values({ id: `${orgId}.sig.v1`, ...row }).execute();
-    await assert.rejects(store.db.insertInto('org_keys').values({ id: `${orgId}.sig.dup`, ...row }).execute(), /UNIQUE/);
-    await assert.rejects(store.db.insertInto('org_keys').values({ id: `${orgId}.x`, ...row, kind: 'other' }).execute(), /CHECK/);
+    await store.db
+      .insertInto('org_keys')
+      .values({ id: `${orgId}.sig.v1`, ...row })
+      .execute();
+    await assert.rejects(
+      store.db
+        .insertInto('org_keys')
+        .values({ id: `${orgId}.sig.dup`, ...row })
+        .execute(),
+      /UNIQUE/,
+    );
+    await assert.rejects(
+      store.db
+        .insertInto('org_keys')
+        .values({ id: `${orgId}.x`, ...row, kind: 'other' })
+        .execute(),
+      /CHECK/,
+    );
     const back = await store.db.selectFrom('org_keys').selectAll().where('org_id', '=', orgId).executeTakeFirstOrThrow();
     assert.ok(back.public_key instanceof Uint8Array);
     assert.deepEqual([...back.wrapped_secret], [0, 255]);
@@ -223,7 +243,17 @@ describe('two connections writing (the server and its audit writer thread)', () 
 describe('store trouble classification', () => {
   test('SQLite result codes of a full, read-only, failing or locked store are store trouble; request and schema errors are not', async () => {
     const sqliteError = (code: string) => Object.assign(new Error(code), { code });
-    for (const code of ['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_CANTOPEN', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'STORE_CLOSED']) {
+    for (const code of [
+      'SQLITE_FULL',
+      'SQLITE_READONLY',
+      'SQLITE_READONLY_DBMOVED',
+      'SQLITE_IOERR_WRITE',
+      'SQLITE_IOERR_FSYNC',
+      'SQLITE_CANTOPEN',
+      'SQLITE_BUSY_SNAPSHOT',
+      'SQLITE_LOCKED',
+      'STORE_CLOSED',
+    ]) {
       assert.equal(storeUnavailableCode(sqliteError(code)), code, code);
     }
     for (const code of ['SQLITE_ERROR', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CORRUPT', 'SQLITE_FULLX', 'VALIDATION_ERROR']) {

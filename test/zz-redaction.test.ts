@@ -13,7 +13,14 @@ test('no secret or plaintext used anywhere in the test run appears in any server
     return;
   }
   const logs = readFileSync(LOG_FILE, 'utf8');
-  const secrets = [...new Set(readFileSync(SECRETS_FILE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string))];
+  const secrets = [
+    ...new Set(
+      readFileSync(SECRETS_FILE, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string),
+    ),
+  ];
   const plaintexts = ['sensitive information to sign and encrypt', 'made under v1', 'via sdk token', 'tamper me', 'from the CLI org', 'direct data'];
   const lines = logs.split('\n').filter(Boolean);
   assert.ok(lines.length > 50, `expected a real run's worth of logs, got ${lines.length} lines`);

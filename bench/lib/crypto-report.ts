@@ -267,7 +267,7 @@ export function renderMarkdownReport(r: BenchReport): string {
     '',
     renderMarkdown(primitivesTable(r)),
     '',
-    "X-Wing and the composite signature are listed by their post-quantum component; their classical parts (X25519, SHA3-256, Ed25519, SHA-512) are node:crypto in both rows.",
+    'X-Wing and the composite signature are listed by their post-quantum component; their classical parts (X25519, SHA3-256, Ed25519, SHA-512) are node:crypto in both rows.',
     '',
     "## Whole operations ('fastest' providers)",
     '',

@@ -73,7 +73,9 @@ export function renderChart(input: ChartInput): string {
   const xMin = conns[0] as number;
   const xMax = conns[conns.length - 1] as number;
   const x = (c: number) =>
-    xMax === xMin ? (PLOT.left + PLOT.right) / 2 : PLOT.left + ((Math.log2(c) - Math.log2(xMin)) / (Math.log2(xMax) - Math.log2(xMin))) * (PLOT.right - PLOT.left);
+    xMax === xMin
+      ? (PLOT.left + PLOT.right) / 2
+      : PLOT.left + ((Math.log2(c) - Math.log2(xMin)) / (Math.log2(xMax) - Math.log2(xMin))) * (PLOT.right - PLOT.left);
   const y = (v: number) => PLOT.bottom - ((Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (PLOT.bottom - PLOT.top);
 
   // Grid and axes.

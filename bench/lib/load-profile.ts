@@ -86,7 +86,7 @@ export function classify(frame: CallFrame): { location: string; group: string } 
   if (!url) return { location: '(native)', group: 'native (V8 builtins, OpenSSL via node:crypto)' };
   if (url.startsWith('node:')) {
     const path = url.slice('node:'.length);
-    const top = path.startsWith('internal/') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0] ?? path;
+    const top = path.startsWith('internal/') ? path.split('/').slice(0, 2).join('/') : (path.split('/')[0] ?? path);
     return { location: `${url}:${lineNumber + 1}`, group: `node:${top}` };
   }
   const nm = url.lastIndexOf('/node_modules/');
@@ -189,11 +189,15 @@ export function renderProfileMarkdown(title: string, threads: readonly ThreadPro
   const lines: string[] = [`### ${title}`, ''];
   for (const t of threads) {
     const busy = t.wallMs > 0 ? (100 * t.busyMs) / t.wallMs : 0;
-    lines.push(`**${t.thread} thread** — ${fmt(t.busyMs / 1000, 2)} s busy of ${fmt(t.wallMs / 1000, 2)} s profiled (${fmt(busy)} % busy; waiting for work — idle, or a worker blocked in Atomics.wait — is not counted)`, '');
+    lines.push(
+      `**${t.thread} thread** — ${fmt(t.busyMs / 1000, 2)} s busy of ${fmt(t.wallMs / 1000, 2)} s profiled (${fmt(busy)} % busy; waiting for work — idle, or a worker blocked in Atomics.wait — is not counted)`,
+      '',
+    );
     lines.push('| Where (self time) | % of busy |', '| --- | ---: |');
     for (const g of t.groups.slice(0, groupsShown)) lines.push(`| ${g.group} | ${fmt(g.selfPct)} |`);
     lines.push('', '| Function | Location | self ms | % of busy |', '| --- | --- | ---: | ---: |');
-    for (const f of t.top) lines.push(`| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.location.replace(/\|/g, '\\|')} | ${fmt(f.selfMs, 0)} | ${fmt(f.selfPct)} |`);
+    for (const f of t.top)
+      lines.push(`| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.location.replace(/\|/g, '\\|')} | ${fmt(f.selfMs, 0)} | ${fmt(f.selfPct)} |`);
     lines.push('');
   }
   return lines.join('\n');

@@ -168,7 +168,12 @@ function pointAt(s: ScenarioResult, connections: number): Point | undefined {
   return s.points.find((p) => p.connections === connections);
 }
 
-function ratioTarget(id: string, subject: ScenarioResult | undefined, ceiling: ScenarioResult | undefined, bare: ScenarioResult | undefined): TargetResult | undefined {
+function ratioTarget(
+  id: string,
+  subject: ScenarioResult | undefined,
+  ceiling: ScenarioResult | undefined,
+  bare: ScenarioResult | undefined,
+): TargetResult | undefined {
   if (!subject || !ceiling || !bare) return undefined;
   const floor = Math.min(ceiling.best.rps, bare.best.rps);
   const limiter = ceiling.best.rps <= bare.best.rps ? ceiling : bare;
@@ -256,7 +261,7 @@ export function evaluateTargets(
   const allPoints = scenarios.flatMap((s) => s.points);
   targets.push({
     id: 'no-errors-below-knee',
-    description: 'Zero non-2xx responses and connection errors at or below each scenario\'s knee',
+    description: "Zero non-2xx responses and connection errors at or below each scenario's knee",
     value: failing.reduce((n, x) => n + x.p.non2xx + x.p.errors, 0),
     threshold: 0,
     comparison: '<=',
@@ -378,7 +383,21 @@ function fmtThreshold(t: TargetResult): string {
   }
 }
 
-const COLUMNS = ['Scenario', 'c', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'non-2xx', 'errors', 'ELD p99 ms', 'peak RSS MiB', 'server CPU', 'loadgen CPU', 'other CPU'] as const;
+const COLUMNS = [
+  'Scenario',
+  'c',
+  'req/s',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'non-2xx',
+  'errors',
+  'ELD p99 ms',
+  'peak RSS MiB',
+  'server CPU',
+  'loadgen CPU',
+  'other CPU',
+] as const;
 
 function pointRow(s: ScenarioResult, p: Point, first: boolean): string[] {
   const marks = [p.connections === s.best.connections ? 'best' : '', p.connections === s.knee.connections ? 'knee' : ''].filter(Boolean).join(',');
@@ -402,7 +421,10 @@ function pointRow(s: ScenarioResult, p: Point, first: boolean): string[] {
 function textTable(header: readonly string[], rows: readonly (readonly string[])[], rightAlignFrom = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -458,7 +480,19 @@ function summaryRows(r: LoadReport): string[][] {
     ];
   });
 }
-const SUMMARY_HEADER = ['Scenario', 'payload', 'best req/s', 'at c', 'knee c', 'p50 ms', 'p99 ms', 'of ceiling', 'server CPU', 'CPU ms/req', 'main-thread ms/req'];
+const SUMMARY_HEADER = [
+  'Scenario',
+  'payload',
+  'best req/s',
+  'at c',
+  'knee c',
+  'p50 ms',
+  'p99 ms',
+  'of ceiling',
+  'server CPU',
+  'CPU ms/req',
+  'main-thread ms/req',
+];
 
 /** Where each request's CPU goes, by thread role, at each scenario's best point (ms per successful request). */
 function threadRows(r: LoadReport): string[][] {
@@ -501,7 +535,10 @@ export function renderConsole(r: LoadReport): string {
   for (const p of r.profiles) {
     out.push(`Profile ${p.scenario} c=${p.connections} (${fmtRps(p.rps)} req/s):`);
     for (const t of p.threads) {
-      const top = t.top.slice(0, 5).map((f) => `${f.name} ${f.selfPct.toFixed(1)}%`).join(', ');
+      const top = t.top
+        .slice(0, 5)
+        .map((f) => `${f.name} ${f.selfPct.toFixed(1)}%`)
+        .join(', ');
       out.push(`  ${t.thread}: ${((100 * t.busyMs) / Math.max(1, t.wallMs)).toFixed(0)}% busy; ${top}`);
     }
   }
@@ -525,14 +562,17 @@ export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown
   out.push('## Targets', '', mdTable(['Target', 'Measured', 'Required', 'Result'], targetRows(r)), '');
   for (const t of r.targets) out.push(`- **${t.id}** — ${t.description}: ${t.detail}`);
   out.push('', '## Summary (best concurrency per scenario)', '', mdTable(SUMMARY_HEADER, summaryRows(r)), '');
-  out.push('"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point; main-thread ms/req = the part of it spent on the event-loop thread (read from /proc per thread — steadier than throughput on a shared machine).', '');
+  out.push(
+    '"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point; main-thread ms/req = the part of it spent on the event-loop thread (read from /proc per thread — steadier than throughput on a shared machine).',
+    '',
+  );
   if (threadRows(r).length) {
     out.push(
       '## Server CPU per request, by thread',
       '',
       mdTable(THREAD_HEADER, threadRows(r)),
       '',
-      'CPU time per successful request at the best point, from /proc per thread: the event loop (main thread), the crypto worker pool, the audit writer thread, and the rest of the process (V8\'s garbage-collector and compiler threads, libuv\'s thread pool). On a machine whose cores are all busy, every millisecond outside the crypto workers is taken from them.',
+      "CPU time per successful request at the best point, from /proc per thread: the event loop (main thread), the crypto worker pool, the audit writer thread, and the rest of the process (V8's garbage-collector and compiler threads, libuv's thread pool). On a machine whose cores are all busy, every millisecond outside the crypto workers is taken from them.",
       '',
     );
   }
@@ -545,15 +585,26 @@ export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown
     '',
   );
   out.push('## Every point', '', mdTable(COLUMNS, mainRows(r)), '');
-  const noisy = r.scenarios.flatMap((x) => x.points.filter((p) => p.otherCpu > s.noiseLimit).map((p) => `${x.id} c=${p.connections} (${(p.otherCpu * 100).toFixed(0)}%)`));
+  const noisy = r.scenarios.flatMap((x) =>
+    x.points.filter((p) => p.otherCpu > s.noiseLimit).map((p) => `${x.id} c=${p.connections} (${(p.otherCpu * 100).toFixed(0)}%)`),
+  );
   const refusedPoints = r.scenarios.flatMap((x) =>
     x.points
       .filter((p) => p.non2xx > 0)
-      .map((p) => `${x.id} c=${p.connections}: ${Object.entries(p.statusCounts).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${n} × ${c}`).join(', ')}`),
+      .map(
+        (p) =>
+          `${x.id} c=${p.connections}: ${Object.entries(p.statusCounts)
+            .filter(([c]) => !c.startsWith('2'))
+            .map(([c, n]) => `${n} × ${c}`)
+            .join(', ')}`,
+      ),
   );
   if (refusedPoints.length) out.push(`Non-2xx responses: ${refusedPoints.join('; ')}.`, '');
-  const stalledPoints = r.scenarios.flatMap((x) => x.points.filter((p) => p.stalledConnections > 0).map((p) => `${x.id} c=${p.connections} (${p.stalledConnections})`));
-  if (stalledPoints.length) out.push(`Connections whose last request was never answered (the point's throughput is then too low): ${stalledPoints.join(', ')}.`, '');
+  const stalledPoints = r.scenarios.flatMap((x) =>
+    x.points.filter((p) => p.stalledConnections > 0).map((p) => `${x.id} c=${p.connections} (${p.stalledConnections})`),
+  );
+  if (stalledPoints.length)
+    out.push(`Connections whose last request was never answered (the point's throughput is then too low): ${stalledPoints.join(', ')}.`, '');
   out.push(
     noisy.length
       ? `Points during which other processes on the machine used more than ${(s.noiseLimit * 100).toFixed(0)}% of a core even after a second measurement (less trustworthy): ${noisy.join(', ')}.`

@@ -39,7 +39,9 @@ export type ChainAppender = (events: readonly AuditEvent[]) => AuditRecord[];
 export function chainAppender(db: BetterSqlite3.Database): ChainAppender {
   const insertRecord = db.prepare(`insert into audit_records (${COLUMNS.join(', ')}) values (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const readHead = db.prepare<[string], { seq: number; hash: string }>('select seq, hash from audit_heads where chain_id = ?');
-  const writeHead = db.prepare('insert into audit_heads (chain_id, seq, hash) values (?, ?, ?) on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash');
+  const writeHead = db.prepare(
+    'insert into audit_heads (chain_id, seq, hash) values (?, ?, ?) on conflict (chain_id) do update set seq = excluded.seq, hash = excluded.hash',
+  );
 
   const append = db.transaction((events: readonly AuditEvent[]): AuditRecord[] => {
     const { records, heads } = chainEvents(events, (chainId) => {

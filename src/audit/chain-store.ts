@@ -62,7 +62,9 @@ export async function chainHeads(db: Kysely<Database>, chainId?: string): Promis
 
 /** Every chain id that has records or a head (a chain whose records were all deleted still has a head). */
 export async function chainIds(db: Kysely<Database>): Promise<string[]> {
-  const { rows } = await sql<{ chain_id: string }>`select chain_id from audit_heads union select distinct chain_id from audit_records order by chain_id`.execute(db);
+  const { rows } = await sql<{
+    chain_id: string;
+  }>`select chain_id from audit_heads union select distinct chain_id from audit_records order by chain_id`.execute(db);
   return rows.map((r) => r.chain_id);
 }
 
@@ -70,7 +72,14 @@ export async function chainIds(db: Kysely<Database>): Promise<string[]> {
 export async function* chainRecords(db: Kysely<Database>, chainId: string, fromSeq = 1, pageSize = 2000): AsyncGenerator<AuditRecord> {
   let after = fromSeq - 1;
   for (;;) {
-    const rows = await db.selectFrom('audit_records').selectAll().where('chain_id', '=', chainId).where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
+    const rows = await db
+      .selectFrom('audit_records')
+      .selectAll()
+      .where('chain_id', '=', chainId)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
     for (const row of rows) yield fromRow(row);
     if (rows.length < pageSize) return;
     after = Number((rows[rows.length - 1] as { seq: number }).seq);

@@ -23,7 +23,9 @@ export function checkpointSignatureProblem(cp: Checkpoint, chainId: string, chec
   if (!key) return { seq: cp.seq, reason: 'CHECKPOINT_KEY_UNKNOWN', detail: `checkpoint at seq ${cp.seq} is signed by unknown key ${cp.key_id}` };
   let valid: boolean;
   try {
-    valid = cp.chain_id === chainId && check.composite.verify(key, checkpointMessage(cp), new Uint8Array(Buffer.from(cp.signature, 'base64url')), utf8.encode(CHECKPOINT_CONTEXT));
+    valid =
+      cp.chain_id === chainId &&
+      check.composite.verify(key, checkpointMessage(cp), new Uint8Array(Buffer.from(cp.signature, 'base64url')), utf8.encode(CHECKPOINT_CONTEXT));
   } catch {
     valid = false;
   }
@@ -42,13 +44,18 @@ export function checkpointLinkProblem(checkpoints: readonly Checkpoint[], before
   for (const cp of checkpoints) {
     if (previous && cp.seq <= previous.seq) return { seq: cp.seq, reason: 'CHECKPOINT_CHAIN_BROKEN', detail: `checkpoint at seq ${cp.seq} is out of order` };
     if (cp.format === 1) {
-      if (previous?.format === 2) return { seq: cp.seq, reason: 'CHECKPOINT_CHAIN_BROKEN', detail: `an unchained (format 1) checkpoint at seq ${cp.seq} follows a chained one` };
+      if (previous?.format === 2)
+        return { seq: cp.seq, reason: 'CHECKPOINT_CHAIN_BROKEN', detail: `an unchained (format 1) checkpoint at seq ${cp.seq} follows a chained one` };
     } else {
       const expected = previous ? checkpointHash(previous) : null;
       if (cp.prev !== expected) {
         const said = cp.prev === null ? 'no earlier checkpoint' : `checkpoint ${cp.prev.slice(0, 16)}…`;
         const is = previous ? `the checkpoint at seq ${previous.seq}` : 'none';
-        return { seq: cp.seq, reason: 'CHECKPOINT_CHAIN_BROKEN', detail: `checkpoint at seq ${cp.seq} covers ${said}, but the previous checkpoint present is ${is} (a checkpoint was deleted or replaced)` };
+        return {
+          seq: cp.seq,
+          reason: 'CHECKPOINT_CHAIN_BROKEN',
+          detail: `checkpoint at seq ${cp.seq} covers ${said}, but the previous checkpoint present is ${is} (a checkpoint was deleted or replaced)`,
+        };
       }
     }
     previous = cp;

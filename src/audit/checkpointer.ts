@@ -126,12 +126,23 @@ export class Checkpointer {
       const checked = await this.verifyUpToHead(head, verifyingKeys);
       if ('broken' in checked) {
         refused.push({ chain_id: head.chain_id, ...checked.broken });
-        this.log.error({ code: 'AUDIT_CHAIN_BROKEN', chain_id: head.chain_id, seq: checked.broken.seq, reason: checked.broken.reason, detail: checked.broken.detail }, CHAIN_REFUSED_MESSAGE);
+        this.log.error(
+          { code: 'AUDIT_CHAIN_BROKEN', chain_id: head.chain_id, seq: checked.broken.seq, reason: checked.broken.reason, detail: checked.broken.detail },
+          CHAIN_REFUSED_MESSAGE,
+        );
         continue;
       }
       const base = checked.anchor;
       const at = this.now();
-      const unsigned: UnsignedCheckpoint = { chain_id: head.chain_id, seq: head.seq, hash: head.hash, signed_at: new Date(at).toISOString(), key_id: keyId, format: 2, prev: base ? checkpointHash(base) : null };
+      const unsigned: UnsignedCheckpoint = {
+        chain_id: head.chain_id,
+        seq: head.seq,
+        hash: head.hash,
+        signed_at: new Date(at).toISOString(),
+        key_id: keyId,
+        format: 2,
+        prev: base ? checkpointHash(base) : null,
+      };
       const signature = this.providers.composite.sign(key, checkpointMessage(unsigned), utf8.encode(CHECKPOINT_CONTEXT));
       const checkpoint: Checkpoint = { ...unsigned, signature: Buffer.from(signature).toString('base64url') };
       if (await this.store(checkpoint, base, at, signature)) {
@@ -146,7 +157,10 @@ export class Checkpointer {
         await appendToSink(this.sink, made);
       } catch (error) {
         // The checkpoints are stored; only their publication failed. Loud, and the run fails.
-        this.log.error({ code: 'CHECKPOINT_SINK_UNWRITABLE', sink: this.sink, checkpoints: made.length, err: error }, 'checkpoints could not be appended to PQSEAL_CHECKPOINT_SINK');
+        this.log.error(
+          { code: 'CHECKPOINT_SINK_UNWRITABLE', sink: this.sink, checkpoints: made.length, err: error },
+          'checkpoints could not be appended to PQSEAL_CHECKPOINT_SINK',
+        );
         throw error;
       }
     }
@@ -160,7 +174,13 @@ export class Checkpointer {
    */
   private store(cp: Checkpoint, base: Checkpoint | null, at: number, signature: Uint8Array): Promise<boolean> {
     return writeTransaction(this.db, async (trx) => {
-      const newest = await trx.selectFrom('audit_checkpoints').selectAll().where('chain_id', '=', cp.chain_id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const newest = await trx
+        .selectFrom('audit_checkpoints')
+        .selectAll()
+        .where('chain_id', '=', cp.chain_id)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       const current = newest ? checkpointFromRow(newest) : null;
       if (current === null ? base !== null : base === null || !sameCheckpoint(current, base)) return false;
       await trx
@@ -178,10 +198,22 @@ export class Checkpointer {
     let since: Checkpoint[];
     let before: Checkpoint | null;
     if (known) {
-      const rows = await this.db.selectFrom('audit_checkpoints').selectAll().where('chain_id', '=', head.chain_id).where('seq', '>=', known.seq).orderBy('seq').execute();
+      const rows = await this.db
+        .selectFrom('audit_checkpoints')
+        .selectAll()
+        .where('chain_id', '=', head.chain_id)
+        .where('seq', '>=', known.seq)
+        .orderBy('seq')
+        .execute();
       const stored = rows.map(checkpointFromRow);
       if (!stored[0] || !sameCheckpoint(stored[0], known)) {
-        return { broken: { seq: known.seq, reason: 'CHECKPOINT_MISSING', detail: `the checkpoint of record ${known.seq} made or published earlier is no longer in the store (checkpoints deleted or replaced)` } };
+        return {
+          broken: {
+            seq: known.seq,
+            reason: 'CHECKPOINT_MISSING',
+            detail: `the checkpoint of record ${known.seq} made or published earlier is no longer in the store (checkpoints deleted or replaced)`,
+          },
+        };
       }
       before = known;
       since = stored.slice(1);
@@ -200,12 +232,24 @@ export class Checkpointer {
     if (linkProblem) return { broken: linkProblem };
     const anchor = since[since.length - 1] ?? before;
     if (anchor && anchor.seq >= head.seq) {
-      return { broken: { seq: head.seq, reason: 'HEAD_MISMATCH', detail: `the chain head is record ${head.seq}, but record ${anchor.seq} was already signed (records deleted at the end)` } };
+      return {
+        broken: {
+          seq: head.seq,
+          reason: 'HEAD_MISMATCH',
+          detail: `the chain head is record ${head.seq}, but record ${anchor.seq} was already signed (records deleted at the end)`,
+        },
+      };
     }
     if (anchor) {
       const record = await recordAt(this.db, head.chain_id, anchor.seq);
       if (!record || record.hash !== anchor.hash) {
-        return { broken: { seq: anchor.seq, reason: 'CHECKPOINT_MISMATCH', detail: `record ${anchor.seq} is not the record its checkpoint signed (the chain was rewritten)` } };
+        return {
+          broken: {
+            seq: anchor.seq,
+            reason: 'CHECKPOINT_MISMATCH',
+            detail: `record ${anchor.seq} is not the record its checkpoint signed (the chain was rewritten)`,
+          },
+        };
       }
     }
     const fromSeq = (anchor?.seq ?? 0) + 1;
@@ -240,7 +284,11 @@ export class Checkpointer {
         const current = this.anchors.get(cp.chain_id);
         if (!current || cp.seq > current.seq) this.anchors.set(cp.chain_id, cp);
       }
-      if (invalid > 0) this.log.warn({ code: 'CHECKPOINT_SINK_INVALID_LINES', lines: invalid, sink }, 'checkpoint sink lines that are not valid checkpoints of this service were ignored');
+      if (invalid > 0)
+        this.log.warn(
+          { code: 'CHECKPOINT_SINK_INVALID_LINES', lines: invalid, sink },
+          'checkpoint sink lines that are not valid checkpoints of this service were ignored',
+        );
     })();
     return this.sinkRead;
   }

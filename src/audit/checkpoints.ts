@@ -47,7 +47,16 @@ export function checkpointHash(cp: UnsignedCheckpoint): string {
 
 /** The same checkpoint (a signature is randomised, so equal signatures mean the very same signing). */
 export function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
-  return a.chain_id === b.chain_id && a.seq === b.seq && a.hash === b.hash && a.signed_at === b.signed_at && a.key_id === b.key_id && a.format === b.format && a.prev === b.prev && a.signature === b.signature;
+  return (
+    a.chain_id === b.chain_id &&
+    a.seq === b.seq &&
+    a.hash === b.hash &&
+    a.signed_at === b.signed_at &&
+    a.key_id === b.key_id &&
+    a.format === b.format &&
+    a.prev === b.prev &&
+    a.signature === b.signature
+  );
 }
 
 /**
@@ -65,7 +74,16 @@ export function checkpointFromJson(value: Record<string, unknown>): Checkpoint |
 }
 
 /** The wire form of a stored row. */
-export function checkpointFromRow(r: { chain_id: string; seq: number; hash: string; signed_at: number; key_id: string; signature: Uint8Array; format: number; prev: string | null }): Checkpoint {
+export function checkpointFromRow(r: {
+  chain_id: string;
+  seq: number;
+  hash: string;
+  signed_at: number;
+  key_id: string;
+  signature: Uint8Array;
+  format: number;
+  prev: string | null;
+}): Checkpoint {
   return {
     chain_id: r.chain_id,
     seq: Number(r.seq),

@@ -103,8 +103,7 @@ export async function readExport(path: string): Promise<ParsedExport> {
       const cp = checkpointFromJson(rest);
       if (!cp) throw new ExportFormatError(`line ${i + 1}: not a checkpoint`);
       checkpoints.push(cp);
-    }
-    else throw new ExportFormatError(`line ${i + 1}: unexpected line type ${JSON.stringify(type)}`);
+    } else throw new ExportFormatError(`line ${i + 1}: unexpected line type ${JSON.stringify(type)}`);
   }
   if (!header || header.format !== EXPORT_FORMAT) throw new ExportFormatError(`not a ${EXPORT_FORMAT} file (first line must be its header)`);
   return { header, records, checkpoints };

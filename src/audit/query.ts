@@ -44,7 +44,10 @@ export async function listAuditRecords(db: Kysely<Database>, chainId: string, qu
   if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
   if (query.from !== undefined) q = q.where('at', '>=', query.from);
   if (query.to !== undefined) q = q.where('at', '<', query.to);
-  const rows = await q.orderBy('seq', 'desc').limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy('seq', 'desc')
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit).map(fromRow);
   const last = page[page.length - 1];
   return { records: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };

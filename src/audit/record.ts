@@ -148,7 +148,10 @@ export interface ChainHead {
  * chains' new heads. Pure — both appenders (Kysely in chain-store.ts, prepared statements in
  * chain-appender.ts) read the heads inside their write transaction and store what this returns.
  */
-export function chainEvents(events: readonly AuditEvent[], headOf: (chainId: string) => ChainHead | undefined): { records: AuditRecord[]; heads: Map<string, ChainHead> } {
+export function chainEvents(
+  events: readonly AuditEvent[],
+  headOf: (chainId: string) => ChainHead | undefined,
+): { records: AuditRecord[]; heads: Map<string, ChainHead> } {
   const heads = new Map<string, ChainHead>();
   const records = events.map((event) => {
     const chainId = chainOf(event);

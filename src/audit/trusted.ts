@@ -24,7 +24,8 @@ export async function readTrustedFile(path: string): Promise<TrustedAnchors> {
     if (line.type === 'header') continue;
     if (line.type !== 'record' || !header) throw new ExportFormatError(`unexpected line type ${JSON.stringify(line.type)}`);
     const { seq, hash, chain_id } = line;
-    if (typeof seq !== 'number' || typeof hash !== 'string' || chain_id !== header.chain_id) throw new ExportFormatError(`a record line is not a record of chain ${String(header.chain_id)}`);
+    if (typeof seq !== 'number' || typeof hash !== 'string' || chain_id !== header.chain_id)
+      throw new ExportFormatError(`a record line is not a record of chain ${String(header.chain_id)}`);
     if (!last || seq > last.seq) last = { seq, hash };
   }
   if (header && typeof header.chain_id === 'string') {

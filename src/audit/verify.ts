@@ -92,7 +92,11 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
     const problem = checkpointSignatureProblem(cp, input.chainId, input);
     if (problem) return problem;
     if (cp.hash !== recomputed) {
-      return { seq: cp.seq, reason: 'CHECKPOINT_MISMATCH', detail: `record ${cp.seq} hashes to ${recomputed.slice(0, 16)}…, the signed checkpoint says ${cp.hash.slice(0, 16)}… (records up to here were rewritten)` };
+      return {
+        seq: cp.seq,
+        reason: 'CHECKPOINT_MISMATCH',
+        detail: `record ${cp.seq} hashes to ${recomputed.slice(0, 16)}…, the signed checkpoint says ${cp.hash.slice(0, 16)}… (records up to here were rewritten)`,
+      };
     }
     return linkBreak?.seq === cp.seq ? linkBreak : null;
   };
@@ -109,20 +113,32 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
     if (record.seq !== expectedSeq) {
       broken =
         record.seq > expectedSeq
-          ? { seq: expectedSeq, reason: 'SEQUENCE_GAP', detail: expectedSeq === record.seq - 1 ? `record ${expectedSeq} is missing` : `records ${expectedSeq}–${record.seq - 1} are missing` }
+          ? {
+              seq: expectedSeq,
+              reason: 'SEQUENCE_GAP',
+              detail: expectedSeq === record.seq - 1 ? `record ${expectedSeq} is missing` : `records ${expectedSeq}–${record.seq - 1} are missing`,
+            }
           : { seq: record.seq, reason: 'SEQUENCE_DISORDER', detail: `record ${record.seq} appears after record ${expectedSeq - 1}` };
       break;
     }
     const recomputed = safeRecordHash(prevHash, record);
     if (recomputed === undefined || recomputed !== record.hash) {
-      broken = { seq: record.seq, reason: 'HASH_MISMATCH', detail: `record ${record.seq} does not match its hash (edited, reordered, or its predecessor changed)` };
+      broken = {
+        seq: record.seq,
+        reason: 'HASH_MISMATCH',
+        detail: `record ${record.seq} does not match its hash (edited, reordered, or its predecessor changed)`,
+      };
       break;
     }
     while (nextTrusted < trusted.length && (trusted[nextTrusted] as TrustedAnchor).seq <= record.seq) {
       const anchor = trusted[nextTrusted] as TrustedAnchor;
       nextTrusted++;
       if (anchor.seq === record.seq && anchor.hash !== recomputed) {
-        broken = { seq: record.seq, reason: 'TRUSTED_DIVERGED', detail: `record ${record.seq} hashes to ${recomputed.slice(0, 16)}…, the trusted file says ${anchor.hash.slice(0, 16)}… (the chain was rewritten or forked since)` };
+        broken = {
+          seq: record.seq,
+          reason: 'TRUSTED_DIVERGED',
+          detail: `record ${record.seq} hashes to ${recomputed.slice(0, 16)}…, the trusted file says ${anchor.hash.slice(0, 16)}… (the chain was rewritten or forked since)`,
+        };
         break;
       }
     }
@@ -140,12 +156,20 @@ export async function verifyChain(input: VerifyInput): Promise<ChainReport> {
 
   if (!broken && nextTrusted < trusted.length) {
     const anchor = trusted[trusted.length - 1] as TrustedAnchor;
-    broken = { seq: expectedSeq, reason: 'TRUSTED_TRUNCATED', detail: `the trusted file holds record ${anchor.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)` };
+    broken = {
+      seq: expectedSeq,
+      reason: 'TRUSTED_TRUNCATED',
+      detail: `the trusted file holds record ${anchor.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)`,
+    };
   }
   if (!broken) broken = trustedCheckpointMissing(trusted, input);
   if (!broken && nextCheckpoint < checkpoints.length) {
     const cp = checkpoints[nextCheckpoint] as Checkpoint;
-    broken = { seq: cp.seq, reason: 'CHECKPOINT_BEYOND_END', detail: `a checkpoint signed record ${cp.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)` };
+    broken = {
+      seq: cp.seq,
+      reason: 'CHECKPOINT_BEYOND_END',
+      detail: `a checkpoint signed record ${cp.seq}, but the chain ends at ${expectedSeq - 1} (records deleted at the end)`,
+    };
   }
   if (!broken && input.head && (input.head.seq !== expectedSeq - 1 || (expectedSeq > fromSeq && input.head.hash !== prevHash))) {
     broken = {
@@ -182,7 +206,11 @@ function trustedCheckpointMissing(trusted: readonly TrustedAnchor[], input: Veri
   for (const anchor of trusted) {
     const cp = anchor.checkpoint;
     if (cp && !input.checkpoints.some((c) => sameCheckpoint(c, cp))) {
-      return { seq: cp.seq, reason: 'TRUSTED_CHECKPOINT_MISSING', detail: `the trusted checkpoint at seq ${cp.seq} is no longer among the chain's checkpoints (deleted or replaced)` };
+      return {
+        seq: cp.seq,
+        reason: 'TRUSTED_CHECKPOINT_MISSING',
+        detail: `the trusted checkpoint at seq ${cp.seq} is no longer among the chain's checkpoints (deleted or replaced)`,
+      };
     }
   }
   return null;

@@ -24,12 +24,19 @@ const json = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 const EXIT_CONFLICTS = 4;
 
 /** Parses `<sub> --flags`, prints help on --help, and runs `fn` with services opened on DATA_DIR. */
-function group(name: string, subs: Record<string, { usage: string; options: Options; run: (v: Record<string, string | boolean | undefined>, s: Services) => Promise<number | void> }>): Command {
+function group(
+  name: string,
+  subs: Record<string, { usage: string; options: Options; run: (v: Record<string, string | boolean | undefined>, s: Services) => Promise<number | void> }>,
+): Command {
   return async (args, config) => {
     const [sub, ...rest] = args;
     const spec = sub ? subs[sub] : undefined;
     if (!spec) {
-      process.stdout.write(`Usage:\n${Object.values(subs).map((s) => `  pqseal ${name} ${s.usage}`).join('\n')}\n`);
+      process.stdout.write(
+        `Usage:\n${Object.values(subs)
+          .map((s) => `  pqseal ${name} ${s.usage}`)
+          .join('\n')}\n`,
+      );
       return sub === '--help' || sub === '-h' ? 0 : 2;
     }
     const { values } = parseArgs({ args: rest, options: { ...json, ...spec.options }, strict: true });
@@ -102,7 +109,11 @@ export const adminCommands: Record<string, Command> = {
       options: { org: { type: 'string' }, name: { type: 'string' } },
       run: async (v, s) => {
         const org = await renameOrganisation(s.store, required(v, 'org'), required(v, 'name'));
-        print({ org_id: org.id, name: org.name }, v.json, `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server signs with it within PQSEAL_LOGIN_CACHE_TTL seconds.`);
+        print(
+          { org_id: org.id, name: org.name },
+          v.json,
+          `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server signs with it within PQSEAL_LOGIN_CACHE_TTL seconds.`,
+        );
       },
     },
     'name-conflicts': {
@@ -110,7 +121,11 @@ export const adminCommands: Record<string, Command> = {
       options: {},
       run: async (v, s) => {
         const conflicts = await findNameConflicts(s.store);
-        print({ ...conflicts }, v.json, hasNameConflicts(conflicts) ? describeNameConflicts(conflicts).join('\n') : 'No organisation names collide or break the naming rules.');
+        print(
+          { ...conflicts },
+          v.json,
+          hasNameConflicts(conflicts) ? describeNameConflicts(conflicts).join('\n') : 'No organisation names collide or break the naming rules.',
+        );
         return hasNameConflicts(conflicts) ? EXIT_CONFLICTS : 0;
       },
     },
@@ -124,7 +139,11 @@ export const adminCommands: Record<string, Command> = {
         const org = await requireOrg(s, required(v, 'org'));
         const password = typeof v.password === 'string' ? v.password : generatePassword();
         const user = await createUser(s.store, { orgId: org.id, username: required(v, 'username'), password });
-        print({ user_id: user.id, org_id: org.id, username: user.username, password }, v.json, `Created user ${user.username} in ${org.id}; password: ${password}`);
+        print(
+          { user_id: user.id, org_id: org.id, username: user.username, password },
+          v.json,
+          `Created user ${user.username} in ${org.id}; password: ${password}`,
+        );
       },
     },
     disable: {

@@ -87,7 +87,11 @@ export async function auditCommand(args: string[], config: Config): Promise<numb
         made = e.made;
       }
       const lines = made.map((c) => `signed ${c.chain_id} at record ${c.seq} (${c.hash.slice(0, 16)}…) with ${c.key_id}`);
-      print(values.json, { checkpoints: made, refused: refused?.refused ?? [] }, lines.join('\n') || (refused ? '' : 'every chain head already has a checkpoint'));
+      print(
+        values.json,
+        { checkpoints: made, refused: refused?.refused ?? [] },
+        lines.join('\n') || (refused ? '' : 'every chain head already has a checkpoint'),
+      );
       if (refused) process.stderr.write(`pqseal: AUDIT_CHAIN_BROKEN: ${refused.message}\n`);
       return refused ? EXIT_VERIFICATION : 0;
     }
@@ -126,7 +130,14 @@ async function exportChain(services: Services, org: string, out: string, json: b
   }
 }
 
-async function verifyStore(services: Services, org: string | undefined, serviceKeyFile: string | undefined, fromSeq: number, trusted: TrustedAnchors | undefined, json: boolean | undefined): Promise<number> {
+async function verifyStore(
+  services: Services,
+  org: string | undefined,
+  serviceKeyFile: string | undefined,
+  fromSeq: number,
+  trusted: TrustedAnchors | undefined,
+  json: boolean | undefined,
+): Promise<number> {
   const db = services.store.db;
   const stored = await chainIds(db);
   const chains = org !== undefined ? [org] : [...new Set([...stored, ...(trusted?.keys() ?? [])])].sort();
@@ -159,7 +170,13 @@ async function verifyStore(services: Services, org: string | undefined, serviceK
   return report(reports, json);
 }
 
-async function verifyFile(file: string, serviceKeyFile: string | undefined, fromSeq: number, trusted: TrustedAnchors | undefined, json: boolean | undefined): Promise<number> {
+async function verifyFile(
+  file: string,
+  serviceKeyFile: string | undefined,
+  fromSeq: number,
+  trusted: TrustedAnchors | undefined,
+  json: boolean | undefined,
+): Promise<number> {
   const providers = await loadProviders('fastest');
   let parsed;
   try {
@@ -174,7 +191,9 @@ async function verifyFile(file: string, serviceKeyFile: string | undefined, from
   let keys: Map<string, CompositeVerifyingKey>;
   if (serviceKeyFile !== undefined) keys = await keysFromFile(serviceKeyFile, providers);
   else {
-    process.stderr.write('pqseal: warning: no --service-key given; trusting the service key inside the export, which whoever edited the file could have replaced\n');
+    process.stderr.write(
+      'pqseal: warning: no --service-key given; trusting the service key inside the export, which whoever edited the file could have replaced\n',
+    );
     keys = keysFromDocument(parsed.header.service_keys, providers);
   }
   let startHash: string | undefined;

@@ -79,7 +79,9 @@ export async function main(argv: string[]): Promise<number> {
       if (values.host) env.HOST = values.host;
       if (values.port) env.PORT = values.port;
       if (values['data-dir']) env.DATA_DIR = values['data-dir'];
-      return await (await loadServe())(loadConfig(env));
+      return await (
+        await loadServe()
+      )(loadConfig(env));
     }
     // Client commands talk to a server through the SDK (src/cli/client/); they map their own errors.
     const client = clientCommand(command, rest);

@@ -105,7 +105,17 @@ const ceiling = (() => {
   const SIGNED_MESSAGE_BYTES = 200;
   const NONE = new Uint8Array(0);
   let state:
-    | { sk: CompositeSigningKey; vk: CompositeVerifyingKey; kem: XWingExpandedKey; pk: Uint8Array; payload: Uint8Array; message: Uint8Array; sig: Uint8Array; ct: Uint8Array; sealed: Uint8Array }
+    | {
+        sk: CompositeSigningKey;
+        vk: CompositeVerifyingKey;
+        kem: XWingExpandedKey;
+        pk: Uint8Array;
+        payload: Uint8Array;
+        message: Uint8Array;
+        sig: Uint8Array;
+        ct: Uint8Array;
+        sealed: Uint8Array;
+      }
     | undefined;
   const init = (size: number) => {
     const sk = providers.composite.expandSecret(randomBytes(64));

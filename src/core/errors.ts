@@ -15,8 +15,7 @@ export class ServiceError extends Error {
   }
 }
 
-export const validationError = (message: string, details?: Record<string, unknown>) =>
-  new ServiceError(400, 'VALIDATION_ERROR', message, details);
+export const validationError = (message: string, details?: Record<string, unknown>) => new ServiceError(400, 'VALIDATION_ERROR', message, details);
 
 /** The status of each envelope error code on the wire. */
 export const ENVELOPE_ERROR_STATUS: Record<string, number> = {

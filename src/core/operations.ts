@@ -82,7 +82,9 @@ export class Operations {
     const result: SealResult = await this.deps.pool.seal({
       plaintext: request.data,
       recipient: { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
-      signer: sign ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } } : undefined,
+      signer: sign
+        ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } }
+        : undefined,
       permissions: request.permissions,
       frame,
     });

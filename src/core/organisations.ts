@@ -13,7 +13,13 @@ export interface NewOrganisation {
 
 /** A username derived from the display name, with a random suffix so it is unique. */
 export function usernameFor(name: string): string {
-  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'org';
+  const slug =
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'org';
   return `${slug}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -29,7 +29,8 @@ export class PermissionPolicy {
     const grants: PermissionGrant[] = [];
     for (const [i, entry] of list.entries()) {
       const unknown = entry.permissions.find((a) => !(ACTIONS as readonly string[]).includes(a));
-      if (unknown !== undefined) throw validationError(`permissions[${i}]: unknown action "${unknown}"; the only action is "read" (may decrypt and decrypt-verify)`);
+      if (unknown !== undefined)
+        throw validationError(`permissions[${i}]: unknown action "${unknown}"; the only action is "read" (may decrypt and decrypt-verify)`);
       if (entry.permissions.length === 0) throw validationError(`permissions[${i}]: list at least one action ("read")`);
       if (seen.has(entry.partner_id)) throw validationError(`permissions[${i}]: partner "${entry.partner_id}" is listed twice`);
       seen.add(entry.partner_id);

@@ -54,7 +54,11 @@ export function sealResponse(envelope: string, envelopeId: string): SealResponse
 
 export function decryptResponse(opened: OpenedEnvelope): DecryptResponse {
   if (opened.header.contentType === 'text') return { decrypted_data: utf8.decode(opened.plaintext), envelope_id: opened.envelopeId };
-  return { decrypted_data: Buffer.from(opened.plaintext.buffer, opened.plaintext.byteOffset, opened.plaintext.byteLength).toString('base64'), envelope_id: opened.envelopeId, data_encoding: 'base64' };
+  return {
+    decrypted_data: Buffer.from(opened.plaintext.buffer, opened.plaintext.byteOffset, opened.plaintext.byteLength).toString('base64'),
+    envelope_id: opened.envelopeId,
+    data_encoding: 'base64',
+  };
 }
 
 export function plainDecryptResponse(opened: OpenedEnvelope): PlainDecryptResponse {

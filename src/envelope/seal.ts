@@ -71,10 +71,7 @@ export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelo
   );
 
   const innerPrefix = encodeInnerPrefix(input.signer && signPayload(providers, input.signer, header, payload));
-  const { cipherText: kemCipherText, sharedSecret } = providers.xWing.encapsulate(
-    input.recipient.publicKey,
-    input.random ? input.random(64) : undefined,
-  );
+  const { cipherText: kemCipherText, sharedSecret } = providers.xWing.encapsulate(input.recipient.publicKey, input.random ? input.random(64) : undefined);
   const aad = concatBytes(header, kemCipherText);
   const { key, nonce } = deriveAeadKey(sharedSecret, envelopeId, ENVELOPE_VERSION, SUITE_XWING_AES256GCM_MLDSA65ED25519);
   const bytes = aesGcmSeal(key, nonce, [innerPrefix, payload], aad, aad);

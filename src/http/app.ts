@@ -38,8 +38,13 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   const { config } = services;
   // Node's own limits on slow clients (the body's inactivity is src/http/body-timeout.ts). Fastify would
   // set requestTimeout to 0 (none) unless given; Node enforces both on a sweep, every 30 s unless told.
-  const nodeServerOptions = { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: sweepInterval(config) };
-  const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), ...nodeServerOptions } : null;
+  const nodeServerOptions = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: sweepInterval(config),
+  };
+  const https =
+    config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), ...nodeServerOptions } : null;
   const serverOptions: FastifyServerOptions & { http?: ServerOptions } = {
     logger: {
       level: config.logLevel,

@@ -47,7 +47,12 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
 function describe(parserCode: string | undefined): { status: number; reason: string; code: string; message: string } {
   switch (parserCode) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, reason: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than the server accepts' };
+      return {
+        status: 431,
+        reason: 'Request Header Fields Too Large',
+        code: 'HEADERS_TOO_LARGE',
+        message: 'the request headers are larger than the server accepts',
+      };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' };
     default:

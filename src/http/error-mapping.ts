@@ -37,7 +37,8 @@ export function toWireError(error: unknown): WireError {
   if (error instanceof ServiceError) {
     return { status: error.status, code: error.code, message: error.message, details: error.details, retryAfterSeconds: error.retryAfterSeconds };
   }
-  if (error instanceof CryptoPoolBusyError || error instanceof CryptoTimeoutError) return { status: 503, code: error.code, message: error.message, retryAfterSeconds: 1 };
+  if (error instanceof CryptoPoolBusyError || error instanceof CryptoTimeoutError)
+    return { status: 503, code: error.code, message: error.message, retryAfterSeconds: 1 };
   const e = error as Partial<FastifyError> & { code?: unknown; retryAfterSeconds?: unknown };
   if (typeof e.code === 'string' && e.code in STATUS_BY_CODE) {
     const status = STATUS_BY_CODE[e.code] as number;
@@ -65,7 +66,8 @@ export function toWireError(error: unknown): WireError {
       return { status: 414, code: 'PATH_PARAMETER_TOO_LONG', message: 'a path parameter is longer than the server accepts' };
   }
   if (e.name === 'SyntaxError' && e.statusCode === 400) return { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON' };
-  if (storeUnavailableCode(error) !== undefined) return { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', retryAfterSeconds: 5 };
+  if (storeUnavailableCode(error) !== undefined)
+    return { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', retryAfterSeconds: 5 };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, code: String(e.code ?? 'BAD_REQUEST'), message: String(e.message) };
   }

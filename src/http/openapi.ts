@@ -62,40 +62,183 @@ export interface ErrorDoc {
 
 /** Every stable error code the API answers with, its status and what it means. */
 export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
-  { status: 400, code: 'VALIDATION_ERROR', message: 'body: missing required field "data"', meaning: 'The request does not match the schema (a missing header or field, an unknown field, a wrong type), or a value is refused: an unknown partner, an expiry in the past, requested_actions that do not fit the operation.' },
+  {
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    message: 'body: missing required field "data"',
+    meaning:
+      'The request does not match the schema (a missing header or field, an unknown field, a wrong type), or a value is refused: an unknown partner, an expiry in the past, requested_actions that do not fit the operation.',
+  },
   { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON', meaning: 'The body could not be parsed as JSON.' },
-  { status: 400, code: 'INVALID_CONTENT_LENGTH', message: 'content-length does not match the body', meaning: 'Content-Length disagrees with the body received.' },
-  { status: 400, code: 'INVALID_CURSOR', message: 'the cursor is not valid; use next_cursor from the previous page', meaning: 'The cursor is not one this listing returned.' },
-  { status: 400, code: 'ENVELOPE_MALFORMED', message: 'envelope is malformed: truncated KEM ciphertext', meaning: 'encrypted_data is not an envelope: not URL-safe base64 without padding, truncated, or a field does not parse.' },
-  { status: 400, code: 'ENVELOPE_UNSUPPORTED_VERSION', message: 'envelope version 2 is not supported', meaning: 'The envelope format version is unknown to this server.' },
+  {
+    status: 400,
+    code: 'INVALID_CONTENT_LENGTH',
+    message: 'content-length does not match the body',
+    meaning: 'Content-Length disagrees with the body received.',
+  },
+  {
+    status: 400,
+    code: 'INVALID_CURSOR',
+    message: 'the cursor is not valid; use next_cursor from the previous page',
+    meaning: 'The cursor is not one this listing returned.',
+  },
+  {
+    status: 400,
+    code: 'ENVELOPE_MALFORMED',
+    message: 'envelope is malformed: truncated KEM ciphertext',
+    meaning: 'encrypted_data is not an envelope: not URL-safe base64 without padding, truncated, or a field does not parse.',
+  },
+  {
+    status: 400,
+    code: 'ENVELOPE_UNSUPPORTED_VERSION',
+    message: 'envelope version 2 is not supported',
+    meaning: 'The envelope format version is unknown to this server.',
+  },
   { status: 400, code: 'ENVELOPE_UNSUPPORTED_SUITE', message: 'algorithm suite 7 is not supported', meaning: 'The algorithm suite is unknown to this server.' },
-  { status: 400, code: 'ENVELOPE_AUTH_FAILED', message: 'envelope authentication failed', meaning: 'The envelope was altered (any flipped bit, truncation or extension), or it was not made by this service for this organisation. No plaintext is released.' },
+  {
+    status: 400,
+    code: 'ENVELOPE_AUTH_FAILED',
+    message: 'envelope authentication failed',
+    meaning:
+      'The envelope was altered (any flipped bit, truncation or extension), or it was not made by this service for this organisation. No plaintext is released.',
+  },
   { status: 400, code: 'KEY_NOT_FOUND', message: 'no decryption key for this envelope', meaning: 'The KEM key the envelope names does not exist here.' },
-  { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP', meaning: 'The HTTP parser refused the request (a malformed request line or header; answered with Connection: close, the connection ends), or a path parameter is not valid percent-encoding (message: the request path is not valid percent-encoding).' },
-  { status: 401, code: 'NOT_AUTHORIZED', message: BAD_CREDENTIALS_MESSAGE, meaning: 'Wrong username or password, or a disabled user. (The hosted service answers HTTP 500 with this message; pqseal answers 401.)' },
+  {
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: 'the request is not valid HTTP',
+    meaning:
+      'The HTTP parser refused the request (a malformed request line or header; answered with Connection: close, the connection ends), or a path parameter is not valid percent-encoding (message: the request path is not valid percent-encoding).',
+  },
+  {
+    status: 401,
+    code: 'NOT_AUTHORIZED',
+    message: BAD_CREDENTIALS_MESSAGE,
+    meaning: 'Wrong username or password, or a disabled user. (The hosted service answers HTTP 500 with this message; pqseal answers 401.)',
+  },
   { status: 401, code: 'TOKEN_INVALID', message: 'the token is not valid', meaning: 'The bearer token is not an IdToken of this identity pool.' },
   { status: 401, code: 'TOKEN_EXPIRED', message: 'the token has expired', meaning: 'The bearer token has expired: renew it with REFRESH_TOKEN_AUTH.' },
-  { status: 403, code: 'PARTNER_CREDENTIALS_INVALID', message: 'the partner credentials are not valid', meaning: 'Unknown api_key, wrong access_key or secret_key, or revoked credentials.' },
-  { status: 403, code: 'PARTNER_CREDENTIALS_MISMATCH', message: "the partner credentials do not belong to the user's organisation", meaning: 'The user and the partner credentials belong to different organisations.' },
-  { status: 403, code: 'ENVELOPE_ACCESS_DENIED', message: 'this organisation may not open this envelope', meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.' },
-  { status: 404, code: 'ENVELOPE_NOT_FOUND', message: 'this organisation sealed no envelope with this id', meaning: 'revoke/restore name an envelope id the caller\'s organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.' },
+  {
+    status: 403,
+    code: 'PARTNER_CREDENTIALS_INVALID',
+    message: 'the partner credentials are not valid',
+    meaning: 'Unknown api_key, wrong access_key or secret_key, or revoked credentials.',
+  },
+  {
+    status: 403,
+    code: 'PARTNER_CREDENTIALS_MISMATCH',
+    message: "the partner credentials do not belong to the user's organisation",
+    meaning: 'The user and the partner credentials belong to different organisations.',
+  },
+  {
+    status: 403,
+    code: 'ENVELOPE_ACCESS_DENIED',
+    message: 'this organisation may not open this envelope',
+    meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.',
+  },
+  {
+    status: 404,
+    code: 'ENVELOPE_NOT_FOUND',
+    message: 'this organisation sealed no envelope with this id',
+    meaning:
+      "revoke/restore name an envelope id the caller's organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.",
+  },
   { status: 404, code: 'ORGANISATION_NOT_FOUND', message: 'no organisation with id org_unknown', meaning: 'No organisation has this id.' },
-  { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request body stalled: no byte arrived for 10000 ms', meaning: 'The body sent no byte for PQSEAL_BODY_TIMEOUT_MS, or the whole request (headers and body) took longer than PQSEAL_REQUEST_TIMEOUT_MS, or its headers longer than PQSEAL_HEADERS_TIMEOUT_MS. Answered with Connection: close; the connection ends.' },
-  { status: 413, code: 'BODY_TOO_LARGE', message: 'request body is larger than the configured limit', meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).' },
-  { status: 413, code: 'ENVELOPE_TOO_LARGE', message: 'plaintext exceeds 16777216 bytes', meaning: 'The plaintext or envelope exceeds the envelope format limits.' },
-  { status: 414, code: 'PATH_PARAMETER_TOO_LONG', message: 'a path parameter is longer than the server accepts', meaning: 'A path parameter (an organisation id) is longer than 100 characters.' },
+  {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    message: 'the request body stalled: no byte arrived for 10000 ms',
+    meaning:
+      'The body sent no byte for PQSEAL_BODY_TIMEOUT_MS, or the whole request (headers and body) took longer than PQSEAL_REQUEST_TIMEOUT_MS, or its headers longer than PQSEAL_HEADERS_TIMEOUT_MS. Answered with Connection: close; the connection ends.',
+  },
+  {
+    status: 413,
+    code: 'BODY_TOO_LARGE',
+    message: 'request body is larger than the configured limit',
+    meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).',
+  },
+  {
+    status: 413,
+    code: 'ENVELOPE_TOO_LARGE',
+    message: 'plaintext exceeds 16777216 bytes',
+    meaning: 'The plaintext or envelope exceeds the envelope format limits.',
+  },
+  {
+    status: 414,
+    code: 'PATH_PARAMETER_TOO_LONG',
+    message: 'a path parameter is longer than the server accepts',
+    meaning: 'A path parameter (an organisation id) is longer than 100 characters.',
+  },
   { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
-  { status: 422, code: 'ENVELOPE_NOT_SIGNED', message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt', meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.' },
-  { status: 429, code: 'RATE_LIMITED', message: 'too many requests for this user, slow down', meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.' },
-  { status: 429, code: 'LOGIN_RATE_LIMITED', message: 'too many login attempts from this address; try again in 2 s', meaning: 'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.' },
-  { status: 429, code: 'LOGIN_THROTTLED', message: 'too many failed login attempts; try again in 2 s', meaning: 'Too many failed logins for this user. Wait Retry-After seconds.' },
-  { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than the server accepts', meaning: 'The request headers exceed Node\'s limit (16 KiB). Answered with Connection: close; the connection ends.' },
-  { status: 500, code: 'INTERNAL_ERROR', message: 'internal error; the request id identifies it in the server log', meaning: 'A fault in the server; the x-request-id finds it in the log.' },
-  { status: 503, code: 'STORE_UNAVAILABLE', message: 'the data store is unavailable', meaning: 'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.' },
-  { status: 503, code: 'SERVICE_BUSY', message: 'the service is at capacity, retry shortly', meaning: 'The crypto worker queue is full (checked before anything else), or the bodies in progress would pass PQSEAL_MAX_INFLIGHT_BYTES, or this client address\'s share PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT (charged once the caller is authenticated, as the body\'s bytes arrive; refused mid-way with Connection: close). Retry after Retry-After seconds.' },
-  { status: 503, code: 'CRYPTO_TIMEOUT', message: 'the cryptographic operation did not finish in time, retry shortly', meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.' },
-  { status: 503, code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly', meaning: 'The audit record could not be made durable, so the result is withheld.' },
-  { status: 503, code: 'REVOCATION_STATE_UNAVAILABLE', message: 'the revocation state cannot be read right now; partner access is refused until it can', meaning: 'A partner open is refused (fail-closed) while the revocation state cannot be read.' },
+  {
+    status: 422,
+    code: 'ENVELOPE_NOT_SIGNED',
+    message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt',
+    meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.',
+  },
+  {
+    status: 429,
+    code: 'RATE_LIMITED',
+    message: 'too many requests for this user, slow down',
+    meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.',
+  },
+  {
+    status: 429,
+    code: 'LOGIN_RATE_LIMITED',
+    message: 'too many login attempts from this address; try again in 2 s',
+    meaning:
+      'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.',
+  },
+  {
+    status: 429,
+    code: 'LOGIN_THROTTLED',
+    message: 'too many failed login attempts; try again in 2 s',
+    meaning: 'Too many failed logins for this user. Wait Retry-After seconds.',
+  },
+  {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    message: 'the request headers are larger than the server accepts',
+    meaning: "The request headers exceed Node's limit (16 KiB). Answered with Connection: close; the connection ends.",
+  },
+  {
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    message: 'internal error; the request id identifies it in the server log',
+    meaning: 'A fault in the server; the x-request-id finds it in the log.',
+  },
+  {
+    status: 503,
+    code: 'STORE_UNAVAILABLE',
+    message: 'the data store is unavailable',
+    meaning:
+      'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.',
+  },
+  {
+    status: 503,
+    code: 'SERVICE_BUSY',
+    message: 'the service is at capacity, retry shortly',
+    meaning:
+      "The crypto worker queue is full (checked before anything else), or the bodies in progress would pass PQSEAL_MAX_INFLIGHT_BYTES, or this client address's share PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT (charged once the caller is authenticated, as the body's bytes arrive; refused mid-way with Connection: close). Retry after Retry-After seconds.",
+  },
+  {
+    status: 503,
+    code: 'CRYPTO_TIMEOUT',
+    message: 'the cryptographic operation did not finish in time, retry shortly',
+    meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.',
+  },
+  {
+    status: 503,
+    code: 'AUDIT_UNAVAILABLE',
+    message: 'the audit log could not be written, so the result is withheld; retry shortly',
+    meaning: 'The audit record could not be made durable, so the result is withheld.',
+  },
+  {
+    status: 503,
+    code: 'REVOCATION_STATE_UNAVAILABLE',
+    message: 'the revocation state cannot be read right now; partner access is refused until it can',
+    meaning: 'A partner open is refused (fail-closed) while the revocation state cannot be read.',
+  },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
@@ -128,7 +271,8 @@ interface RouteTraits {
 /** The error codes a route can answer with, from what the route is. */
 export function errorCodesFor(t: RouteTraits): string[] {
   const codes = new Set<string>(['INTERNAL_ERROR', 'STORE_UNAVAILABLE']);
-  if (t.body) ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
+  if (t.body)
+    ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
   if (t.query || t.params) codes.add('VALIDATION_ERROR');
   if (t.params) ['BAD_REQUEST', 'PATH_PARAMETER_TOO_LONG'].forEach((c) => codes.add(c));
   if (t.query) codes.add('INVALID_CURSOR');
@@ -139,7 +283,18 @@ export function errorCodesFor(t: RouteTraits): string[] {
   const op = t.operation;
   if (op === 'encrypt' || op === 'sign-encrypt') ['ENVELOPE_TOO_LARGE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
   if (op === 'decrypt' || op === 'decrypt-verify') {
-    ['ENVELOPE_MALFORMED', 'ENVELOPE_UNSUPPORTED_VERSION', 'ENVELOPE_UNSUPPORTED_SUITE', 'ENVELOPE_AUTH_FAILED', 'KEY_NOT_FOUND', 'ENVELOPE_TOO_LARGE', 'ENVELOPE_ACCESS_DENIED', 'REVOCATION_STATE_UNAVAILABLE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
+    [
+      'ENVELOPE_MALFORMED',
+      'ENVELOPE_UNSUPPORTED_VERSION',
+      'ENVELOPE_UNSUPPORTED_SUITE',
+      'ENVELOPE_AUTH_FAILED',
+      'KEY_NOT_FOUND',
+      'ENVELOPE_TOO_LARGE',
+      'ENVELOPE_ACCESS_DENIED',
+      'REVOCATION_STATE_UNAVAILABLE',
+      'SERVICE_BUSY',
+      'CRYPTO_TIMEOUT',
+    ].forEach((c) => codes.add(c));
   }
   if (op === 'decrypt-verify') codes.add('ENVELOPE_NOT_SIGNED');
   if (op === 'permissions.revoke' || op === 'permissions.restore') codes.add('ENVELOPE_NOT_FOUND');
@@ -152,7 +307,10 @@ export function errorCodesFor(t: RouteTraits): string[] {
 // Document-level options
 
 const REQUEST_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
-const requestIdHeader = { type: 'string', description: 'Identifies this request in the server log; quote it when reporting a problem. A valid one sent by the client is echoed back.' };
+const requestIdHeader = {
+  type: 'string',
+  description: 'Identifies this request in the server log; quote it when reporting a problem. A valid one sent by the client is echoed back.',
+};
 const retryAfterHeader = { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' };
 
 function packageVersion(): string {
@@ -185,17 +343,25 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
       tags: [
         { name: 'Managed API', description: 'The four operations with per-request credentials (five headers); answers wrapped as {statusCode, body}.' },
         { name: 'Direct API', description: 'The four operations with a bearer IdToken and the partner headers; plain JSON answers.' },
-        { name: 'Sharing', description: 'Revoke and restore a partner organisation\'s access to envelopes shared with it; list revocations.' },
-        { name: 'Audit', description: 'The organisation\'s hash-chained audit log.' },
-        { name: 'Public keys', description: 'Published public keys, for verifying envelope signatures and audit checkpoints without trusting the server. Unauthenticated.' },
-        { name: 'Identity pool', description: 'Sign-in (the identity provider\'s InitiateAuth wire call) and the token signing keys.' },
+        { name: 'Sharing', description: "Revoke and restore a partner organisation's access to envelopes shared with it; list revocations." },
+        { name: 'Audit', description: "The organisation's hash-chained audit log." },
+        {
+          name: 'Public keys',
+          description: 'Published public keys, for verifying envelope signatures and audit checkpoints without trusting the server. Unauthenticated.',
+        },
+        { name: 'Identity pool', description: "Sign-in (the identity provider's InitiateAuth wire call) and the token signing keys." },
         { name: 'Operations', description: 'Liveness and readiness probes.' },
       ],
       components: {
         securitySchemes: {
           username: { type: 'apiKey', in: 'header', name: 'username', description: 'Identity-pool username (Managed API).' },
           password: { type: 'apiKey', in: 'header', name: 'password', description: 'Identity-pool password (Managed API). Never logged.' },
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'IdToken from InitiateAuth (`POST /`, USER_PASSWORD_AUTH) — Direct API.' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'IdToken from InitiateAuth (`POST /`, USER_PASSWORD_AUTH) — Direct API.',
+          },
           api_key: { type: 'apiKey', in: 'header', name: 'api_key', description: 'Partner API key of the organisation.' },
           access_key: { type: 'apiKey', in: 'header', name: 'access_key', description: 'Partner access key of the organisation.' },
           secret_key: { type: 'apiKey', in: 'header', name: 'secret_key', description: 'Partner secret key of the organisation. Never logged.' },
@@ -237,7 +403,14 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
 
   // x-request-id may be sent by the client on any request.
   const headers = schema.headers ?? { type: 'object', properties: {} };
-  headers.properties = { ...(headers.properties as Json), 'x-request-id': { type: 'string', pattern: REQUEST_ID_PATTERN, description: 'Optional: your own id for this request (echoed back; otherwise the server makes one)' } };
+  headers.properties = {
+    ...(headers.properties as Json),
+    'x-request-id': {
+      type: 'string',
+      pattern: REQUEST_ID_PATTERN,
+      description: 'Optional: your own id for this request (echoed back; otherwise the server makes one)',
+    },
+  };
   schema.headers = headers;
 
   const operation = (route.config as { audit?: string } | undefined)?.audit;
@@ -292,8 +465,10 @@ function nameExamples(schema: Json): void {
   list.forEach((value: unknown, i: number) => {
     const v = ((value as Json).body ?? value) as Json;
     if (i === 0) named.seed = { summary: "As in the hosted service's reference (the seed)", value };
-    else if (Array.isArray(v.permissions)) named.sharedWithPartner = { summary: 'Shared with a partner organisation (its decrypts are allowed until revoked or expired)', value };
-    else if (v.is_valid_signature === false) named.signatureDoesNotHold = { summary: 'The signature does not hold: repudiator names the claimed signer', value };
+    else if (Array.isArray(v.permissions))
+      named.sharedWithPartner = { summary: 'Shared with a partner organisation (its decrypts are allowed until revoked or expired)', value };
+    else if (v.is_valid_signature === false)
+      named.signatureDoesNotHold = { summary: 'The signature does not hold: repudiator names the claimed signer', value };
     else named[`example${i + 1}`] = { value };
   });
   delete schema.examples;
@@ -342,7 +517,14 @@ const AMZ_JSON = 'application/x-amz-json-1.1';
 const jwk = {
   type: 'object',
   required: ['kty', 'kid', 'alg', 'use'],
-  properties: { kty: { type: 'string', enum: ['RSA'] }, kid: { type: 'string' }, alg: { type: 'string', enum: ['RS256'] }, use: { type: 'string', enum: ['sig'] }, n: { type: 'string' }, e: { type: 'string' } },
+  properties: {
+    kty: { type: 'string', enum: ['RSA'] },
+    kid: { type: 'string' },
+    alg: { type: 'string', enum: ['RS256'] },
+    use: { type: 'string', enum: ['sig'] },
+    n: { type: 'string' },
+    e: { type: 'string' },
+  },
 };
 const amzError = (types: string[]) => ({
   type: 'object',
@@ -352,11 +534,25 @@ const amzError = (types: string[]) => ({
 
 const ROUTE_DOCS: Record<string, Json> = {
   'GET /healthz': {
-    response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } }, examples: [{ status: 'ok' }], 'x-response-description': 'The process is up' } },
+    response: {
+      200: {
+        type: 'object',
+        required: ['status'],
+        properties: { status: { type: 'string', enum: ['ok'] } },
+        examples: [{ status: 'ok' }],
+        'x-response-description': 'The process is up',
+      },
+    },
   },
   'GET /readyz': {
     response: {
-      200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ready'] } }, examples: [{ status: 'ready' }], 'x-response-description': 'The store can be written (a probe write, reused for 1 s)' },
+      200: {
+        type: 'object',
+        required: ['status'],
+        properties: { status: { type: 'string', enum: ['ready'] } },
+        examples: [{ status: 'ready' }],
+        'x-response-description': 'The store can be written (a probe write, reused for 1 s)',
+      },
       503: {
         type: 'object',
         required: ['status', 'code'],
@@ -367,8 +563,10 @@ const ROUTE_DOCS: Record<string, Json> = {
     },
   },
   'GET /.well-known/jwks.json': {
-    description: 'The RSA public keys (RS256) that verify the identity pool\'s id and access tokens, every key still in use.',
-    response: { 200: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: jwk } }, 'x-response-description': 'JSON Web Key Set' } },
+    description: "The RSA public keys (RS256) that verify the identity pool's id and access tokens, every key still in use.",
+    response: {
+      200: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: jwk } }, 'x-response-description': 'JSON Web Key Set' },
+    },
   },
   'GET /.well-known/openid-configuration': {
     description: 'OpenID Provider metadata of the identity pool (issuer, JWKS URI, supported algorithms).',
@@ -377,7 +575,11 @@ const ROUTE_DOCS: Record<string, Json> = {
         type: 'object',
         required: ['issuer', 'jwks_uri'],
         additionalProperties: true,
-        properties: { issuer: { type: 'string' }, jwks_uri: { type: 'string' }, id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } } },
+        properties: {
+          issuer: { type: 'string' },
+          jwks_uri: { type: 'string' },
+          id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+        },
         'x-response-description': 'OpenID discovery document',
       },
     },
@@ -386,7 +588,13 @@ const ROUTE_DOCS: Record<string, Json> = {
     headers: {
       type: 'object',
       required: ['x-amz-target'],
-      properties: { 'x-amz-target': { type: 'string', enum: ['AWSCognitoIdentityProviderService.InitiateAuth'], description: 'The identity provider operation; only InitiateAuth is answered' } },
+      properties: {
+        'x-amz-target': {
+          type: 'string',
+          enum: ['AWSCognitoIdentityProviderService.InitiateAuth'],
+          description: 'The identity provider operation; only InitiateAuth is answered',
+        },
+      },
     },
     body: {
       content: {
@@ -435,17 +643,36 @@ const ROUTE_DOCS: Record<string, Json> = {
                 ChallengeParameters: { type: 'object' },
               },
             },
-            example: { AuthenticationResult: { AccessToken: 'eyJhbGciOiJSUzI1NiIs…', ExpiresIn: 3600, IdToken: 'eyJhbGciOiJSUzI1NiIs…', RefreshToken: 'rt_…', TokenType: 'Bearer' }, ChallengeParameters: {} },
+            example: {
+              AuthenticationResult: {
+                AccessToken: 'eyJhbGciOiJSUzI1NiIs…',
+                ExpiresIn: 3600,
+                IdToken: 'eyJhbGciOiJSUzI1NiIs…',
+                RefreshToken: 'rt_…',
+                TokenType: 'Bearer',
+              },
+              ChallengeParameters: {},
+            },
           },
         },
       },
       400: {
         description:
-          'Errors in the identity provider\'s shape (x-amzn-ErrorType header, {__type, message}): NotAuthorizedException for a wrong username or password, an invalid refresh token, or too many attempts (then with Retry-After); ResourceNotFoundException for an unknown ClientId; InvalidParameterException, UnknownOperationException, SerializationException for malformed calls.',
-        headers: { 'x-request-id': requestIdHeader, 'x-amzn-errortype': { type: 'string' }, 'retry-after': { ...retryAfterHeader, description: 'Only when sign-in is throttled' } },
+          "Errors in the identity provider's shape (x-amzn-ErrorType header, {__type, message}): NotAuthorizedException for a wrong username or password, an invalid refresh token, or too many attempts (then with Retry-After); ResourceNotFoundException for an unknown ClientId; InvalidParameterException, UnknownOperationException, SerializationException for malformed calls.",
+        headers: {
+          'x-request-id': requestIdHeader,
+          'x-amzn-errortype': { type: 'string' },
+          'retry-after': { ...retryAfterHeader, description: 'Only when sign-in is throttled' },
+        },
         content: {
           [AMZ_JSON]: {
-            schema: amzError(['NotAuthorizedException', 'ResourceNotFoundException', 'InvalidParameterException', 'UnknownOperationException', 'SerializationException']),
+            schema: amzError([
+              'NotAuthorizedException',
+              'ResourceNotFoundException',
+              'InvalidParameterException',
+              'UnknownOperationException',
+              'SerializationException',
+            ]),
             examples: {
               NotAuthorizedException: { value: { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' } },
               ResourceNotFoundException: { value: { __type: 'ResourceNotFoundException', message: 'User pool client other does not exist.' } },
@@ -461,9 +688,11 @@ const ROUTE_DOCS: Record<string, Json> = {
 // /docs
 
 /** Content-Security-Policy of the API reference: everything from this origin, nothing else. */
-export const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+export const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-const ICON = '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#6366f1"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs><rect width="32" height="32" rx="8" fill="url(#g)"/><path d="M16 6.5 8.5 9.5v6.2c0 4.6 3.2 8.7 7.5 9.8 4.3-1.1 7.5-5.2 7.5-9.8V9.5Z" fill="none" stroke="#fff" stroke-width="2" stroke-linejoin="round"/><path d="m12.6 16 2.4 2.4 4.6-4.8" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>';
+const ICON =
+  '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#6366f1"/><stop offset="1" stop-color="#0ea5e9"/></linearGradient></defs><rect width="32" height="32" rx="8" fill="url(#g)"/><path d="M16 6.5 8.5 9.5v6.2c0 4.6 3.2 8.7 7.5 9.8 4.3-1.1 7.5-5.2 7.5-9.8V9.5Z" fill="none" stroke="#fff" stroke-width="2" stroke-linejoin="round"/><path d="m12.6 16 2.4 2.4 4.6-4.8" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>';
 const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">${ICON}</svg>`;
 const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="290" height="40" viewBox="0 0 290 40"><g transform="translate(0 4)">${ICON}</g><text x="44" y="28" font-family="system-ui,-apple-system,'Segoe UI',sans-serif" font-size="22" font-weight="650" fill="#fff">pqseal</text><text x="140" y="28" font-family="system-ui,-apple-system,'Segoe UI',sans-serif" font-size="18" fill="#cbd5e1">API reference</text></svg>`;
 const DOCS_CSS = `.swagger-ui .topbar { background: #0f172a; padding: 8px 0; }
@@ -475,7 +704,14 @@ export async function docsPlugin(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: DOCS_CSP,
-    uiConfig: { deepLinking: true, displayRequestDuration: true, defaultModelsExpandDepth: -1, docExpansion: 'list', tryItOutEnabled: false, persistAuthorization: false },
+    uiConfig: {
+      deepLinking: true,
+      displayRequestDuration: true,
+      defaultModelsExpandDepth: -1,
+      docExpansion: 'list',
+      tryItOutEnabled: false,
+      persistAuthorization: false,
+    },
     logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/docs', target: '_self' },
     theme: {
       title: 'pqseal API reference',

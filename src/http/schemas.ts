@@ -12,7 +12,8 @@ export { PERMISSION_ACTIONS };
  * service's reference pages. Long values (envelopes, signatures) are shortened.
  */
 const SEED_DATA = 'sensitive information to sign and encrypt';
-const SEED_ENCRYPTED_DATA = 'ugHTJ-ziCZ-QmWh8ruNJ0ojgwY8iA7OmPVGZDzVlGmImv4A4xWJ6HLchv_dRFZEdl7CB8i_F8KlEgTumCAY86B4n5jltbB8NnSiIvlyZT8WkyIDVCJX6F7VT6R_Wt99PjTg7Q';
+const SEED_ENCRYPTED_DATA =
+  'ugHTJ-ziCZ-QmWh8ruNJ0ojgwY8iA7OmPVGZDzVlGmImv4A4xWJ6HLchv_dRFZEdl7CB8i_F8KlEgTumCAY86B4n5jltbB8NnSiIvlyZT8WkyIDVCJX6F7VT6R_Wt99PjTg7Q';
 const EXAMPLE_ENVELOPE_ID = '5b1f0c9e8d7a4f3e2b1c0d9e8f7a6b5c';
 const EXAMPLE_SIGNED = {
   decrypted_data: SEED_DATA,
@@ -67,7 +68,8 @@ export const permissionList = {
         minItems: 1,
         uniqueItems: true,
         items: { type: 'string', enum: [...PERMISSION_ACTIONS] },
-        description: '"read" = may decrypt and decrypt-verify; "write" is accepted for compatibility with the hosted API and grants nothing (envelopes are immutable)',
+        description:
+          '"read" = may decrypt and decrypt-verify; "write" is accepted for compatibility with the hosted API and grants nothing (envelopes are immutable)',
       },
       expires_at: { type: 'string', format: 'date-time', description: 'ISO 8601 instant after which the grant no longer applies' },
     },
@@ -131,7 +133,7 @@ export const decryptResult = {
     signed: {
       type: 'boolean',
       description:
-        'Whether the envelope carries a signature (sign-encrypt) or not (encrypt). Decrypt does not check the signature, and anyone holding the organisation\'s public KEM key can make an unsigned envelope to it: decrypt proves nothing about who sent the data. Use decrypt-verify for that.',
+        "Whether the envelope carries a signature (sign-encrypt) or not (encrypt). Decrypt does not check the signature, and anyone holding the organisation's public KEM key can make an unsigned envelope to it: decrypt proves nothing about who sent the data. Use decrypt-verify for that.",
     },
   },
   examples: [{ decrypted_data: SEED_DATA, envelope_id: EXAMPLE_ENVELOPE_ID, signed: true }],
@@ -154,7 +156,6 @@ export const decryptVerifyResult = {
   examples: [EXAMPLE_SIGNED, { ...EXAMPLE_SIGNED, is_valid_signature: false, repudiator: 'Rockville Insurance Group', signature_error: 'SIGNATURE_MISMATCH' }],
 } as const;
 
-export const managed = (body: object) =>
-  ({ type: 'object', required: ['statusCode', 'body'], properties: { statusCode: { type: 'integer' }, body } }) as const;
+export const managed = (body: object) => ({ type: 'object', required: ['statusCode', 'body'], properties: { statusCode: { type: 'integer' }, body } }) as const;
 
 export const managedError = managed({ type: 'object', required: ['error'], properties: { error: errorBody } });

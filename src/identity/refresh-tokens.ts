@@ -20,11 +20,7 @@ export interface RefreshGrant {
   readonly authTime: number;
 }
 
-export async function issueRefreshToken(
-  store: StoreHandle,
-  userId: string,
-  options: { now?: number; ttlMs?: number } = {},
-): Promise<string> {
+export async function issueRefreshToken(store: StoreHandle, userId: string, options: { now?: number; ttlMs?: number } = {}): Promise<string> {
   const now = options.now ?? Date.now();
   const token = randomBytes(32).toString('base64url');
   await dbOf(store)

@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import type { StoreHandle } from '../store/handle.js';
 import { TokenError } from './errors.js';
-import { JWT_ALG, loadJwtKeys, loadOrCreateJwtKeys, loadVerificationKeys, rotateJwtKey, type JwtKeys, type KeyWrapper, type PublicJwk, type VerificationKey } from './jwt-keys.js';
+import {
+  JWT_ALG,
+  loadJwtKeys,
+  loadOrCreateJwtKeys,
+  loadVerificationKeys,
+  rotateJwtKey,
+  type JwtKeys,
+  type KeyWrapper,
+  type PublicJwk,
+  type VerificationKey,
+} from './jwt-keys.js';
 
 /**
  * ID and access tokens of the identity pool: RS256 JWTs shaped like a hosted identity pool's
@@ -162,7 +172,21 @@ export class TokenService {
       id_token_signing_alg_values_supported: [JWT_ALG],
       token_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['openid'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'token_use', 'cognito:username', 'username', 'custom:org_id', 'org_id', TOKEN_GENERATION_CLAIM],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'jti',
+        'token_use',
+        'cognito:username',
+        'username',
+        'custom:org_id',
+        'org_id',
+        TOKEN_GENERATION_CLAIM,
+      ],
     };
   }
 

@@ -45,11 +45,7 @@ export function validatePassword(password: unknown): string {
   return password;
 }
 
-export async function createUser(
-  store: StoreHandle,
-  input: { orgId: string; username: string; password: string },
-  now: number = Date.now(),
-): Promise<User> {
+export async function createUser(store: StoreHandle, input: { orgId: string; username: string; password: string }, now: number = Date.now()): Promise<User> {
   const username = validateUsername(input.username);
   // Hash before the transaction: the store's single connection is not held for the ~50 ms it takes.
   const passwordHash = await hashPassword(validatePassword(input.password));
@@ -114,7 +110,11 @@ export async function findForLogin(store: StoreHandle, username: string): Promis
 /** Disables the user, ends every token issued so far and revokes their refresh tokens. Idempotent. */
 export async function disableUser(store: StoreHandle, userId: string, now: number = Date.now()): Promise<User> {
   return changeUser(store, userId, async (trx) => {
-    await trx.updateTable('users').set((eb) => ({ disabled: 1, token_generation: eb('token_generation', '+', 1) })).where('id', '=', userId).execute();
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ disabled: 1, token_generation: eb('token_generation', '+', 1) }))
+      .where('id', '=', userId)
+      .execute();
     await revokeRefreshTokensForUser(trx, userId, now);
   });
 }
@@ -122,7 +122,11 @@ export async function disableUser(store: StoreHandle, userId: string, now: numbe
 /** Enables the user. Tokens issued before the disable stay dead: the user logs in again. */
 export async function enableUser(store: StoreHandle, userId: string): Promise<User> {
   return changeUser(store, userId, async (trx) => {
-    await trx.updateTable('users').set((eb) => ({ disabled: 0, token_generation: eb('token_generation', '+', 1) })).where('id', '=', userId).execute();
+    await trx
+      .updateTable('users')
+      .set((eb) => ({ disabled: 0, token_generation: eb('token_generation', '+', 1) }))
+      .where('id', '=', userId)
+      .execute();
   });
 }
 

@@ -21,7 +21,12 @@ export interface NameConflicts {
 
 export async function findNameConflicts(store: StoreHandle): Promise<NameConflicts> {
   // Organisations are tenants: few enough to check in one pass.
-  const rows = await dbOf(store).selectFrom('organisations').select(['id', 'name', 'name_key', 'name_duplicate', 'created_at']).orderBy('created_at').orderBy('id').execute();
+  const rows = await dbOf(store)
+    .selectFrom('organisations')
+    .select(['id', 'name', 'name_key', 'name_duplicate', 'created_at'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   const byKey = new Map<string, NameConflictMember[]>();
   const invalid: { organisation: Organisation; problem: string }[] = [];
   for (const row of rows) {
@@ -43,7 +48,8 @@ export function describeNameConflicts(c: NameConflicts): string[] {
   const lines: string[] = [];
   for (const group of c.duplicates) {
     lines.push(`duplicate name ${JSON.stringify(group.nameKey)} (same up to case, width and spacing):`);
-    for (const o of group.organisations) lines.push(`  ${o.id}  ${quote(o.name)}  created ${new Date(o.createdAt).toISOString()}${o.holdsName ? '  (holds the name)' : ''}`);
+    for (const o of group.organisations)
+      lines.push(`  ${o.id}  ${quote(o.name)}  created ${new Date(o.createdAt).toISOString()}${o.holdsName ? '  (holds the name)' : ''}`);
   }
   for (const { organisation: o, problem } of c.invalid) lines.push(`invalid name: ${o.id}  ${quote(o.name)}  — ${problem}`);
   return lines;

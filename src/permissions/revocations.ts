@@ -107,7 +107,11 @@ export class Revocations {
       const [partner, envelope] = decodeCursor(query.cursor);
       q = q.where((eb) => eb.or([eb('partner_id', '>', partner), eb.and([eb('partner_id', '=', partner), eb('envelope_id', '>', envelope)])]));
     }
-    const rows = await q.orderBy('partner_id').orderBy('envelope_id').limit(query.limit + 1).execute();
+    const rows = await q
+      .orderBy('partner_id')
+      .orderBy('envelope_id')
+      .limit(query.limit + 1)
+      .execute();
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -132,11 +136,21 @@ export class Revocations {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       // The change and its audit record commit together or not at all: nothing was changed.
-      throw Object.assign(new ServiceError(503, 'STORE_UNAVAILABLE', 'the change could not be committed with its audit record; nothing was changed', undefined, 1), { cause: error });
+      throw Object.assign(
+        new ServiceError(503, 'STORE_UNAVAILABLE', 'the change could not be committed with its audit record; nothing was changed', undefined, 1),
+        { cause: error },
+      );
     }
   }
 
-  private commit(operation: AuditOperation, actor: RevocationActor, partnerId: string, envelopeId: string | null, key: string, at: number): Promise<RevocationChange> {
+  private commit(
+    operation: AuditOperation,
+    actor: RevocationActor,
+    partnerId: string,
+    envelopeId: string | null,
+    key: string,
+    at: number,
+  ): Promise<RevocationChange> {
     return writeTransaction(this.db, async (trx) => {
       const partner = await trx.selectFrom('organisations').select('id').where('id', '=', partnerId).executeTakeFirst();
       if (!partner) throw validationError(`partner_id: unknown partner "${partnerId}"`);

@@ -387,7 +387,14 @@ export class Client {
     if (!input || typeof input.partnerId !== 'string') throw new ValidationError(`${action}: partnerId is required`, { code: 'VALIDATION_ERROR' });
     const body: Record<string, unknown> = { partner_id: input.partnerId };
     if (input.envelopeId !== undefined) body.envelope_id = input.envelopeId;
-    const { body: res, requestId } = await this.call({ method: 'POST', path: `/permissions/${action}`, body, kind: 'other', idempotent: true, signal: input.signal });
+    const { body: res, requestId } = await this.call({
+      method: 'POST',
+      path: `/permissions/${action}`,
+      body,
+      kind: 'other',
+      idempotent: true,
+      signal: input.signal,
+    });
     return { ...(camel(res) as unknown as Omit<RevocationResult, 'requestId'>), requestId };
   }
 
@@ -431,7 +438,8 @@ export class Client {
 
 function wirePermissions(list: readonly Permission[]): Record<string, unknown>[] {
   return list.map((p, i) => {
-    if (!p || typeof p.partnerId !== 'string' || p.partnerId === '') throw new ValidationError(`permissions[${i}].partnerId is required`, { code: 'VALIDATION_ERROR' });
+    if (!p || typeof p.partnerId !== 'string' || p.partnerId === '')
+      throw new ValidationError(`permissions[${i}].partnerId is required`, { code: 'VALIDATION_ERROR' });
     const entry: Record<string, unknown> = { partner_id: p.partnerId, permissions: [...(p.actions ?? ['read'])] };
     if (p.expiresAt !== undefined) entry.expires_at = instant(p.expiresAt);
     return entry;
@@ -439,7 +447,11 @@ function wirePermissions(list: readonly Permission[]): Record<string, unknown>[]
 }
 
 function plaintext(body: Record<string, unknown>): Omit<DecryptResult, 'requestId' | 'signed'> {
-  return { decryptedData: str(body.decrypted_data) ?? '', envelopeId: str(body.envelope_id), dataEncoding: body.data_encoding === 'base64' ? 'base64' : undefined };
+  return {
+    decryptedData: str(body.decrypted_data) ?? '',
+    envelopeId: str(body.envelope_id),
+    dataEncoding: body.data_encoding === 'base64' ? 'base64' : undefined,
+  };
 }
 
 function instant(v: string | Date | undefined): string | undefined {

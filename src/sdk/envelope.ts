@@ -190,7 +190,11 @@ function decodePermissions(bytes: Uint8Array): EnvelopePermission[] {
     return expires_at === undefined ? { partnerId: partner_id, actions: permissions } : { partnerId: partner_id, actions: permissions, expiresAt: expires_at };
   });
   const canonical = JSON.stringify(
-    grants.map((g) => (g.expiresAt === undefined ? { partner_id: g.partnerId, permissions: g.actions } : { partner_id: g.partnerId, permissions: g.actions, expires_at: g.expiresAt })),
+    grants.map((g) =>
+      g.expiresAt === undefined
+        ? { partner_id: g.partnerId, permissions: g.actions }
+        : { partner_id: g.partnerId, permissions: g.actions, expires_at: g.expiresAt },
+    ),
   );
   if (canonical !== text) throw malformed('permission list is not canonical');
   return grants;

@@ -31,8 +31,29 @@ export {
   type SealResult,
 } from './client.js';
 export { Client as CrittoraClient } from './client.js';
-export { bearerToken, login, managed, LoginAuth, type ApiMode, type AuthContext, type AuthProvider, type LoginOptions, type Tokens, type UserPassword } from './auth.js';
-export { AuthError, CrittoraError, DecryptError, EncryptError, PqsealError, RateLimitError, RequestError, ValidationError, type PqsealErrorOptions } from './errors.js';
+export {
+  bearerToken,
+  login,
+  managed,
+  LoginAuth,
+  type ApiMode,
+  type AuthContext,
+  type AuthProvider,
+  type LoginOptions,
+  type Tokens,
+  type UserPassword,
+} from './auth.js';
+export {
+  AuthError,
+  CrittoraError,
+  DecryptError,
+  EncryptError,
+  PqsealError,
+  RateLimitError,
+  RequestError,
+  ValidationError,
+  type PqsealErrorOptions,
+} from './errors.js';
 export { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RetryInfo, type RetryOptions } from './transport.js';
 export { EnvelopeFormatError, inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './envelope.js';
 export {

@@ -160,7 +160,10 @@ export class Transport {
         if (spec.signal?.aborted) throw new AttemptError(aborted(spec.signal), false);
         const code = networkCode(e);
         const sent = !NOT_SENT.has(code);
-        throw new AttemptError(new RequestError(`cannot reach ${this.options.baseUrl}: ${describe(e)}`, { code: 'NETWORK_ERROR', details: { cause: code }, cause: e }), sent);
+        throw new AttemptError(
+          new RequestError(`cannot reach ${this.options.baseUrl}: ${describe(e)}`, { code: 'NETWORK_ERROR', details: { cause: code }, cause: e }),
+          sent,
+        );
       }
       let text: string;
       try {
@@ -168,7 +171,10 @@ export class Transport {
       } catch (e) {
         if (timedOut) throw new AttemptError(timeout(this.options.timeoutMs, e), true);
         if (spec.signal?.aborted) throw new AttemptError(aborted(spec.signal), true);
-        throw new AttemptError(new RequestError(`the connection broke while reading the answer: ${describe(e)}`, { code: 'NETWORK_ERROR', status: res.status, cause: e }), true);
+        throw new AttemptError(
+          new RequestError(`the connection broke while reading the answer: ${describe(e)}`, { code: 'NETWORK_ERROR', status: res.status, cause: e }),
+          true,
+        );
       }
       return { status: res.status, headers: res.headers, text, requestId: res.headers.get('x-request-id') ?? undefined };
     } finally {

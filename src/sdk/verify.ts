@@ -1,7 +1,15 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import { decodeBase64, decodeBase64Url, EnvelopeFormatError, inspectEnvelope, utf8Encode, type EnvelopeHeaderInfo, type EnvelopePermission } from './envelope.js';
+import {
+  decodeBase64,
+  decodeBase64Url,
+  EnvelopeFormatError,
+  inspectEnvelope,
+  utf8Encode,
+  type EnvelopeHeaderInfo,
+  type EnvelopePermission,
+} from './envelope.js';
 
 /**
  * Offline verification of a sign-encrypt envelope's signature, without trusting the server.
@@ -144,7 +152,8 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
     return fail('MALFORMED', (e as Error).message, header);
   }
   if (!publicKey) return fail('SIGNER_KEY_UNKNOWN', `the public keys given do not include ${claim.signerKeyId} of organisation ${claim.signerOrgId}`, header);
-  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY) return fail('MALFORMED', 'the public key is not a 1984-byte ML-DSA-65 + Ed25519 composite key', header);
+  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY)
+    return fail('MALFORMED', 'the public key is not a 1984-byte ML-DSA-65 + Ed25519 composite key', header);
 
   let signature: Uint8Array;
   let payload: Uint8Array;
@@ -172,7 +181,14 @@ function headerFacts(header: EnvelopeHeaderInfo) {
 
 /** M of docs/envelope.md §"The signed message". */
 export function signedMessage(headerBytes: Uint8Array, signerOrgId: string, signerKeyId: string, signerName: string, payload: Uint8Array): Uint8Array {
-  return concat(SIGNATURE_LABEL, headerBytes, ...lp(1, utf8Encode(signerOrgId)), ...lp(1, utf8Encode(signerKeyId)), ...lp(2, utf8Encode(signerName)), sha512(payload));
+  return concat(
+    SIGNATURE_LABEL,
+    headerBytes,
+    ...lp(1, utf8Encode(signerOrgId)),
+    ...lp(1, utf8Encode(signerKeyId)),
+    ...lp(2, utf8Encode(signerName)),
+    sha512(payload),
+  );
 }
 
 /** Composite ML-DSA-65 + Ed25519 (SHA-512) verification, as src/crypto/composite-signature.ts does it. */

@@ -186,7 +186,10 @@ function migrations(t: ColumnTypes): MigrationSet {
      */
     '003_audit_checkpoint_chain': {
       async up(db: Kysely<unknown>): Promise<void> {
-        await db.schema.alterTable('audit_checkpoints').addColumn('format', t.int64, (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema
+          .alterTable('audit_checkpoints')
+          .addColumn('format', t.int64, (c) => c.notNull().defaultTo(1))
+          .execute();
         await db.schema.alterTable('audit_checkpoints').addColumn('prev', 'text').execute();
       },
     },
@@ -198,7 +201,10 @@ function migrations(t: ColumnTypes): MigrationSet {
      */
     '004_user_token_generation': {
       async up(db: Kysely<unknown>): Promise<void> {
-        await db.schema.alterTable('users').addColumn('token_generation', t.int64, (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('users')
+          .addColumn('token_generation', t.int64, (c) => c.notNull().defaultTo(0))
+          .execute();
       },
     },
 
@@ -212,8 +218,14 @@ function migrations(t: ColumnTypes): MigrationSet {
      */
     '005_organisation_name_keys': {
       async up(db: Kysely<unknown>): Promise<void> {
-        await db.schema.alterTable('organisations').addColumn('name_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-        await db.schema.alterTable('organisations').addColumn('name_duplicate', t.int64, (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('organisations')
+          .addColumn('name_key', 'text', (c) => c.notNull().defaultTo(''))
+          .execute();
+        await db.schema
+          .alterTable('organisations')
+          .addColumn('name_duplicate', t.int64, (c) => c.notNull().defaultTo(0))
+          .execute();
 
         const orgs = db as unknown as Kysely<{ organisations: { id: string; name: string; name_key: string; name_duplicate: number; created_at: number } }>;
         const rows = await orgs.selectFrom('organisations').select(['id', 'name']).orderBy('created_at').orderBy('id').execute();
@@ -225,7 +237,13 @@ function migrations(t: ColumnTypes): MigrationSet {
           await orgs.updateTable('organisations').set({ name_key: key, name_duplicate: duplicate }).where('id', '=', row.id).execute();
         }
 
-        await db.schema.createIndex('organisations_name_key_unique').on('organisations').column('name_key').unique().where(sql.ref('name_duplicate'), '=', 0).execute();
+        await db.schema
+          .createIndex('organisations_name_key_unique')
+          .on('organisations')
+          .column('name_key')
+          .unique()
+          .where(sql.ref('name_duplicate'), '=', 0)
+          .execute();
         await db.schema.createIndex('organisations_name_key').on('organisations').column('name_key').execute();
       },
     },

@@ -22,7 +22,10 @@ function load(): typeof BetterSqlite3 {
     return createRequire(import.meta.url)(SQLITE_DRIVER_PACKAGE) as typeof BetterSqlite3;
   } catch (cause) {
     // better-sqlite3 12 is an optional dependency (npm skips it when its native build fails).
-    throw new Error(`the SQLite driver ${SQLITE_DRIVER_PACKAGE} for Node ${process.versions.node} could not be loaded; run npm ci with this Node (Node 20 builds better-sqlite3 12 from source when no prebuilt binary can be downloaded)`, { cause });
+    throw new Error(
+      `the SQLite driver ${SQLITE_DRIVER_PACKAGE} for Node ${process.versions.node} could not be loaded; run npm ci with this Node (Node 20 builds better-sqlite3 12 from source when no prebuilt binary can be downloaded)`,
+      { cause },
+    );
   }
 }
 

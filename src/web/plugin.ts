@@ -91,9 +91,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   });
 
   const page = { schema: { hide: true } } as const;
-  app.get(CONSOLE_PATH, page, async (_request, reply) =>
-    reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(indexHtml),
-  );
+  app.get(CONSOLE_PATH, page, async (_request, reply) => reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(indexHtml));
   app.get(`${CONSOLE_PATH}/`, page, async (_request, reply) => reply.redirect(CONSOLE_PATH, 302));
   app.get('/', page, async (_request, reply) => reply.redirect(CONSOLE_PATH, 302));
 }

@@ -94,7 +94,13 @@ export async function buildVectors(): Promise<EnvelopeVector[]> {
   const rockville = org(p, 'org_rockville', 'Rockville Insurance Group');
   const partner = org(p, 'org_partner', 'Partner Health Cooperative');
   const inputs: Omit<EnvelopeVector, 'expected'>[] = [
-    { name: 'sign-encrypt, seed example text', recipient: rockville, signer: rockville, plaintext_utf8: 'sensitive information to sign and encrypt', permissions: [] },
+    {
+      name: 'sign-encrypt, seed example text',
+      recipient: rockville,
+      signer: rockville,
+      plaintext_utf8: 'sensitive information to sign and encrypt',
+      permissions: [],
+    },
     { name: 'encrypt, unicode text', recipient: rockville, signer: null, plaintext_utf8: 'Grüße 🔐 مرحبا \u0000 end', permissions: [] },
     {
       name: 'sign-encrypt to a partner, binary payload, permission list',

@@ -57,11 +57,18 @@ export function tempDataDir(): string {
  * Starts the real server on an ephemeral loopback port with a fresh (or given) data directory.
  * `serviceOptions` passes e.g. an injectable clock (`now`) to the services.
  */
-export async function startTestServer(overrides: Partial<Config> = {}, env: Record<string, string> = {}, serviceOptions: ServiceOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  env: Record<string, string> = {},
+  serviceOptions: ServiceOptions = {},
+): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   // Test files log in from 127.0.0.1 far more often than one client would: a generous per-address
   // login budget unless the test sets its own (test/server.logins.test.ts).
-  const config = loadConfig({ PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env }, { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides });
+  const config = loadConfig(
+    { PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env },
+    { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides },
+  );
   const logs: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {

@@ -71,7 +71,7 @@ interface Spec {
 const SPECS: Record<string, Spec> = {
   'sign-encrypt': {
     usage: 'pqseal sign-encrypt [--data <text> | --file <path> | < stdin] [--partner <org id>]… [--out <path>]',
-    summary: 'sign with your organisation\'s key, then encrypt; prints encrypted_data',
+    summary: "sign with your organisation's key, then encrypt; prints encrypted_data",
     details: `Input: --data, --file, or stdin (exactly as given; UTF-8 text, or any bytes with --base64).
 Sharing: --partner <org id> (repeatable) lets a partner organisation decrypt it; --actions read[,write]
 (default read); --expires <ISO 8601> ends the grant.
@@ -123,7 +123,7 @@ credentials until you revoke it (pqseal revoke) or --expires passes.`,
   },
   revoke: {
     usage: 'pqseal revoke --partner <org id> [--envelope <envelope id>]',
-    summary: 'revoke a partner\'s access to one envelope, or to all of yours',
+    summary: "revoke a partner's access to one envelope, or to all of yours",
     details: 'Without --envelope the revocation covers every envelope of your organisation. Idempotent. Undo with pqseal restore.',
     options: { partner: { type: 'string' }, envelope: { type: 'string' } },
     run: (v, c) => revocation(v, c, 'revoke'),
@@ -151,7 +151,7 @@ credentials until you revoke it (pqseal revoke) or --expires passes.`,
   },
   audit: {
     usage: 'pqseal audit [--operation <op>] [--envelope <id>] [--outcome success|failure] [--from <ISO>] [--to <ISO>] [--limit <n>] [--cursor <c> | --all]',
-    summary: 'your organisation\'s audit records, newest first',
+    summary: "your organisation's audit records, newest first",
     details: `--all follows next_cursor to the end. --json: {"records":[…],"next_cursor"} (records as the API has them).
 Administration of the log on the server host: pqseal audit verify | export | checkpoint (see pqseal audit verify --help).`,
     options: {
@@ -165,7 +165,14 @@ Administration of the log on the server host: pqseal audit verify | export | che
       all: { type: 'boolean' },
     },
     run: async (v, c) => {
-      const filters = { operation: str(v.operation), envelopeId: str(v.envelope), outcome: auditOutcome(v.outcome), from: str(v.from), to: str(v.to), limit: int(v.limit, 'limit') };
+      const filters = {
+        operation: str(v.operation),
+        envelopeId: str(v.envelope),
+        outcome: auditOutcome(v.outcome),
+        from: str(v.from),
+        to: str(v.to),
+        limit: int(v.limit, 'limit'),
+      };
       let records;
       let next: string | null = null;
       if (v.all) {
@@ -178,7 +185,9 @@ Administration of the log on the server host: pqseal audit verify | export | che
       }
       if (v.json) return printJson({ records: records.map(snake), next_cursor: next });
       const lines = records.map((r) =>
-        [r.time, `#${r.seq}`, r.operation.padEnd(19), r.outcome.padEnd(7), (r.errorCode ?? '').padEnd(22), r.envelopeId ?? '-', r.via, r.requestId ?? ''].join('  '),
+        [r.time, `#${r.seq}`, r.operation.padEnd(19), r.outcome.padEnd(7), (r.errorCode ?? '').padEnd(22), r.envelopeId ?? '-', r.via, r.requestId ?? ''].join(
+          '  ',
+        ),
       );
       process.stdout.write(`${lines.join('\n') || '(no records)'}\n`);
       if (next) process.stderr.write(`more: --cursor ${next}\n`);
@@ -219,7 +228,10 @@ export async function runClient(command: string, args: string[]): Promise<number
     const settings = resolveSettings({ url: str(values.url), profile: str(values.profile) });
     const missing = missingCredentials(settings);
     if (missing.length > 0) {
-      return fail(EXIT.usage, `missing credentials: set ${missing.join(', ')}${settings.profile ? ` or add them to ${settings.profile}` : ', or use a profile (--profile <path>, mode 0600)'}`);
+      return fail(
+        EXIT.usage,
+        `missing credentials: set ${missing.join(', ')}${settings.profile ? ` or add them to ${settings.profile}` : ', or use a profile (--profile <path>, mode 0600)'}`,
+      );
     }
     const api = str(values.api) ?? 'managed';
     if (api !== 'managed' && api !== 'direct') throw new InputError('--api must be managed or direct');
@@ -249,7 +261,10 @@ async function seal(v: Values, c: Client, signed: boolean): Promise<number> {
   );
   if (v.json) return printJson({ encrypted_data: result.encryptedData, envelope_id: result.envelopeId }, str(v.out));
   writeOutput(`${result.encryptedData}\n`, str(v.out), false);
-  if (process.stderr.isTTY) process.stderr.write(`pqseal: envelope ${result.envelopeId}${permissions.length ? `, shared with ${permissions.map((p) => p.partnerId).join(', ')}` : ''}\n`);
+  if (process.stderr.isTTY)
+    process.stderr.write(
+      `pqseal: envelope ${result.envelopeId}${permissions.length ? `, shared with ${permissions.map((p) => p.partnerId).join(', ')}` : ''}\n`,
+    );
   return EXIT.ok;
 }
 
@@ -259,7 +274,11 @@ async function open(v: Values, c: Client, verify: boolean): Promise<number> {
   if (encryptedData === '') throw new InputError('the envelope is empty');
   if (!verify) {
     const r = await withProgress(progress, 'decrypting', () => c.decrypt({ encryptedData }));
-    if (v.json) return printJson({ decrypted_data: r.decryptedData, envelope_id: r.envelopeId, signed: r.signed, ...(r.dataEncoding ? { data_encoding: r.dataEncoding } : {}) }, str(v.out));
+    if (v.json)
+      return printJson(
+        { decrypted_data: r.decryptedData, envelope_id: r.envelopeId, signed: r.signed, ...(r.dataEncoding ? { data_encoding: r.dataEncoding } : {}) },
+        str(v.out),
+      );
     writeOutput(plaintext(r.decryptedData, r.dataEncoding, v.base64 === true), str(v.out), true);
     return EXIT.ok;
   }
@@ -272,7 +291,10 @@ async function open(v: Values, c: Client, verify: boolean): Promise<number> {
   }
   const valid = r.isValidSignature && (offline === undefined || offline.valid);
   if (v.json) {
-    printJson({ ...wireVerify(r), ...(offline ? { offline_verification: { valid: offline.valid, reason: offline.reason ?? null, message: offline.message } } : {}) }, str(v.out));
+    printJson(
+      { ...wireVerify(r), ...(offline ? { offline_verification: { valid: offline.valid, reason: offline.reason ?? null, message: offline.message } } : {}) },
+      str(v.out),
+    );
   } else {
     // Unverified plaintext is not passed on to a pipe: only --json (which says it is invalid) shows it.
     if (valid) writeOutput(plaintext(r.decryptedData, r.dataEncoding, v.base64 === true), str(v.out), true);
@@ -306,7 +328,10 @@ async function withProgress<T>(progress: Progress, label: string, call: () => Pr
 
 function partners(v: Values): Permission[] {
   const ids = list(v.partner);
-  const actions = (str(v.actions) ?? 'read').split(',').map((a) => a.trim()).filter(Boolean);
+  const actions = (str(v.actions) ?? 'read')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const expires = str(v.expires);
   if (expires !== undefined && Number.isNaN(Date.parse(expires))) throw new InputError('--expires must be an ISO 8601 instant, e.g. 2030-01-01T00:00:00Z');
   if (ids.length === 0 && (v.actions !== undefined || expires !== undefined)) throw new InputError('--actions and --expires need --partner');
@@ -321,7 +346,10 @@ function verdict(r: DecryptVerifyResult, offline: OfflineVerification | undefine
   const lines: string[] = [];
   if (r.isValidSignature) lines.push(`pqseal: valid signature — signed by ${r.signedBy} at ${r.signedTimestamp} (key ${r.signerKeyId})`);
   else lines.push(`pqseal: INVALID signature — the envelope claims ${r.repudiator ?? r.signedBy} as signer (${r.signatureError ?? 'SIGNATURE_MISMATCH'})`);
-  if (offline) lines.push(offline.valid ? `pqseal: verified offline too: ${offline.message}` : `pqseal: offline verification FAILED (${offline.reason}): ${offline.message}`);
+  if (offline)
+    lines.push(
+      offline.valid ? `pqseal: verified offline too: ${offline.message}` : `pqseal: offline verification FAILED (${offline.reason}): ${offline.message}`,
+    );
   return lines.join('\n');
 }
 

@@ -50,7 +50,9 @@ export function readProfile(path: string): Profile {
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8).padStart(4, '0');
-    throw new ProfileError(`refusing to use the profile ${path}: it holds credentials but is accessible by group or others (mode ${octal}); run: chmod 600 ${path}`);
+    throw new ProfileError(
+      `refusing to use the profile ${path}: it holds credentials but is accessible by group or others (mode ${octal}); run: chmod 600 ${path}`,
+    );
   }
   let parsed: unknown;
   try {

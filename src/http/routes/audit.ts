@@ -16,20 +16,45 @@ const nullableString = { type: ['string', 'null'] } as const;
 
 export const auditRecordSchema = {
   type: 'object',
-  required: ['chain_id', 'seq', 'time', 'request_id', 'org_id', 'user_id', 'credential_id', 'operation', 'via', 'envelope_id', 'envelope_owner_id', 'partner_ids', 'outcome', 'error_code', 'http_status', 'client_address', 'hash'],
+  required: [
+    'chain_id',
+    'seq',
+    'time',
+    'request_id',
+    'org_id',
+    'user_id',
+    'credential_id',
+    'operation',
+    'via',
+    'envelope_id',
+    'envelope_owner_id',
+    'partner_ids',
+    'outcome',
+    'error_code',
+    'http_status',
+    'client_address',
+    'hash',
+  ],
   properties: {
     chain_id: { type: 'string', description: 'The organisation id (each organisation has its own hash chain)' },
     seq: { type: 'integer', description: 'Position in the chain, from 1' },
     time: { type: 'string', description: 'ISO 8601, milliseconds, UTC' },
     request_id: nullableString,
-    org_id: { ...nullableString, description: 'The organisation that acted: the chain\'s own, or a partner that opened (or tried to open) one of its envelopes' },
+    org_id: {
+      ...nullableString,
+      description: "The organisation that acted: the chain's own, or a partner that opened (or tried to open) one of its envelopes",
+    },
     user_id: nullableString,
     credential_id: { ...nullableString, description: 'Id of the partner credential set used (never a secret)' },
     operation: { type: 'string', enum: [...AUDIT_OPERATIONS] },
     via: { type: 'string', enum: ['managed', 'direct', 'cli'] },
     envelope_id: nullableString,
     envelope_owner_id: { ...nullableString, description: 'Organisation that owns the envelope (another one when the caller opened it as a partner)' },
-    partner_ids: { type: 'array', items: { type: 'string' }, description: 'Partners the operation concerns: granted on seal, revoked/restored, or the caller itself when it opened as a partner' },
+    partner_ids: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Partners the operation concerns: granted on seal, revoked/restored, or the caller itself when it opened as a partner',
+    },
     outcome: { type: 'string', enum: ['success', 'failure'] },
     error_code: nullableString,
     http_status: { type: ['integer', 'null'] },
@@ -55,7 +80,10 @@ const query = {
 const page = {
   type: 'object',
   required: ['records', 'next_cursor'],
-  properties: { records: { type: 'array', items: auditRecordSchema }, next_cursor: { ...nullableString, description: 'Pass as cursor for the next (older) page; null on the last page' } },
+  properties: {
+    records: { type: 'array', items: auditRecordSchema },
+    next_cursor: { ...nullableString, description: 'Pass as cursor for the next (older) page; null on the last page' },
+  },
 } as const;
 
 interface AuditQueryString {
@@ -71,15 +99,29 @@ interface AuditQueryString {
 const MAX_LIMIT = 500;
 
 export async function auditRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
-  const description = 'The caller organisation\'s audit records, newest first. Filters: operation, envelope_id, outcome, from (inclusive), to (exclusive).';
+  const description = "The caller organisation's audit records, newest first. Filters: operation, envelope_id, outcome, from (inclusive), to (exclusive).";
   app.get('/v1/audit', {
     config: { audit: 'audit.list' },
-    schema: { tags: ['Audit'], summary: 'Audit log (Managed)', description, headers: managedHeaders, querystring: query, response: { 200: managed(page), '4xx': managedError, '5xx': managedError } },
+    schema: {
+      tags: ['Audit'],
+      summary: 'Audit log (Managed)',
+      description,
+      headers: managedHeaders,
+      querystring: query,
+      response: { 200: managed(page), '4xx': managedError, '5xx': managedError },
+    },
     handler: async (request) => ({ statusCode: 200, body: await list(request, services, await managedCaller(request, services)) }),
   });
   app.get('/audit', {
     config: { audit: 'audit.list' },
-    schema: { tags: ['Audit'], summary: 'Audit log (Direct)', description, headers: directHeaders, querystring: query, response: { 200: page, '4xx': errorBody, '5xx': errorBody } },
+    schema: {
+      tags: ['Audit'],
+      summary: 'Audit log (Direct)',
+      description,
+      headers: directHeaders,
+      querystring: query,
+      response: { 200: page, '4xx': errorBody, '5xx': errorBody },
+    },
     handler: async (request) => list(request, services, await directCaller(request, services)),
   });
 }

@@ -71,7 +71,12 @@ export async function identityRoutes(app: FastifyInstance, services: HttpService
           return settle(reply, audit, services.identity.refreshAuth(REFRESH_TOKEN));
         }
         default:
-          return amzError(reply, 400, 'InvalidParameterException', `AuthFlow ${String(body.AuthFlow)} is not supported; use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH`);
+          return amzError(
+            reply,
+            400,
+            'InvalidParameterException',
+            `AuthFlow ${String(body.AuthFlow)} is not supported; use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH`,
+          );
       }
     },
   });
@@ -134,18 +139,16 @@ function isJsonObject(body: unknown): body is InitiateAuthBody {
 }
 
 function amzResult(reply: FastifyReply, result: AuthResult): FastifyReply {
-  return reply
-    .type(AMZ_JSON)
-    .send({
-      AuthenticationResult: {
-        AccessToken: result.accessToken,
-        ExpiresIn: result.expiresIn,
-        IdToken: result.idToken,
-        ...(result.refreshToken ? { RefreshToken: result.refreshToken } : {}),
-        TokenType: 'Bearer',
-      },
-      ChallengeParameters: {},
-    });
+  return reply.type(AMZ_JSON).send({
+    AuthenticationResult: {
+      AccessToken: result.accessToken,
+      ExpiresIn: result.expiresIn,
+      IdToken: result.idToken,
+      ...(result.refreshToken ? { RefreshToken: result.refreshToken } : {}),
+      TokenType: 'Bearer',
+    },
+    ChallengeParameters: {},
+  });
 }
 
 function amzError(reply: FastifyReply, status: number, type: string, message: string): FastifyReply {

@@ -30,7 +30,10 @@ export const publicKeyDocumentSchema = {
           kind: { type: 'string', enum: ['signing', 'kem'] },
           version: { type: 'integer' },
           algorithm: { type: 'string', enum: ['MLDSA65-Ed25519-SHA512', 'X-Wing'] },
-          public_key: { type: 'string', description: 'base64url without padding: signing = pk_ML-DSA-65 (1952 B) ‖ pk_Ed25519 (32 B); kem = pk_ML-KEM-768 (1184 B) ‖ pk_X25519 (32 B)' },
+          public_key: {
+            type: 'string',
+            description: 'base64url without padding: signing = pk_ML-DSA-65 (1952 B) ‖ pk_Ed25519 (32 B); kem = pk_ML-KEM-768 (1184 B) ‖ pk_X25519 (32 B)',
+          },
           created_at: { type: 'string' },
           active: { type: 'boolean', description: 'The newest version of its kind' },
           purpose: { type: 'string', description: 'Service key only: "audit-checkpoint"' },
@@ -44,23 +47,46 @@ export const publicKeyDocumentSchema = {
 const params = { type: 'object', required: ['orgId'], properties: { orgId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } } } as const;
 
 export async function keyRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
-  const serviceDescription = 'The service\'s composite ML-DSA-65+Ed25519 key that signs audit checkpoints (context "pqseal-audit-checkpoint-v1"). Unauthenticated.';
-  const orgDescription = 'An organisation\'s public signing and KEM keys, every version, newest first. Unauthenticated.';
+  const serviceDescription =
+    'The service\'s composite ML-DSA-65+Ed25519 key that signs audit checkpoints (context "pqseal-audit-checkpoint-v1"). Unauthenticated.';
+  const orgDescription = "An organisation's public signing and KEM keys, every version, newest first. Unauthenticated.";
 
   app.get('/v1/keys/service', {
-    schema: { tags: ['Public keys'], summary: 'Service public key (Managed wrapper)', description: serviceDescription, response: { 200: managed(publicKeyDocumentSchema), '4xx': managedError, '5xx': managedError } },
+    schema: {
+      tags: ['Public keys'],
+      summary: 'Service public key (Managed wrapper)',
+      description: serviceDescription,
+      response: { 200: managed(publicKeyDocumentSchema), '4xx': managedError, '5xx': managedError },
+    },
     handler: async (request, reply) => ({ statusCode: 200, body: await serviceKeys(request, reply, services) }),
   });
   app.get('/keys/service', {
-    schema: { tags: ['Public keys'], summary: 'Service public key', description: serviceDescription, response: { 200: publicKeyDocumentSchema, '4xx': errorBody, '5xx': errorBody } },
+    schema: {
+      tags: ['Public keys'],
+      summary: 'Service public key',
+      description: serviceDescription,
+      response: { 200: publicKeyDocumentSchema, '4xx': errorBody, '5xx': errorBody },
+    },
     handler: async (request, reply) => serviceKeys(request, reply, services),
   });
   app.get('/v1/keys/:orgId', {
-    schema: { tags: ['Public keys'], summary: 'Organisation public keys (Managed wrapper)', description: orgDescription, params, response: { 200: managed(publicKeyDocumentSchema), '4xx': managedError, '5xx': managedError } },
+    schema: {
+      tags: ['Public keys'],
+      summary: 'Organisation public keys (Managed wrapper)',
+      description: orgDescription,
+      params,
+      response: { 200: managed(publicKeyDocumentSchema), '4xx': managedError, '5xx': managedError },
+    },
     handler: async (request, reply) => ({ statusCode: 200, body: await orgKeys(request, reply, services) }),
   });
   app.get('/keys/:orgId', {
-    schema: { tags: ['Public keys'], summary: 'Organisation public keys', description: orgDescription, params, response: { 200: publicKeyDocumentSchema, '4xx': errorBody, '5xx': errorBody } },
+    schema: {
+      tags: ['Public keys'],
+      summary: 'Organisation public keys',
+      description: orgDescription,
+      params,
+      response: { 200: publicKeyDocumentSchema, '4xx': errorBody, '5xx': errorBody },
+    },
     handler: async (request, reply) => orgKeys(request, reply, services),
   });
 }

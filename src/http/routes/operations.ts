@@ -51,7 +51,7 @@ const REQUIRED_ACTIONS: Record<Operation, readonly string[]> = {
 
 const DESCRIPTIONS: Record<Operation, string> = {
   encrypt: 'Encrypt data to the caller organisation (recipient-bound, no signature). Pairs with decrypt.',
-  'sign-encrypt': 'Sign the data with the organisation\'s composite ML-DSA-65+Ed25519 key, then encrypt (X-Wing + AES-256-GCM). Pairs with decrypt-verify.',
+  'sign-encrypt': "Sign the data with the organisation's composite ML-DSA-65+Ed25519 key, then encrypt (X-Wing + AES-256-GCM). Pairs with decrypt-verify.",
   decrypt: 'Decrypt an envelope made by encrypt or sign-encrypt.',
   'decrypt-verify': 'Decrypt a sign-encrypt envelope and verify its signature.',
 };

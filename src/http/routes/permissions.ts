@@ -27,7 +27,7 @@ const changeBody = {
   required: ['partner_id'],
   properties: {
     partner_id: { ...orgId, description: 'Organisation id of the partner' },
-    envelope_id: { ...envelopeId, description: 'One envelope; omit to cover every envelope of the caller\'s organisation' },
+    envelope_id: { ...envelopeId, description: "One envelope; omit to cover every envelope of the caller's organisation" },
   },
 } as const;
 
@@ -44,7 +44,10 @@ const changeResult = {
     revoked: { type: 'boolean', description: 'Whether this rule is in force now' },
     changed: { type: 'boolean', description: 'False when the state already was as asked (the calls are idempotent)' },
     revoked_at: { ...nullableString, description: 'When this rule was made (null when not in force)' },
-    access_revoked: { type: 'boolean', description: 'Whether the partner is refused for this scope by any rule now (an envelope stays refused while all envelopes are revoked)' },
+    access_revoked: {
+      type: 'boolean',
+      description: 'Whether the partner is refused for this scope by any rule now (an envelope stays refused while all envelopes are revoked)',
+    },
   },
 } as const;
 
@@ -100,8 +103,8 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
   for (const action of ['revoke', 'restore'] as const) {
     const description =
       action === 'revoke'
-        ? 'Revoke a partner\'s access to one envelope of the caller\'s organisation, or (without envelope_id) to all of them. Takes effect for the next open; no ciphertext changes. Idempotent. An envelope_id the caller\'s organisation did not seal is 404 ENVELOPE_NOT_FOUND.'
-        : 'Restore access taken away by revoke (the same partner_id and envelope_id). Idempotent. An envelope_id the caller\'s organisation did not seal is 404 ENVELOPE_NOT_FOUND.';
+        ? "Revoke a partner's access to one envelope of the caller's organisation, or (without envelope_id) to all of them. Takes effect for the next open; no ciphertext changes. Idempotent. An envelope_id the caller's organisation did not seal is 404 ENVELOPE_NOT_FOUND."
+        : "Restore access taken away by revoke (the same partner_id and envelope_id). Idempotent. An envelope_id the caller's organisation did not seal is 404 ENVELOPE_NOT_FOUND.";
     const operation = action === 'revoke' ? 'permissions.revoke' : 'permissions.restore';
 
     app.post(`/v1/permissions/${action}`, {
@@ -135,15 +138,29 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
   }
 
   const listDescription =
-    'The revocations the caller\'s organisation has made, filtered by envelope or partner. The server stores no envelopes, so it cannot list the grants inside one: they are in the envelope header (docs/envelope.md).';
+    "The revocations the caller's organisation has made, filtered by envelope or partner. The server stores no envelopes, so it cannot list the grants inside one: they are in the envelope header (docs/envelope.md).";
   app.get('/v1/permissions', {
     config: { audit: 'permissions.list' },
-    schema: { tags: ['Sharing'], summary: 'List revocations (Managed)', description: listDescription, headers: managedHeaders, querystring: listQuery, response: { 200: managed(listResult), '4xx': managedError, '5xx': managedError } },
+    schema: {
+      tags: ['Sharing'],
+      summary: 'List revocations (Managed)',
+      description: listDescription,
+      headers: managedHeaders,
+      querystring: listQuery,
+      response: { 200: managed(listResult), '4xx': managedError, '5xx': managedError },
+    },
     handler: async (request) => ({ statusCode: 200, body: await list(request, services, await managedCaller(request, services)) }),
   });
   app.get('/permissions', {
     config: { audit: 'permissions.list' },
-    schema: { tags: ['Sharing'], summary: 'List revocations (Direct)', description: listDescription, headers: directHeaders, querystring: listQuery, response: { 200: listResult, '4xx': errorBody, '5xx': errorBody } },
+    schema: {
+      tags: ['Sharing'],
+      summary: 'List revocations (Direct)',
+      description: listDescription,
+      headers: directHeaders,
+      querystring: listQuery,
+      response: { 200: listResult, '4xx': errorBody, '5xx': errorBody },
+    },
     handler: async (request) => list(request, services, await directCaller(request, services)),
   });
 }
@@ -167,7 +184,10 @@ async function change(request: FastifyRequest, services: HttpServices, caller: C
     httpStatus: 200,
   };
   const revocations = services.sharing.revocations;
-  const result = action === 'revoke' ? await revocations.revoke(actor, body.partner_id, body.envelope_id ?? null) : await revocations.restore(actor, body.partner_id, body.envelope_id ?? null);
+  const result =
+    action === 'revoke'
+      ? await revocations.revoke(actor, body.partner_id, body.envelope_id ?? null)
+      : await revocations.restore(actor, body.partner_id, body.envelope_id ?? null);
   // Its audit record committed together with the change.
   if (ctx) ctx.recorded = true;
   return result;
@@ -182,6 +202,11 @@ async function list(request: FastifyRequest, services: HttpServices, caller: Cal
     if (query.partner_id !== undefined) request.audit.partnerIds = [query.partner_id];
   }
   const limit = Math.min(MAX_LIMIT, Number(query.limit ?? 100));
-  const page = await services.sharing.revocations.list(caller.orgId, { envelopeId: query.envelope_id, partnerId: query.partner_id, limit, cursor: query.cursor });
+  const page = await services.sharing.revocations.list(caller.orgId, {
+    envelopeId: query.envelope_id,
+    partnerId: query.partner_id,
+    limit,
+    cursor: query.cursor,
+  });
   return { owner_org_id: caller.orgId, envelope_id: query.envelope_id ?? null, revocations: page.revocations, next_cursor: page.nextCursor };
 }

@@ -49,7 +49,10 @@ const PLAIN_ERRORS = {
   NETWORK_ERROR: ['The server could not be reached.', 'Check that it is running and that you are online.'],
   MISSING_CREDENTIALS: ['Some credentials are missing.', 'All five headers are required by the Managed API.'],
   MISSING_ENVELOPE: ['There is nothing to decrypt yet.', 'Press Sign & Encrypt or Encrypt first, or paste an encrypted_data into the Envelope box.'],
-  INVALID_HEADER_VALUE: ['A credential contains characters that cannot be sent in an HTTP header.', 'Check for pasted spaces, line breaks or non-ASCII characters.'],
+  INVALID_HEADER_VALUE: [
+    'A credential contains characters that cannot be sent in an HTTP header.',
+    'Check for pasted spaces, line breaks or non-ASCII characters.',
+  ],
 };
 
 const SIGNATURE_REASONS = {
@@ -402,7 +405,7 @@ function renderSuccess(op, body) {
           { class: 'outcome-text', id: 'decrypt-origin' },
           body.signed === true
             ? 'This envelope carries a signature, which Decrypt does not check. Use Decrypt & Verify to see who signed it.'
-            : 'This envelope is not signed: anyone with the organisation\'s public key could have made it, so its origin is unknown.',
+            : "This envelope is not signed: anyone with the organisation's public key could have made it, so its origin is unknown.",
         ),
         ...plaintextBlock(body.data_encoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', String(body.decrypted_data ?? '')),
       ),
@@ -484,7 +487,12 @@ function showLocalError(code, detail) {
     el(
       'div',
       { class: 'outcome bad', id: 'error' },
-      el('div', { class: 'outcome-head' }, el('span', { class: 'badge badge-bad' }, icon('warn'), 'Not sent'), el('code', { class: 'code-chip', id: 'error-code' }, code)),
+      el(
+        'div',
+        { class: 'outcome-head' },
+        el('span', { class: 'badge badge-bad' }, icon('warn'), 'Not sent'),
+        el('code', { class: 'code-chip', id: 'error-code' }, code),
+      ),
       el('p', { class: 'outcome-title', id: 'error-title' }, title),
       advice ? el('p', { class: 'outcome-text' }, advice) : null,
       detail ? el('p', { class: 'outcome-detail' }, detail) : null,
