@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { checkpointHash, checkpointMessage, type UnsignedCheckpoint } from '../src/audit/checkpoints.js';
 import { fromRow, GENESIS_HASH, recordHash, toRow, type AuditRecord } from '../src/audit/record.js';
-import type { AuditRecordsTable } from '../src/store/schema.js';
+import type { AuditRecordsTable } from '../src/ports/store-schema.js';
 import type { Selectable } from 'kysely';
 import { CHECKPOINT_CONTEXT } from '../src/audit/service-key.js';
 import type { NewOrganisation } from '../src/core/organisations.js';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { fromRow, GENESIS_HASH, recordHash, type AuditRecord } from '../src/audit/record.js';
-import type { AuditRecordsTable } from '../src/store/schema.js';
+import type { AuditRecordsTable } from '../src/ports/store-schema.js';
 import type { Selectable } from 'kysely';
 import { AuditWriter } from '../src/audit/writer.js';
 import { ThreadAuditSink } from '../src/audit/append-thread.js';

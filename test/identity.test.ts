@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { addressKey } from '../src/identity/address-limit.js';
 import { LoginRateLimitedError, LoginThrottledError, NotAuthorizedError, TokenError, UsernameExistsError, ValidationError } from '../src/identity/errors.js';
-import { identityEvents, type IdentityEvent } from '../src/identity/events.js';
+import { identityEvents, type IdentityEvent } from '../src/ports/invalidation.js';
 import { getDummyHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
 import { issueRefreshToken, redeemRefreshToken } from '../src/identity/refresh-tokens.js';
 import { JwtKeyError } from '../src/identity/jwt-keys.js';

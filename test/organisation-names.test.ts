@@ -16,7 +16,7 @@ import { createOrganisation, listOrganisations } from '../src/partners/organisat
 import { DB_FILENAME, openStore, type Store } from '../src/store/database.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { openSqliteConnection } from '../src/store/sqlite-connection.js';
-import type { Database } from '../src/store/schema.js';
+import type { Database } from '../src/ports/store-schema.js';
 import { managedHeaders, post, registerSecret, startTestServer, tempDataDir } from './helpers/server.js';
 
 /**

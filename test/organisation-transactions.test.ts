@@ -11,11 +11,11 @@ import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js'
 import type { XWing } from '../src/crypto/x-wing.js';
 import { findByUsername } from '../src/identity/users.js';
 import { generateOrgKeys, listOrgKeys } from '../src/keys/org-keys.js';
-import { onboardOrganisation } from '../src/onboarding.js';
+import { onboardOrganisation } from '../src/core/onboarding.js';
 import { verifyCredentials } from '../src/partners/credentials.js';
 import { createOrganisation, listOrganisations } from '../src/partners/organisations.js';
 import { openStore, type Store } from '../src/store/database.js';
-import type { Database } from '../src/store/schema.js';
+import type { Database } from '../src/ports/store-schema.js';
 import { openSqliteConnection, type SqliteConnection } from '../src/store/sqlite-connection.js';
 import { managedHeaders, post, registerSecret, startTestServer, tempDataDir, type TestServer } from './helpers/server.js';
 

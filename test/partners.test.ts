@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { identityEvents, type AuthEvents } from '../src/identity/events.js';
+import { identityEvents, type AuthEvents } from '../src/ports/invalidation.js';
 import { createCredentials, getCredentials, listCredentials, revokeCredentials, verifyCredentials, type NewCredentials } from '../src/partners/credentials.js';
 import { CredentialsNotFoundError, OrganisationNameInvalidError, OrganisationNotFoundError, PartnerAuthError } from '../src/partners/errors.js';
 import { createOrganisation, getOrganisation, listOrganisations, requireOrganisation, type Organisation } from '../src/partners/organisations.js';

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from '../ports/store-schema.js';
 import { appendRecords, writeTransaction } from './chain-store.js';
 import type { AuditEvent, AuditRecord } from './record.js';
 

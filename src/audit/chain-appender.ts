@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AuditRecordsTable } from '../store/schema.js';
+import type { AuditRecordsTable } from '../ports/store-schema.js';
 import { chainEvents, toRow, type AuditEvent, type AuditRecord } from './record.js';
 
 /**

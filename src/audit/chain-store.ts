@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from '../ports/store-schema.js';
 import { chainEvents, chainOf, fromRow, toRow, type AuditEvent, type AuditRecord, type ChainHead } from './record.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { utf8 } from '../crypto/bytes.js';
 import type { CompositeVerifyingKey } from '../crypto/composite-signature.js';
 import type { CryptoProviders } from '../crypto/providers.js';
-import type { Database } from '../store/schema.js';
+import type { Database } from '../ports/store-schema.js';
 import { checkpointLinkProblem, checkpointSignatureProblem } from './checkpoint-checks.js';
 import { appendToSink, readCheckpointLines } from './checkpoint-sink.js';
 import { chainRecords, recordAt, writeTransaction } from './chain-store.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import type { PublicKeyDocument } from '../core/public-keys.js';
-import type { Database } from '../store/schema.js';
+import type { PublicKeyDocument } from '../keys/public-key-document.js';
+import type { Database } from '../ports/store-schema.js';
 import { chainHeads, chainRecords } from './chain-store.js';
 import { checkpointFromJson, type Checkpoint } from './checkpoints.js';
 import type { AuditRecord } from './record.js';

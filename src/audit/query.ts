@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ServiceError } from '../core/errors.js';
-import type { Database } from '../store/schema.js';
+import type { Database } from '../ports/store-schema.js';
 import { fromRow, type AuditRecord } from './record.js';
 
 /** One organisation's records, newest first, with an opaque keyset cursor (stable while records are appended). */

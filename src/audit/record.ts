@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { AuditRecordsTable } from '../store/schema.js';
+import type { AuditRecordsTable } from '../ports/store-schema.js';
 import { canonicalJson } from './canonical-json.js';
 
 /**

@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 import { COMPOSITE_MLDSA65_ED25519, type CompositeSigningKey, type CompositeVerifyingKey } from '../crypto/composite-signature.js';
 import { unwrapKey, wrapKey } from '../crypto/key-wrap.js';
 import type { CryptoProviders } from '../crypto/providers.js';
-import { publicKeyEntries, type PublicKeyDocument } from '../core/public-keys.js';
-import type { Database } from '../store/schema.js';
+import { publicKeyEntries, type PublicKeyDocument } from '../keys/public-key-document.js';
+import type { Database } from '../ports/store-schema.js';
 import { SERVICE_CHAIN } from './record.js';
 
 /**

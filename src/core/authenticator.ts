@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Caller } from './operations.js';
 import { ServiceError } from './errors.js';
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache } from '../memory/ttl-cache.js';
 
 /**
  * Authentication for both API paths, with the hot-path caches the managed flow needs.

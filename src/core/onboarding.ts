@@ -1,11 +1,11 @@
-import { generatePassword, usernameFor, type NewOrganisation } from './core/organisations.js';
-import type { CryptoProviders } from './crypto/providers.js';
-import { hashPassword } from './identity/passwords.js';
-import { insertUser } from './identity/users.js';
-import { newOrgKeyMaterial, storeOrgKeys, wipeOrgKeyMaterial } from './keys/org-keys.js';
-import { createCredentials } from './partners/credentials.js';
-import { createOrganisation, validateOrganisationName } from './partners/organisations.js';
-import { inTransaction, type StoreHandle } from './store/handle.js';
+import { generatePassword, usernameFor, type NewOrganisation } from './organisations.js';
+import type { CryptoProviders } from '../crypto/providers.js';
+import { hashPassword } from '../identity/passwords.js';
+import { insertUser } from '../identity/users.js';
+import { newOrgKeyMaterial, storeOrgKeys, wipeOrgKeyMaterial } from '../keys/org-keys.js';
+import { createCredentials } from '../partners/credentials.js';
+import { createOrganisation, validateOrganisationName } from '../partners/organisations.js';
+import { inTransaction, type StoreHandle } from '../ports/store.js';
 
 export interface OnboardingDeps {
   readonly store: StoreHandle;

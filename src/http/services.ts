@@ -1,8 +1,8 @@
 import type { Admission } from '../core/admission.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Operations } from '../core/operations.js';
-import type { PermissionPolicy } from '../core/permission-policy.js';
-import type { RateLimiter } from '../core/rate-limiter.js';
+import type { PermissionPolicy } from '../permissions/policy.js';
+import type { RateLimiter } from '../memory/rate-limiter.js';
 import type { Config } from '../config.js';
 import type { SharingHttpServices } from './sharing.js';
 

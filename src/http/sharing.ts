@@ -1,6 +1,6 @@
 import type { AuditPage, AuditQuery } from '../audit/query.js';
 import type { AuditEvent } from '../audit/record.js';
-import type { PublicKeyDocument } from '../core/public-keys.js';
+import type { PublicKeyDocument } from '../keys/public-key-document.js';
 import type { Revocations } from '../permissions/revocations.js';
 
 /** What the sharing, audit and public-key routes need (built in src/services.ts). */

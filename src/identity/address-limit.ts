@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { RateLimiter } from '../core/rate-limiter.js';
+import { RateLimiter } from '../memory/rate-limiter.js';
 import { LoginRateLimitedError } from './errors.js';
 
 /**

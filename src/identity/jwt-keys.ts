@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint } from 'jose';
-import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
+import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
 
 /**
  * The RSA key pairs that sign the pool's JWTs. The private half is stored only as PKCS#8 DER

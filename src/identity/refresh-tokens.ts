@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { dbOf, type StoreHandle } from '../store/handle.js';
-import { newId } from '../store/ids.js';
+import { dbOf, type StoreHandle } from '../ports/store.js';
+import { newId } from '../common/ids.js';
 import { TokenError } from './errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
+import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
 import { LoginThrottledError } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload, type JWSHeaderParameters } from 'jose';
-import type { StoreHandle } from '../store/handle.js';
+import type { StoreHandle } from '../ports/store.js';
 import { TokenError } from './errors.js';
 import {
   JWT_ALG,

@@ -1,8 +1,8 @@
-import type { StoreHandle } from '../store/handle.js';
+import type { StoreHandle } from '../ports/store.js';
 import { getOrganisation, type Organisation } from '../partners/organisations.js';
 import { LoginAddressLimit, type AddressLimitPolicy } from './address-limit.js';
 import { LoginThrottledError, NotAuthorizedError, TokenError } from './errors.js';
-import { identityEvents } from './events.js';
+import { identityEvents } from '../ports/invalidation.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { issueRefreshToken, pruneRefreshTokens, redeemRefreshToken, REFRESH_TOKEN_TTL_MS } from './refresh-tokens.js';
 import { LoginThrottle, type LoginAttempt, type ThrottlePolicy } from './throttle.js';

@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
-import { newId } from '../store/ids.js';
-import type { Database, UsersTable } from '../store/schema.js';
+import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
+import { newId } from '../common/ids.js';
+import type { Database, UsersTable } from '../ports/store-schema.js';
 import { OrganisationNotFoundError } from '../partners/errors.js';
 import { UsernameExistsError, UserNotFoundError, ValidationError } from './errors.js';
-import { identityEvents } from './events.js';
+import { identityEvents } from '../ports/invalidation.js';
 import { hashPassword } from './passwords.js';
 import { revokeRefreshTokensForUser } from './refresh-tokens.js';
 

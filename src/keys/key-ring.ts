@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from '../ports/store-schema.js';
 import { activeOrgKey, findOrgKey, type OrgKeyRecord } from './org-keys.js';
 
 /**

@@ -4,8 +4,8 @@ import { COMPOSITE_MLDSA65_ED25519 } from '../crypto/composite-signature.js';
 import { wrapKey } from '../crypto/key-wrap.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import { X_WING } from '../crypto/x-wing.js';
-import { inTransaction, type StoreHandle } from '../store/handle.js';
-import type { Database, OrgKeysTable } from '../store/schema.js';
+import { inTransaction, type StoreHandle } from '../ports/store.js';
+import type { Database, OrgKeysTable } from '../ports/store-schema.js';
 
 /**
  * Versioned per-organisation key pairs: a composite ML-DSA-65+Ed25519 signing key and an X-Wing KEM

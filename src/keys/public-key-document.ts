@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { listOrgKeys } from '../keys/org-keys.js';
-import type { Database } from '../store/schema.js';
+import { listOrgKeys } from './org-keys.js';
+import type { Database } from '../ports/store-schema.js';
 
 /**
  * The published public keys, in the documented JSON format of `GET /v1/keys/<org id>` and

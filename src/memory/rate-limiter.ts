@@ -1,4 +1,4 @@
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../core/errors.js';
 
 /**
  * Token buckets per key (user, or client address for logins): `ratePerSecond` tokens refill continuously up to `burst`. Small enough to

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { identityEvents } from '../identity/events.js';
-import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
-import { newId, randomBase62 } from '../store/ids.js';
-import type { CredentialsTable } from '../store/schema.js';
+import { identityEvents } from '../ports/invalidation.js';
+import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
+import { newId, randomBase62 } from '../common/ids.js';
+import type { CredentialsTable } from '../ports/store-schema.js';
 import { CredentialsNotFoundError, OrganisationNotFoundError, PartnerAuthError } from './errors.js';
 
 /**

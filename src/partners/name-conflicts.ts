@@ -1,4 +1,4 @@
-import { dbOf, type StoreHandle } from '../store/handle.js';
+import { dbOf, type StoreHandle } from '../ports/store.js';
 import { organisationNameProblem } from './organisation-names.js';
 import type { Organisation } from './organisations.js';
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { dbOf, inTransaction, type StoreHandle } from '../store/handle.js';
-import { newId } from '../store/ids.js';
-import type { Database } from '../store/schema.js';
+import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
+import { newId } from '../common/ids.js';
+import type { Database } from '../ports/store-schema.js';
 import { OrganisationNameInvalidError, OrganisationNameTakenError, OrganisationNotFoundError } from './errors.js';
 import { organisationNameKey, organisationNameProblem } from './organisation-names.js';
 

@@ -1,7 +1,7 @@
 import type { PermissionGrant } from '../envelope/index.js';
-import { ACTIONS } from '../permissions/actions.js';
-import { validationError } from './errors.js';
-import type { Caller } from './operations.js';
+import { ACTIONS } from './actions.js';
+import { validationError } from '../core/errors.js';
+import type { Caller } from '../core/operations.js';
 
 export interface WirePermission {
   readonly partner_id: string;

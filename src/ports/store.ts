@@ -1,6 +1,6 @@
 import { Kysely, type Transaction } from 'kysely';
-import type { Store } from './database.js';
-import type { Database } from './schema.js';
+import type { Store } from '../store/database.js';
+import type { Database } from './store-schema.js';
 
 /**
  * What repositories accept: the open `Store`, or a Kysely handle — typically a transaction, so a

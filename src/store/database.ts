@@ -17,7 +17,7 @@ import { StoreMigrationError, StoreOpenError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
-import type { Database } from './schema.js';
+import type { Database } from '../ports/store-schema.js';
 
 /**
  * Opens the embedded SQLite store and brings its schema up to date. This is the only module that

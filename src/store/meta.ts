@@ -1,4 +1,4 @@
-import { dbOf, type StoreHandle } from './handle.js';
+import { dbOf, type StoreHandle } from '../ports/store.js';
 
 /** Small key/value settings of the installation (e.g. "demo organisation created"). */
 

@@ -11,7 +11,7 @@ import type { HttpServices } from '../services.js';
  *   GET /v1/keys/service    GET /keys/service     the service key that signs audit checkpoints
  *
  * `/v1` answers in the Managed wrapper {statusCode, body}, the root paths plain JSON. The document
- * format is fixed (README "Public keys"; src/core/public-keys.ts).
+ * format is fixed (README "Public keys"; src/keys/public-key-document.ts).
  */
 
 export const publicKeyDocumentSchema = {
