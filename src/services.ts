@@ -7,7 +7,6 @@ import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
 import { Operations } from './core/operations.js';
 import type { NewOrganisation } from './core/organisations.js';
-import { PermissionPolicy } from './permissions/policy.js';
 import { RateLimiter } from './memory/rate-limiter.js';
 import { TtlCache } from './memory/ttl-cache.js';
 import type { HttpServices, IdentityEndpoints } from './http/services.js';
@@ -17,7 +16,7 @@ import { UserPool } from './identity/user-pool.js';
 import { Periodic } from './core/periodic.js';
 import { KeyRing } from './keys/key-ring.js';
 import { loadMasterKey } from './keys/master-key.js';
-import { generateOrgKeys } from './keys/org-keys.js';
+import { generateOrgKeys, publishedOrgKeys } from './keys/org-keys.js';
 import { verifyCredentials } from './partners/credentials.js';
 import { getOrganisation } from './partners/organisations.js';
 import { onboardOrganisation } from './core/onboarding.js';
@@ -29,8 +28,8 @@ import { ServiceKeys } from './audit/service-key.js';
 import { auditSettings } from './audit/settings.js';
 import { AuditWriter } from './audit/writer.js';
 import { InProcessAuditSink, ThreadAuditSink } from './audit/append-thread.js';
-import { orgPublicKeys } from './keys/public-key-document.js';
-import { PartnerAccess } from './permissions/access.js';
+import { orgKeyDocument } from './keys/public-key-document.js';
+import { PartnerAccess, PermissionPolicy } from './permissions/policy.js';
 import { Revocations } from './permissions/revocations.js';
 
 /** The composition root: every long-lived part of the system, wired once. */
@@ -209,7 +208,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       auditLog: { list: (chainId, query) => listAuditRecords(db, chainId, query) },
       organisationExists: async (orgId) => (await orgName(orgId)) !== undefined,
       revocations,
-      publicKeys: { org: (orgId) => orgPublicKeys(db, orgId), service: () => serviceKeys.document() },
+      publicKeys: {
+        org: async (orgId) => {
+          const published = await publishedOrgKeys(db, orgId);
+          return published && orgKeyDocument(published);
+        },
+        service: () => serviceKeys.document() },
       now,
     },
 

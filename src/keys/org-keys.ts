@@ -138,6 +138,19 @@ export async function listOrgKeys(db: Kysely<Database>, orgId: string): Promise<
   return rows.map(toRecord);
 }
 
+/** An organisation's name and every version of its keys, or undefined when there is no such organisation. */
+export interface PublishedOrgKeys {
+  readonly orgId: string;
+  readonly name: string;
+  readonly keys: readonly OrgKeyRecord[];
+}
+
+export async function publishedOrgKeys(db: Kysely<Database>, orgId: string): Promise<PublishedOrgKeys | undefined> {
+  const org = await db.selectFrom('organisations').select(['id', 'name']).where('id', '=', orgId).executeTakeFirst();
+  if (!org) return undefined;
+  return { orgId: org.id, name: org.name, keys: await listOrgKeys(db, orgId) };
+}
+
 export async function findOrgKey(db: Kysely<Database>, keyId: string): Promise<OrgKeyRecord | undefined> {
   const row = await db.selectFrom('org_keys').selectAll().where('id', '=', keyId).executeTakeFirst();
   return row && toRecord(row);

@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely';
-import { listOrgKeys } from './org-keys.js';
-import type { Database } from '../ports/store-schema.js';
+import type { PublishedOrgKeys } from './org-keys.js';
 
 /**
  * The published public keys, in the documented JSON format of `GET /v1/keys/<org id>` and
- * `GET /v1/keys/service` (README "Public keys"). Third parties use them to verify envelope
- * signatures and audit checkpoints without trusting the server; keep this format stable.
+ * `GET /v1/keys/service` (README "Public keys"), also embedded in audit export files. Third parties
+ * use them to verify envelope signatures and audit checkpoints without trusting the server; keep this
+ * format stable. No store access here: the rows come from src/keys/org-keys.ts and
+ * src/audit/service-key.ts.
  */
 
 /** Composite ML-DSA-65 + Ed25519 over SHA-512 (docs/envelope.md); public key = pk_ML-DSA-65 (1952) ‖ pk_Ed25519 (32). */
@@ -59,10 +59,7 @@ export function publicKeyEntries(rows: readonly KeyRow[], extra: Partial<PublicK
     }));
 }
 
-/** The organisation's document, or undefined when there is no such organisation. */
-export async function orgPublicKeys(db: Kysely<Database>, orgId: string): Promise<PublicKeyDocument | undefined> {
-  const org = await db.selectFrom('organisations').select(['id', 'name']).where('id', '=', orgId).executeTakeFirst();
-  if (!org) return undefined;
-  const keys = await listOrgKeys(db, orgId);
-  return { org_id: org.id, name: org.name, keys: publicKeyEntries(keys) };
+/** The organisation's document (`GET /v1/keys/<org id>`). */
+export function orgKeyDocument(published: PublishedOrgKeys): PublicKeyDocument {
+  return { org_id: published.orgId, name: published.name, keys: publicKeyEntries(published.keys) };
 }

@@ -1,7 +1,12 @@
-import type { PermissionGrant } from '../envelope/index.js';
-import { ACTIONS } from './actions.js';
+import type { EnvelopeHeader, PermissionGrant } from '../envelope/index.js';
 import { validationError } from '../core/errors.js';
-import type { Caller } from '../core/operations.js';
+import { ACTIONS, READ } from './actions.js';
+import { accessDenied } from './errors.js';
+
+/**
+ * The permission rules in one place: what a seal request may grant (`PermissionPolicy`), and whether
+ * a partner may have the service open another organisation's envelope (`PartnerAccess`).
+ */
 
 export interface WirePermission {
   readonly partner_id: string;
@@ -23,7 +28,7 @@ export class PermissionPolicy {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async validate(caller: Caller, list: readonly WirePermission[]): Promise<PermissionGrant[]> {
+  async validate(caller: { readonly orgId: string }, list: readonly WirePermission[]): Promise<PermissionGrant[]> {
     if (list.length > MAX_GRANTS) throw validationError(`permissions: at most ${MAX_GRANTS} partners per envelope`);
     const seen = new Set<string>();
     const grants: PermissionGrant[] = [];
@@ -48,5 +53,36 @@ export class PermissionPolicy {
       grants.push({ partnerId: entry.partner_id, actions: [...entry.permissions].sort(), expiresAt });
     }
     return grants;
+  }
+}
+
+/**
+ * May a partner organisation have the service open an envelope owned by another organisation?
+ * Only if the header lists it with `read`, the grant has not expired, and neither this envelope nor
+ * all of the owner's envelopes are revoked for it. The header is not yet authenticated here: the AEAD
+ * open that follows a "yes" proves the list used for the decision is the one the owner sealed.
+ *
+ * The owner's own opens never come here, so they touch neither the revocation store nor the clock.
+ */
+
+export interface RevocationLookup {
+  /** Throws `RevocationStateUnavailableError` when the state cannot be read: never "not revoked" by default. */
+  isRevoked(ownerOrgId: string, partnerId: string, envelopeId: string): Promise<boolean>;
+}
+
+export class PartnerAccess {
+  constructor(
+    private readonly revocations: RevocationLookup,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authorise(partnerOrgId: string, header: EnvelopeHeader, envelopeId: string): Promise<void> {
+    const grant = header.permissions.find((g) => g.partnerId === partnerOrgId);
+    if (!grant || !grant.actions.includes(READ)) throw accessDenied();
+    if (grant.expiresAt !== undefined) {
+      const until = Date.parse(grant.expiresAt);
+      if (!(until > this.now())) throw accessDenied();
+    }
+    if (await this.revocations.isRevoked(header.ownerOrgId, partnerOrgId, envelopeId)) throw accessDenied();
   }
 }
