@@ -17,8 +17,8 @@
  * Letters that merely look alike across scripts (Latin "A", Cyrillic "А") stay distinct names: the
  * identity a client checks is `signer_org_id`, never the name (README, "What a result proves").
  *
- * No imports: the store migration that introduced the key (src/store/migrations.ts) uses this too.
- * Stored keys were computed by this function, so changing it needs a new migration that recomputes
+ * Stored keys were computed by this function (the migration that introduced them keeps a frozen copy,
+ * src/store/migrations.ts), so changing it needs a new migration that recomputes
  * `organisations.name_key` (and re-flags duplicates).
  */
 

@@ -1,6 +1,5 @@
 import { sql, type ColumnDataType, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
-import { organisationNameKey } from '../partners/organisation-names.js';
 
 /**
  * Versioned schema migrations, kept in code (no files to ship or find at run time). Names sort in
@@ -231,7 +230,7 @@ function migrations(t: ColumnTypes): MigrationSet {
         const rows = await orgs.selectFrom('organisations').select(['id', 'name']).orderBy('created_at').orderBy('id').execute();
         const held = new Set<string>();
         for (const row of rows) {
-          const key = organisationNameKey(row.name);
+          const key = nameKeyAt005(row.name);
           const duplicate = held.has(key) ? 1 : 0;
           held.add(key);
           await orgs.updateTable('organisations').set({ name_key: key, name_duplicate: duplicate }).where('id', '=', row.id).execute();
@@ -248,6 +247,26 @@ function migrations(t: ColumnTypes): MigrationSet {
       },
     },
   };
+}
+
+const DEFAULT_IGNORABLE_ALL = /\p{Default_Ignorable_Code_Point}/gu;
+const WHITE_SPACE_RUN = /\p{White_Space}+/gu;
+
+/**
+ * `organisationNameKey` (src/partners/organisation-names.ts) as it was when 005 was released, frozen
+ * here: a migration must compute the same keys whenever it runs, whatever later becomes of the domain
+ * function (which then needs a migration of its own that recomputes `name_key`).
+ */
+function nameKeyAt005(name: string): string {
+  return name
+    .replace(DEFAULT_IGNORABLE_ALL, '')
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(DEFAULT_IGNORABLE_ALL, '')
+    .replace(WHITE_SPACE_RUN, ' ')
+    .trim();
 }
 
 export function migrationProvider(types: ColumnTypes = SQLITE_COLUMN_TYPES): MigrationProvider {
