@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { isLoopback, type Config } from './config.js';
 import { buildApp } from './http/app.js';
-import { bootstrapDemo, type DemoBootstrap } from './cli/demo.js';
+import { bootstrapDemo, type DemoBootstrap } from './core/demo.js';
 import { describeNameConflicts, findNameConflicts, hasNameConflicts } from './partners/name-conflicts.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
 

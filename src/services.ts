@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { wrapKey, unwrapKey } from './crypto/key-wrap.js';
 import { loadProviders, type CryptoProviders } from './crypto/providers.js';
 import type { Config } from './config.js';
 import { Authenticator } from './core/authenticator.js';
@@ -7,7 +6,8 @@ import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
 import { Operations } from './core/operations.js';
 import type { NewOrganisation } from './core/organisations.js';
-import { RateLimiter } from './memory/rate-limiter.js';
+import { InMemoryTokenBuckets } from './memory/rate-limiter.js';
+import { RequestLimiter } from './http/request-limit.js';
 import { TtlCache } from './memory/ttl-cache.js';
 import type { HttpServices, IdentityEndpoints } from './http/services.js';
 import { identityEvents } from './ports/invalidation.js';
@@ -15,12 +15,15 @@ import { TokenService } from './identity/tokens.js';
 import { UserPool } from './identity/user-pool.js';
 import { Periodic } from './core/periodic.js';
 import { KeyRing } from './keys/key-ring.js';
-import { loadMasterKey } from './keys/master-key.js';
-import { generateOrgKeys, publishedOrgKeys } from './keys/org-keys.js';
+import { loadMasterKey, MasterKeyEncryption } from './keys/master-key.js';
+import { publishedOrgKeys } from './keys/org-keys.js';
 import { verifyCredentials } from './partners/credentials.js';
-import { getOrganisation } from './partners/organisations.js';
 import { onboardOrganisation } from './core/onboarding.js';
-import { openStore, type Store } from './store/database.js';
+import { rotateOrgKeys } from './core/key-rotation.js';
+import { OrganisationDirectory } from './core/organisation-directory.js';
+import type { IdentityProvider } from './ports/identity-provider.js';
+import type { Store } from './ports/store.js';
+import { openStore } from './store/database.js';
 import { storeReadiness } from './store/readiness.js';
 import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
@@ -70,6 +73,7 @@ export interface ServiceOptions {
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { key: masterKey } = loadMasterKey(config.dataDir, config.masterKey);
+  const keyEncryption = new MasterKeyEncryption(masterKey);
   const store = await openStore({ dataDir: config.dataDir });
   const { db } = store;
   const providers = await loadProviders('fastest');
@@ -80,15 +84,15 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     issuer: config.issuer ?? `http${config.tlsCertFile ? 's' : ''}://${config.host}:${config.port}`,
     clientId: config.clientId,
     idTokenTtlSeconds: config.tokenTtlSeconds,
-    wrap: (secret, kid) => wrapKey(masterKey, `jwt:${kid}`, secret),
-    unwrap: (wrapped, kid) => unwrapKey(masterKey, `jwt:${kid}`, wrapped),
+    wrap: (secret, kid) => keyEncryption.wrap(secret, `jwt:${kid}`),
+    unwrap: (wrapped, kid) => keyEncryption.unwrap(wrapped, `jwt:${kid}`),
     now,
   });
   const userPool = new UserPool({
     store,
     tokens,
     now,
-    addressLimit: { perMinute: config.loginRatePerAddress, burst: config.loginBurstPerAddress },
+    addressBuckets: new InMemoryTokenBuckets(config.loginRatePerAddress / 60, config.loginBurstPerAddress, now),
     userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
   });
   const keyRing = new KeyRing(db);
@@ -97,30 +101,19 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       ? undefined
       : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
 
-  const auth = new Authenticator(
-    {
-      login: async (username, password, from) => {
-        const session = await userPool.loginWithoutRefresh(username, password, from);
-        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
-      },
-      verifyBearer: (token) => userPool.authenticateBearer(token),
-      verifyPartner: (credentials) => verifyCredentials(store, credentials),
+  const identityProvider: IdentityProvider = {
+    login: async (username, password, from) => {
+      const session = await userPool.loginWithoutRefresh(username, password, from);
+      return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
     },
-    config.loginCacheTtlSeconds * 1000,
-    now,
-  );
+    verifyBearer: (token) => userPool.authenticateBearer(token),
+    verifyPartner: (credentials) => verifyCredentials(store, credentials),
+  };
+  const auth = new Authenticator(identityProvider, config.loginCacheTtlSeconds * 1000, now);
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
-  // Renames happen in another process (`pqseal org rename`): like logins, they take effect within the TTL.
-  const orgNames = new TtlCache<string>(config.loginCacheTtlSeconds * 1000);
-  const orgName = async (orgId: string): Promise<string | undefined> => {
-    const cached = orgNames.get(orgId);
-    if (cached) return cached;
-    const org = await getOrganisation(store, orgId);
-    if (org) orgNames.set(orgId, org.name);
-    return org?.name;
-  };
+  const organisations = new OrganisationDirectory(store, new TtlCache<string>(config.loginCacheTtlSeconds * 1000));
 
   const identity: IdentityEndpoints = {
     clientId: config.clientId,
@@ -184,11 +177,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       get pool() {
         return requirePool();
       },
-      orgName,
+      orgName: (orgId) => organisations.name(orgId),
       partners: new PartnerAccess(revocations, now),
     }),
-    permissions: new PermissionPolicy(async (orgId) => (await orgName(orgId)) !== undefined, now),
-    limiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
+    permissions: new PermissionPolicy((orgId) => organisations.exists(orgId), now),
+    limiter: new RequestLimiter(new InMemoryTokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst)),
     admission: new Admission({
       maxInFlightBytes: config.maxInFlightBytes,
       maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,
@@ -206,25 +199,21 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     sharing: {
       audit: auditWriter,
       auditLog: { list: (chainId, query) => listAuditRecords(db, chainId, query) },
-      organisationExists: async (orgId) => (await orgName(orgId)) !== undefined,
+      organisationExists: (orgId) => organisations.exists(orgId),
       revocations,
       publicKeys: {
         org: async (orgId) => {
           const published = await publishedOrgKeys(db, orgId);
           return published && orgKeyDocument(published);
         },
-        service: () => serviceKeys.document() },
+        service: () => serviceKeys.document(),
+      },
       now,
     },
 
     createOrganisation: (name) => onboardOrganisation({ store, providers, masterKey, now }, name),
 
-    async rotateKeys(orgId) {
-      if (!(await orgName(orgId))) throw new Error(`unknown organisation ${orgId}`);
-      const { signing, kem } = await generateOrgKeys(store, providers, masterKey, orgId, now());
-      keyRing.invalidate(orgId);
-      return { signingKeyId: signing.id, kemKeyId: kem.id };
-    },
+    rotateKeys: (orgId) => rotateOrgKeys({ store, providers, masterKey, keyRing, organisationExists: (id) => organisations.exists(id), now }, orgId),
 
     async close() {
       checkpoints.stop();

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { addressKey } from '../src/identity/address-limit.js';
+import { addressKey } from '../src/common/client-address.js';
+import { InMemoryTokenBuckets } from '../src/memory/rate-limiter.js';
 import { LoginRateLimitedError, LoginThrottledError, NotAuthorizedError, TokenError, UsernameExistsError, ValidationError } from '../src/identity/errors.js';
 import { identityEvents, type IdentityEvent } from '../src/ports/invalidation.js';
 import { getDummyHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
@@ -17,7 +18,8 @@ import { UserPool } from '../src/identity/user-pool.js';
 import { createUser, disableUser, enableUser, findByUsername, getUser, setPassword, type User } from '../src/identity/users.js';
 import { OrganisationNotFoundError } from '../src/partners/errors.js';
 import { createOrganisation, type Organisation } from '../src/partners/organisations.js';
-import { openStore, type Store } from '../src/store/database.js';
+import type { Store } from '../src/ports/store.js';
+import { openStore } from '../src/store/database.js';
 
 const ISSUER = 'http://127.0.0.1:8080';
 const CLIENT_ID = 'pqseal';
@@ -416,7 +418,7 @@ describe('refresh tokens', () => {
 
 describe('per-address login limit', () => {
   test('a bucket per address (IPv6 by /64), refused before any password check, refilled over time', async () => {
-    const limited = new UserPool({ store, tokens, now, addressLimit: { perMinute: 60, burst: 2 } });
+    const limited = new UserPool({ store, tokens, now, addressBuckets: new InMemoryTokenBuckets(1, 2, now) });
     try {
       for (let i = 0; i < 2; i++)
         await assert.rejects(limited.login('alice@rockville', 'wrong password!!', { clientAddress: '2001:db8:1:2::7' }), notAuthorized);

@@ -7,7 +7,8 @@ import { identityEvents, type AuthEvents } from '../src/ports/invalidation.js';
 import { createCredentials, getCredentials, listCredentials, revokeCredentials, verifyCredentials, type NewCredentials } from '../src/partners/credentials.js';
 import { CredentialsNotFoundError, OrganisationNameInvalidError, OrganisationNotFoundError, PartnerAuthError } from '../src/partners/errors.js';
 import { createOrganisation, getOrganisation, listOrganisations, requireOrganisation, type Organisation } from '../src/partners/organisations.js';
-import { openStore, type Store } from '../src/store/database.js';
+import type { Store } from '../src/ports/store.js';
+import { openStore } from '../src/store/database.js';
 
 const invalid = (e: unknown) =>
   e instanceof PartnerAuthError && e.code === 'PARTNER_CREDENTIALS_INVALID' && e.message === 'the partner credentials are not valid';

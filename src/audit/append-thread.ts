@@ -1,23 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
+import type { AuditSink } from '../ports/audit-sink.js';
 import type { Database } from '../ports/store-schema.js';
 import { appendRecords, writeTransaction } from './chain-store.js';
 import type { AuditEvent, AuditRecord } from './record.js';
 
 /**
- * Where the audit writer's batches go. Both sinks append one batch per transaction
+ * The audit sinks of today (src/ports/audit-sink.ts). Both append one batch per transaction
  * (`begin immediate` … `commit`), reading the chain heads inside it, so the server's connection, the
  * writer thread and the CLI can all append without forking a chain.
  */
-export interface AuditSink {
-  append(events: readonly AuditEvent[]): Promise<AuditRecord[]>;
-  close(): Promise<void>;
-  /** The kernel id of the thread that writes, when it is not the caller's (Linux). */
-  readonly threadId?: number | undefined;
-}
+type AuditRecordSink = AuditSink<AuditEvent, AuditRecord>;
 
 /** Appends on the caller's connection (used for in-memory stores, which a second thread cannot open). */
-export class InProcessAuditSink implements AuditSink {
+export class InProcessAuditSink implements AuditRecordSink {
   constructor(private readonly db: Kysely<Database>) {}
 
   append(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
@@ -57,7 +53,7 @@ interface Waiting {
  * append-thread-worker.ts). If the thread dies, the batches it held fail (their requests answer 503)
  * and the next batch starts a new thread.
  */
-export class ThreadAuditSink implements AuditSink {
+export class ThreadAuditSink implements AuditRecordSink {
   private current: { readonly worker: Worker; readonly waiting: Map<number, Waiting> } | undefined;
   private nextId = 1;
   /** Kernel thread id of the current writer thread, once it has started (Linux). */

@@ -1,4 +1,4 @@
-import type { AuditSink } from './append-thread.js';
+import type { AuditSink } from '../ports/audit-sink.js';
 import { AuditUnavailableError } from './errors.js';
 import type { AuditEvent, AuditRecord } from './record.js';
 
@@ -37,7 +37,7 @@ export class AuditWriter {
   readonly stats = { batches: 0, records: 0 };
 
   constructor(
-    private readonly sink: AuditSink,
+    private readonly sink: AuditSink<AuditEvent, AuditRecord>,
     options: AuditWriterOptions = {},
   ) {
     this.flushDelayMs = options.flushDelayMs ?? 1;

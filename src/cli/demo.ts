@@ -1,23 +1,4 @@
 import type { NewOrganisation } from '../core/organisations.js';
-import type { Services } from '../services.js';
-
-export const DEMO_ORG_NAME = 'Demo Organisation';
-const BOOTSTRAP_MARK = 'demo_bootstrapped_at';
-
-export interface DemoBootstrap {
-  readonly org: NewOrganisation;
-}
-
-/**
- * On the first start with an empty DATA_DIR, creates the demo organisation. Its secrets exist only in
- * the return value, which the caller prints once; later starts find the mark and print nothing.
- */
-export async function bootstrapDemo(services: Services): Promise<DemoBootstrap | undefined> {
-  if (await services.store.getMeta(BOOTSTRAP_MARK)) return undefined;
-  const org = await services.createOrganisation(DEMO_ORG_NAME);
-  await services.store.setMeta(BOOTSTRAP_MARK, new Date().toISOString());
-  return { org };
-}
 
 /** The first-start banner: the five credentials once, with ready-to-paste curl commands. */
 export function demoBanner(url: string, org: NewOrganisation): string {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admission, AdmissionTicket } from '../core/admission.js';
 import { CryptoPoolBusyError } from '../core/crypto-pool.js';
-import { addressKey } from '../identity/address-limit.js';
+import { addressKey } from '../common/client-address.js';
 import { BodyTap } from './body-tap.js';
 
 declare module 'fastify' {

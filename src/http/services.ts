@@ -2,8 +2,8 @@ import type { Admission } from '../core/admission.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Operations } from '../core/operations.js';
 import type { PermissionPolicy } from '../permissions/policy.js';
-import type { RateLimiter } from '../memory/rate-limiter.js';
 import type { Config } from '../config.js';
+import type { RequestLimiter } from './request-limit.js';
 import type { SharingHttpServices } from './sharing.js';
 
 /** What the HTTP layer needs from the rest of the system (built in src/services.ts). */
@@ -12,7 +12,7 @@ export interface HttpServices {
   readonly auth: Authenticator;
   readonly operations: Operations;
   readonly permissions: PermissionPolicy;
-  readonly limiter: RateLimiter;
+  readonly limiter: RequestLimiter;
   /** Load shedding for the routes that run crypto. */
   readonly admission: Admission;
   readonly identity: IdentityEndpoints;

@@ -1,56 +1,20 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import { RateLimiter } from '../memory/rate-limiter.js';
+import { addressKey } from '../common/client-address.js';
+import type { TokenBuckets } from '../ports/rate-limit.js';
 import { LoginRateLimitedError } from './errors.js';
 
 /**
- * The per-client-address budget of password checks: a token bucket of `perMinute` refilling up to
- * `burst`, taken before a login costs an argon2id hash (19 MiB) or a store write. An IPv6 client is
- * counted by its /64, the block one subscriber usually holds; IPv4-mapped addresses as IPv4. A login
- * with no address (an internal caller) shares one bucket rather than escaping the limit.
+ * The per-client-address budget of password checks: one token bucket per address (the rate-limit
+ * port, src/ports/rate-limit.ts), taken before a login costs an argon2id hash (19 MiB) or a store
+ * write. Addresses are keyed by `addressKey` (an IPv6 client by its /64). A login with no address (an
+ * internal caller) shares one bucket rather than escaping the limit. No buckets = no limit.
  */
 
-export interface AddressLimitPolicy {
-  /** Password checks per minute per address; 0 = no limit. */
-  readonly perMinute: number;
-  readonly burst: number;
-}
-
-const NO_ADDRESS = 'unknown';
-
 export class LoginAddressLimit {
-  private readonly buckets: RateLimiter;
-
-  constructor(policy: AddressLimitPolicy, now: () => number = Date.now) {
-    this.buckets = new RateLimiter(policy.perMinute / 60, policy.burst, now);
-  }
+  constructor(private readonly buckets: TokenBuckets | undefined) {}
 
   /** Takes one password check for the address or throws `LoginRateLimitedError`. */
   take(clientAddress: string | undefined): void {
-    const retryAfterSeconds = this.buckets.tryTake(addressKey(clientAddress));
+    const retryAfterSeconds = this.buckets?.tryTake(addressKey(clientAddress)) ?? 0;
     if (retryAfterSeconds > 0) throw new LoginRateLimitedError(retryAfterSeconds);
   }
-}
-
-export function addressKey(clientAddress: string | undefined): string {
-  if (clientAddress === undefined || clientAddress === '') return NO_ADDRESS;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(clientAddress);
-  if (mapped?.[1] && isIPv4(mapped[1])) return mapped[1];
-  if (isIPv4(clientAddress)) return clientAddress;
-  if (isIPv6(clientAddress)) return `${ipv6Hextets(clientAddress).slice(0, 4).join(':')}::/64`;
-  return clientAddress;
-}
-
-/** The eight 16-bit groups of an IPv6 address (zone id dropped, `::` expanded, embedded IPv4 split). */
-function ipv6Hextets(address: string): string[] {
-  let text = address.split('%')[0] as string;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
-  return [...left, ...zeros, ...right].map((h) => parseInt(h, 16).toString(16));
 }

@@ -1,16 +1,10 @@
+import { DomainError } from '../common/domain-error.js';
+
 /**
  * Typed errors of the identity pool. Each has a stable `code` (the HTTP layer maps codes to
  * statuses) and a message safe to show to the client: no secrets, and no hint whether a username
  * exists.
  */
-
-export abstract class DomainError<C extends string = string> extends Error {
-  abstract readonly code: C;
-
-  toJSON(): { code: C; message: string } {
-    return { code: this.code, message: this.message };
-  }
-}
 
 export class ValidationError extends DomainError<'VALIDATION_ERROR'> {
   readonly code = 'VALIDATION_ERROR';

@@ -1,6 +1,7 @@
 import type { StoreHandle } from '../ports/store.js';
 import { getOrganisation, type Organisation } from '../partners/organisations.js';
-import { LoginAddressLimit, type AddressLimitPolicy } from './address-limit.js';
+import type { TokenBuckets } from '../ports/rate-limit.js';
+import { LoginAddressLimit } from './address-limit.js';
 import { LoginThrottledError, NotAuthorizedError, TokenError } from './errors.js';
 import { identityEvents } from '../ports/invalidation.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
@@ -22,8 +23,8 @@ export interface UserPoolOptions {
   readonly tokens: TokenService;
   readonly now?: () => number;
   readonly throttle?: Partial<ThrottlePolicy>;
-  /** Password checks per client address (token bucket); absent = unlimited. */
-  readonly addressLimit?: AddressLimitPolicy;
+  /** Password checks per client address (one token bucket each); absent = unlimited. */
+  readonly addressBuckets?: TokenBuckets;
   readonly refreshTokenTtlMs?: number;
   /**
    * How long a user's enabled/password state is trusted without a store read (0 = read every time).
@@ -81,7 +82,7 @@ export class UserPool {
     this.tokens = options.tokens;
     this.now = options.now ?? Date.now;
     this.throttle = new LoginThrottle(options.store, { policy: options.throttle ?? {}, now: this.now });
-    this.addressLimit = new LoginAddressLimit(options.addressLimit ?? { perMinute: 0, burst: 0 }, this.now);
+    this.addressLimit = new LoginAddressLimit(options.addressBuckets);
     this.refreshTokenTtlMs = options.refreshTokenTtlMs ?? REFRESH_TOKEN_TTL_MS;
     this.userCacheTtlMs = options.userCacheTtlMs ?? DEFAULT_USER_CACHE_TTL_MS;
     this.unsubscribe = identityEvents.on('user-changed', ({ userId }) => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MASTER_KEY_LENGTH } from '../crypto/key-wrap.js';
+import { MASTER_KEY_LENGTH, unwrapKey, wrapKey } from '../crypto/key-wrap.js';
+import type { KeyEncryption } from '../ports/key-encryption.js';
 
 /**
  * The 32-byte master key that wraps every private key at rest. Taken from PQSEAL_MASTER_KEY
@@ -50,4 +51,17 @@ export function parseMasterKey(text: string, where: string): Uint8Array {
     throw new MasterKeyError(`${where} must hold a 32-byte key as 64 hex characters or 43 base64url characters`);
   }
   return new Uint8Array(bytes);
+}
+
+/** The key-encryption port (src/ports/key-encryption.ts) over the local master key. */
+export class MasterKeyEncryption implements KeyEncryption {
+  constructor(private readonly masterKey: Uint8Array) {}
+
+  wrap(secret: Uint8Array, associatedData: string): Uint8Array {
+    return wrapKey(this.masterKey, associatedData, secret);
+  }
+
+  unwrap(wrapped: Uint8Array, associatedData: string): Uint8Array {
+    return unwrapKey(this.masterKey, associatedData, wrapped);
+  }
 }

@@ -1,10 +1,11 @@
-import { ServiceError } from '../core/errors.js';
+import type { TokenBuckets } from '../ports/rate-limit.js';
 
 /**
- * Token buckets per key (user, or client address for logins): `ratePerSecond` tokens refill continuously up to `burst`. Small enough to
- * keep here rather than pull in a library whose model (fixed windows) is not the one we promise.
+ * Token buckets per key (user, or client address for logins), in this process: `ratePerSecond`
+ * tokens refill continuously up to `burst`; a rate of 0 never limits. Small enough to keep here rather
+ * than pull in a library whose model (fixed windows) is not the one we promise.
  */
-export class RateLimiter {
+export class InMemoryTokenBuckets implements TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -12,12 +13,6 @@ export class RateLimiter {
     private readonly burst: number,
     private readonly now: () => number = Date.now,
   ) {}
-
-  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
-  take(key: string): void {
-    const retryAfterSeconds = this.tryTake(key);
-    if (retryAfterSeconds > 0) throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
-  }
 
   /** Takes one token for `key`: 0 when taken, otherwise the whole seconds until one is available. */
   tryTake(key: string): number {

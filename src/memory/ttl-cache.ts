@@ -1,5 +1,7 @@
+import type { Cache } from '../ports/cache.js';
+
 /** A bounded map whose entries expire; oldest entries are evicted first when full. */
-export class TtlCache<V> {
+export class TtlCache<V> implements Cache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
 
   constructor(

@@ -1,4 +1,4 @@
-import { DomainError } from '../identity/errors.js';
+import { DomainError } from '../common/domain-error.js';
 
 /** Unknown api_key, wrong access_key, wrong secret_key and revoked credentials all give this one error. */
 export class PartnerAuthError extends DomainError<'PARTNER_CREDENTIALS_INVALID'> {

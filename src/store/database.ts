@@ -17,34 +17,18 @@ import { StoreMigrationError, StoreOpenError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
+import type { Store } from '../ports/store.js';
 import type { Database } from '../ports/store-schema.js';
 
 /**
- * Opens the embedded SQLite store and brings its schema up to date. This is the only module that
- * knows the engine: everything else talks to `store.db` (Kysely), so a PostgreSQL adapter is another
- * `open…` function returning the same `Store`.
+ * The SQLite adapter of the store port (src/ports/store.ts): opens the embedded store and brings its
+ * schema up to date. This is the only module that knows the engine: everything else talks to
+ * `store.db` (Kysely), so a PostgreSQL adapter is another `open…` function returning the same `Store`.
  */
 
 export const DB_FILENAME = 'pqseal.db';
 
 export type StoreOptions = { readonly dataDir: string } | { readonly filename: string };
-
-export interface Store {
-  readonly db: Kysely<Database>;
-  /** Path of the database file (or `:memory:`). */
-  readonly filename: string;
-  /** Idempotent; queries made afterwards fail with `StoreClosedError` (code `STORE_CLOSED`). */
-  close(): Promise<void>;
-  /** True when a trivial query succeeds. Never throws. */
-  ping(): Promise<boolean>;
-  /**
-   * True when a write can be committed now: one upsert of a meta row in its own transaction, so a
-   * full disk or a read-only file shows (a read would still succeed). Never throws.
-   */
-  writable(): Promise<boolean>;
-  getMeta(key: string): Promise<string | undefined>;
-  setMeta(key: string, value: string): Promise<void>;
-}
 
 const MIGRATION_ATTEMPTS = 5;
 /** The meta row `writable()` rewrites. */

@@ -1,4 +1,4 @@
-import type { Store } from './database.js';
+import type { Store } from '../ports/store.js';
 
 /**
  * /readyz's answer: can the store be written (a full disk or a read-only file fails it, not only a

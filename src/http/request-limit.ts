@@ -1,0 +1,13 @@
+import { ServiceError } from '../core/errors.js';
+import type { TokenBuckets } from '../ports/rate-limit.js';
+
+/** The per-caller request budget of the API routes, over the rate-limit port. */
+export class RequestLimiter {
+  constructor(private readonly buckets: TokenBuckets) {}
+
+  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
+  take(key: string): void {
+    const retryAfterSeconds = this.buckets.tryTake(key);
+    if (retryAfterSeconds > 0) throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
+  }
+}
