@@ -1,4 +1,4 @@
-/** Errors of the store layer, with stable codes (`STORE_CLOSED` is mapped to 503 by the HTTP layer). */
+/** Errors of the store layer, with stable codes (src/errors/catalogue.ts, INTERNAL_ERROR_CODES). */
 
 export class StoreClosedError extends Error {
   readonly code = 'STORE_CLOSED';
