@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ERROR_CATALOGUE, errorSpec, INTERNAL_ERROR_CODES, isErrorCode, type ErrorCode } from '../src/errors/catalogue.js';
 import { toWireError } from '../src/http/error-mapping.js';
+import { asStoreError, StoreClosedError } from '../src/store/errors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -62,7 +63,7 @@ describe('every code the source can throw is in the catalogue', () => {
   const found = codesInSource(files);
 
   test('the scan sees the typed errors, the service errors and the wire objects', () => {
-    for (const code of ['NOT_AUTHORIZED', 'ENVELOPE_MALFORMED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'NOT_FOUND', 'STORE_CLOSED', 'ORG_KEYS_MISSING']) {
+    for (const code of ['NOT_AUTHORIZED', 'ENVELOPE_MALFORMED', 'RATE_LIMITED', 'HEADERS_TOO_LARGE', 'NOT_FOUND', 'STORE_OPEN_FAILED', 'ORG_KEYS_MISSING']) {
       assert.ok(found.has(code), `the scan finds ${code}`);
     }
     assert.ok(found.size >= 40, `found ${found.size} codes`);
@@ -102,13 +103,24 @@ describe('the HTTP mapping gives every code its catalogue status', () => {
     }
   });
 
-  test('internal codes are answered as INTERNAL_ERROR, a closed store as STORE_UNAVAILABLE', () => {
+  test('internal codes are answered as INTERNAL_ERROR', () => {
     for (const code of Object.keys(INTERNAL_ERROR_CODES)) {
       const wire = toWireError(Object.assign(new Error('secret detail'), { code }));
-      assert.equal(wire.code, code === 'STORE_CLOSED' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', code);
-      assert.equal(wire.status, errorSpec(wire.code as ErrorCode).status);
+      assert.equal(wire.code, 'INTERNAL_ERROR', code);
+      assert.equal(wire.status, 500);
       assert.ok(!wire.message.includes('secret detail'));
     }
+  });
+
+  test("the store's typed error, thrown or as a cause, is STORE_UNAVAILABLE; a driver's code alone is not the HTTP layer's business", () => {
+    const sqliteFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    for (const error of [new StoreClosedError(), asStoreError(sqliteFull), new Error('wrapped', { cause: asStoreError(sqliteFull) })]) {
+      const wire = toWireError(error);
+      assert.equal(wire.code, 'STORE_UNAVAILABLE');
+      assert.equal(wire.message, errorSpec('STORE_UNAVAILABLE').message, 'the driver message stays in the log');
+      assert.equal(wire.retryAfterSeconds, errorSpec('STORE_UNAVAILABLE').retryAfterSeconds);
+    }
+    assert.equal(toWireError(sqliteFull).code, 'INTERNAL_ERROR', 'the store adapter classifies driver errors (src/store/sqlite-connection.ts)');
   });
 
   test("Fastify's refusals", () => {

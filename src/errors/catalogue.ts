@@ -293,11 +293,10 @@ export function errorSpec(code: ErrorCode): ErrorSpec {
 
 /**
  * Codes of errors that stay inside the process: the server fails to start, the CLI reports them, or
- * a request that meets one is answered `INTERNAL_ERROR` (`STORE_CLOSED`: `STORE_UNAVAILABLE`). Listed
+ * a request that meets one is answered `INTERNAL_ERROR`. Listed
  * so that every code the source throws is accounted for (test/error-catalogue.test.ts).
  */
 export const INTERNAL_ERROR_CODES = {
-  STORE_CLOSED: 'A query after the store was closed (shutdown); a request is answered STORE_UNAVAILABLE.',
   STORE_OPEN_FAILED: 'The store file could not be opened at start-up.',
   STORE_MIGRATION_FAILED: 'A schema migration failed at start-up.',
   MASTER_KEY_INVALID: 'The master key (PQSEAL_MASTER_KEY or master.key) is missing, malformed or too widely readable.',

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../core/errors.js';
 import { errorSpec, isErrorCode, type ErrorCode } from '../errors/catalogue.js';
-import { storeUnavailableCode } from '../store/errors.js';
+import { StoreUnavailableError } from '../store/errors.js';
 
 export interface WireError {
   readonly status: number;
@@ -49,11 +49,20 @@ export function toWireError(error: unknown): WireError {
   const framework = typeof e.code === 'string' ? FRAMEWORK_CODES[e.code] : undefined;
   if (framework) return wireError(framework.code, framework.message);
   if (e.name === 'SyntaxError' && e.statusCode === 400) return wireError('INVALID_JSON');
-  if (storeUnavailableCode(error) !== undefined) return wireError('STORE_UNAVAILABLE');
+  if (causedByUnavailableStore(error)) return wireError('STORE_UNAVAILABLE');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, code: String(e.code ?? 'BAD_REQUEST'), message: String(e.message) };
   }
   return wireError('INTERNAL_ERROR');
+}
+
+/** A failure whose cause (or its cause, …) is the store's typed "cannot be used right now". */
+function causedByUnavailableStore(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++, current = current.cause) {
+    if (current instanceof StoreUnavailableError) return true;
+  }
+  return false;
 }
 
 function validationMessage(error: FastifyError): string {

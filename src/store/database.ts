@@ -13,7 +13,7 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { StoreMigrationError, StoreOpenError } from './errors.js';
+import { StoreMigrationError, StoreOpenError, StoreUnavailableError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
@@ -33,7 +33,7 @@ export interface Store {
   readonly db: Kysely<Database>;
   /** Path of the database file (or `:memory:`). */
   readonly filename: string;
-  /** Idempotent; queries made afterwards fail with `StoreClosedError` (code `STORE_CLOSED`). */
+  /** Idempotent; queries made afterwards fail with `StoreClosedError` (a `StoreUnavailableError`). */
   close(): Promise<void>;
   /** True when a trivial query succeeds. Never throws. */
   ping(): Promise<boolean>;
@@ -148,7 +148,7 @@ async function migrateOnce(db: Kysely<Database>): Promise<void> {
 }
 
 function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = error instanceof StoreUnavailableError ? error.reason : (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
