@@ -54,7 +54,7 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 // Error codes: status, message and meaning come from src/errors/catalogue.ts
 
 /** Every code an answer of the API can carry (the catalogue without the CLI-only codes), in catalogue order. */
-export const API_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => errorSpec(code).cliOnly !== true);
+const API_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => errorSpec(code).cliOnly !== true);
 
 /** The catalogue as a Markdown table, for the document's description. */
 function errorTable(): string {
