@@ -8,11 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../src/ports/store.js';
 import { DB_FILENAME, openStore } from '../src/store/database.js';
-import { StoreClosedError, storeUnavailableCode } from '../src/store/errors.js';
+import { StoreClosedError, StoreUnavailableError, storeUnavailableCode } from '../src/store/errors.js';
 import { dbOf, inTransaction } from '../src/ports/store.js';
 import { newId, randomBase32, randomBase62 } from '../src/common/ids.js';
 import { getMeta, setMeta } from '../src/store/meta.js';
 import { migrationNames } from '../src/store/migrations.js';
+import { openSqliteConnection } from '../src/store/sqlite-connection.js';
 import { ThreadAuditSink } from '../src/audit/append-thread.js';
 import { failedDecryptEvent } from './helpers/audit-events.js';
 
@@ -190,13 +191,13 @@ describe('a store in use', () => {
 });
 
 describe('closing', () => {
-  test('close is idempotent; afterwards ping and writable are false and queries fail with STORE_CLOSED', async () => {
+  test('close is idempotent; afterwards ping and writable are false and queries fail with StoreClosedError', async () => {
     const store = await openStore({ filename: join(root, 'closing.db') });
     await store.close();
     await store.close();
     assert.equal(await store.ping(), false);
     assert.equal(await store.writable(), false);
-    await assert.rejects(store.getMeta('x'), (e: unknown) => e instanceof StoreClosedError && e.code === 'STORE_CLOSED');
+    await assert.rejects(store.getMeta('x'), (e: unknown) => e instanceof StoreClosedError && e.code === 'STORE_UNAVAILABLE' && e.reason === 'STORE_CLOSED');
   });
 });
 
@@ -242,6 +243,25 @@ describe('two connections writing (the server and its audit writer thread)', () 
 });
 
 describe('store trouble classification', () => {
+  test('the connection adapter throws store trouble as StoreUnavailableError, other driver errors unchanged', () => {
+    const connection = openSqliteConnection(':memory:');
+    try {
+      connection.database.prepare('create table t (x integer unique)').run([]);
+      connection.database.prepare('insert into t values (1)').run([]);
+      assert.throws(
+        () => connection.database.prepare('insert into t values (1)').run([]),
+        (e: unknown) => !(e instanceof StoreUnavailableError) && (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+      );
+      connection.raw.pragma('query_only = ON');
+      assert.throws(
+        () => connection.database.prepare('insert into t values (2)').run([]),
+        (e: unknown) => e instanceof StoreUnavailableError && e.reason === 'SQLITE_READONLY' && (e.cause as { code?: string }).code === 'SQLITE_READONLY',
+      );
+    } finally {
+      connection.close();
+    }
+  });
+
   test('SQLite result codes of a full, read-only, failing or locked store are store trouble; request and schema errors are not', async () => {
     const sqliteError = (code: string) => Object.assign(new Error(code), { code });
     for (const code of [

@@ -32,7 +32,7 @@ export function encodeCursor(seq: number): string {
 export function decodeCursor(cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const seq = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : Number.NaN;
-  if (!Number.isSafeInteger(seq) || seq < 1) throw new ServiceError(400, 'INVALID_CURSOR', 'the cursor is not valid; use next_cursor from the previous page');
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new ServiceError('INVALID_CURSOR');
   return seq;
 }
 

@@ -1,8 +1,10 @@
+import type { ErrorCode } from '../errors/catalogue.js';
+
 /**
- * The base of the domains' typed errors (identity, partners): a stable `code` (the HTTP layer maps
- * codes to statuses) and a message safe to show to the client.
+ * The base of the domains' typed errors (identity, partners): a stable `code` of
+ * src/errors/catalogue.ts (which gives its HTTP status) and a message safe to show to the client.
  */
-export abstract class DomainError<C extends string = string> extends Error {
+export abstract class DomainError<C extends ErrorCode = ErrorCode> extends Error {
   abstract readonly code: C;
 
   toJSON(): { code: C; message: string } {

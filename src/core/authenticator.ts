@@ -95,7 +95,7 @@ export class Authenticator {
   async caller(bearerToken: string, credentials: PartnerCredentials): Promise<Caller> {
     const [identity, partner] = await Promise.all([this.bearer(bearerToken), this.partner(credentials)]);
     if (identity.orgId !== partner.orgId) {
-      throw new ServiceError(403, 'PARTNER_CREDENTIALS_MISMATCH', "the partner credentials do not belong to the user's organisation");
+      throw new ServiceError('PARTNER_CREDENTIALS_MISMATCH');
     }
     return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
   }

@@ -1,30 +1,36 @@
+import { errorSpec, isErrorCode, type ErrorCode } from '../errors/catalogue.js';
+
+export interface ServiceErrorOptions {
+  readonly details?: Record<string, unknown> | undefined;
+  /** Overrides the catalogue's `retryAfterSeconds` (a rate limit knows when its bucket refills). */
+  readonly retryAfterSeconds?: number | undefined;
+  readonly cause?: unknown;
+}
+
 /**
- * Errors of the service layer, each with a stable code and the HTTP status it maps to. Messages are
- * safe to show: they never include secrets or payload data.
+ * Errors of the service layer, each with a stable code of src/errors/catalogue.ts, which gives its
+ * HTTP status and whether it is retryable. The message defaults to the catalogue's; one given here
+ * must be as safe to show: never secrets or payload data.
  */
-export class ServiceError extends Error {
+export class ServiceError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    readonly retryAfterSeconds?: number,
+    readonly code: C,
+    message: string = errorSpec(code).message,
+    options: ServiceErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServiceError';
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
-export const validationError = (message: string, details?: Record<string, unknown>) => new ServiceError(400, 'VALIDATION_ERROR', message, details);
+export const validationError = (message: string, details?: Record<string, unknown>) => new ServiceError('VALIDATION_ERROR', message, { details });
 
-/** The status of each envelope error code on the wire. */
-export const ENVELOPE_ERROR_STATUS: Record<string, number> = {
-  ENVELOPE_MALFORMED: 400,
-  ENVELOPE_UNSUPPORTED_VERSION: 400,
-  ENVELOPE_UNSUPPORTED_SUITE: 400,
-  ENVELOPE_AUTH_FAILED: 400,
-  ENVELOPE_TOO_LARGE: 413,
-  ENVELOPE_NOT_SIGNED: 422,
-  KEY_NOT_FOUND: 400,
-  VALIDATION_ERROR: 400,
-};
+/** A failure a crypto worker reported by its code: an envelope error code, or VALIDATION_ERROR. */
+export function serviceErrorFromCode(code: string, message: string): ServiceError {
+  return isErrorCode(code) ? new ServiceError(code, message) : new ServiceError('INTERNAL_ERROR');
+}

@@ -5,7 +5,7 @@ import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
 import type { JsonAnswer, SealResult } from './crypto-tasks.js';
 import type { JsonFrame } from './responses.js';
-import { ENVELOPE_ERROR_STATUS, ServiceError } from './errors.js';
+import { serviceErrorFromCode, ServiceError } from './errors.js';
 
 /**
  * The four operations of the Direct API, for an already authenticated caller. The organisation the
@@ -77,7 +77,7 @@ export class Operations {
     trace.envelopeOwnerId = caller.orgId;
     trace.partnerIds = request.permissions.map((g) => g.partnerId);
     const keys = await this.deps.keys.active(caller.orgId);
-    if (!keys) throw new ServiceError(500, 'ORG_KEYS_MISSING', 'the organisation has no keys');
+    if (!keys) throw new ServiceError('ORG_KEYS_MISSING');
     const displayName = sign ? await this.deps.orgName(caller.orgId) : undefined;
     const result: SealResult = await this.deps.pool.seal({
       plaintext: request.data,
@@ -119,7 +119,7 @@ export class Operations {
     }
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     if (result.kind === 'not-signed') {
-      throw new ServiceError(422, 'ENVELOPE_NOT_SIGNED', 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt');
+      throw new ServiceError('ENVELOPE_NOT_SIGNED');
     }
     if (result.kind !== 'opened') throw new Error('signer key lookup did not settle');
     return { json: result.json, envelopeId: result.envelopeId };
@@ -130,5 +130,5 @@ export class Operations {
 export { accessDenied };
 
 function envelopeFailure(code: string, message: string): ServiceError {
-  return new ServiceError(ENVELOPE_ERROR_STATUS[code] ?? 400, code, message);
+  return serviceErrorFromCode(code, message);
 }

@@ -1,13 +1,17 @@
-/** Typed envelope errors with stable codes; messages never contain key material or plaintext. */
+import type { ErrorCode } from '../errors/catalogue.js';
 
-export type EnvelopeErrorCode =
+/** Typed envelope errors with stable codes of src/errors/catalogue.ts; messages never contain key material or plaintext. */
+
+export type EnvelopeErrorCode = Extract<
+  ErrorCode,
   | 'ENVELOPE_MALFORMED'
   | 'ENVELOPE_AUTH_FAILED'
   | 'ENVELOPE_UNSUPPORTED_VERSION'
   | 'ENVELOPE_UNSUPPORTED_SUITE'
   | 'ENVELOPE_TOO_LARGE'
   | 'ENVELOPE_NOT_SIGNED'
-  | 'KEY_NOT_FOUND';
+  | 'KEY_NOT_FOUND'
+>;
 
 export class EnvelopeError extends Error {
   constructor(

@@ -20,7 +20,7 @@ import { clientErrorHandler, trackAnswersBeforeBody } from './client-errors.js';
 import { frameworkErrorHandler } from './framework-errors.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
-import { sendError, toWireError } from './error-mapping.js';
+import { sendError, toWireError, wireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
 import type { HttpServices } from './services.js';
 import type { Config } from '../config.js';
@@ -91,9 +91,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     else request.log.info({ code: wire.code, status: wire.status }, 'request rejected');
     return sendError(request, reply, wire);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, { status: 404, code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, wireError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)));
 
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditEvent, AuditOperation, AuditVia } from '../audit/record.js';
 import type { OperationTrace } from '../core/operations.js';
-import { isManagedRequest, toWireError } from './error-mapping.js';
+import { isManagedRequest, toWireError, wireError } from './error-mapping.js';
 import type { SharingHttpServices } from './sharing.js';
 
 /**
@@ -78,9 +78,10 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
     } catch (error) {
       request.log.error({ err: error, code: 'AUDIT_UNAVAILABLE', operation: ctx.operation }, 'audit record could not be written');
       if (!ok) return payload;
-      void reply.code(503).header('retry-after', '1').header('content-type', 'application/json; charset=utf-8');
-      const wire = { code: 'AUDIT_UNAVAILABLE', message: 'the audit log could not be written, so the result is withheld; retry shortly' };
-      return JSON.stringify(isManagedRequest(request) ? { statusCode: 503, body: { error: wire } } : wire);
+      const { status, code, message, retryAfterSeconds } = wireError('AUDIT_UNAVAILABLE');
+      void reply.code(status).header('retry-after', String(retryAfterSeconds)).header('content-type', 'application/json; charset=utf-8');
+      const wire = { code, message };
+      return JSON.stringify(isManagedRequest(request) ? { statusCode: status, body: { error: wire } } : wire);
     }
   });
 }

@@ -22,7 +22,7 @@ export function installBodyTimeout(app: FastifyInstance, timeoutMs: number): voi
     });
     const timer = setTimeout(() => {
       void reply.header('connection', 'close');
-      tap.fail(new ServiceError(408, 'REQUEST_TIMEOUT', `the request body stalled: no byte arrived for ${timeoutMs} ms`));
+      tap.fail(new ServiceError('REQUEST_TIMEOUT', `the request body stalled: no byte arrived for ${timeoutMs} ms`));
     }, timeoutMs);
     const stop = (): void => clearTimeout(timer);
     tap.once('end', stop).once('close', stop);

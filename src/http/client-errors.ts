@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { errorSpec, type ErrorCode } from '../errors/catalogue.js';
 
 /**
  * Per socket, the request that was answered while its body was still arriving (refused before it was
@@ -44,18 +45,17 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
   socket.setTimeout(5_000, () => socket.destroy());
 }
 
-function describe(parserCode: string | undefined): { status: number; reason: string; code: string; message: string } {
+function describe(parserCode: string | undefined): { status: number; reason: string; code: ErrorCode; message: string } {
   switch (parserCode) {
     case 'HPE_HEADER_OVERFLOW':
-      return {
-        status: 431,
-        reason: 'Request Header Fields Too Large',
-        code: 'HEADERS_TOO_LARGE',
-        message: 'the request headers are larger than the server accepts',
-      };
+      return answer('HEADERS_TOO_LARGE', 'Request Header Fields Too Large');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' };
+      return answer('REQUEST_TIMEOUT', 'Request Timeout', 'the request did not arrive in time');
     default:
-      return { status: 400, reason: 'Bad Request', code: 'BAD_REQUEST', message: 'the request is not valid HTTP' };
+      return answer('BAD_REQUEST', 'Bad Request');
   }
+}
+
+function answer(code: ErrorCode, reason: string, message = errorSpec(code).message): { status: number; reason: string; code: ErrorCode; message: string } {
+  return { status: errorSpec(code).status, reason, code, message };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { BAD_CREDENTIALS_MESSAGE } from './error-mapping.js';
+import { ERROR_CATALOGUE, errorSpec, type ErrorCode } from '../errors/catalogue.js';
 import { errorBody, managed } from './schemas.js';
 
 /**
@@ -15,8 +15,9 @@ import { errorBody, managed } from './schemas.js';
  * - the credential headers become security schemes (an `Authorization` header parameter is ignored
  *   by OpenAPI, and one "Authorize" dialog in /docs beats five fields per operation);
  * - the catch-all `4xx` / `5xx` error schemas become one response per status, each listing the
- *   stable error codes that route can answer with an example of each, from ERROR_CATALOGUE below
- *   (the statuses there are checked against src/http/error-mapping.ts by test/openapi.test.ts);
+ *   stable error codes that route can answer with an example of each, from src/errors/catalogue.ts
+ *   (which also drives src/http/error-mapping.ts; test/error-catalogue.test.ts checks both), and
+ *   every code of the API in a table in the document's description;
  * - `x-request-id` on every request and response, `Retry-After` on 429 and 503;
  * - the identity pool's InitiateAuth call, whose body the route parses itself (AWS JSON 1.1), and
  *   the few plain routes without response schemas (health, JWKS, OpenID discovery).
@@ -50,196 +51,19 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 }
 
 // ------------------------------------------------------------------------------------------------
-// Error catalogue
+// Error codes: status, message and meaning come from src/errors/catalogue.ts
 
-export interface ErrorDoc {
-  readonly status: number;
-  readonly code: string;
-  /** A real message the server sends for this code. */
-  readonly message: string;
-  readonly meaning: string;
+/** Every code an answer of the API can carry (the catalogue without the CLI-only codes), in catalogue order. */
+const API_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => errorSpec(code).cliOnly !== true);
+
+/** The catalogue as a Markdown table, for the document's description. */
+function errorTable(): string {
+  const rows = API_ERROR_CODES.map((code) => {
+    const spec = errorSpec(code);
+    return `| ${spec.status} | \`${code}\` | ${spec.retryable ? 'yes (`Retry-After`)' : 'no'} | ${spec.description} |`;
+  });
+  return ['| status | code | retryable | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
-
-/** Every stable error code the API answers with, its status and what it means. */
-export const ERROR_CATALOGUE: readonly ErrorDoc[] = [
-  {
-    status: 400,
-    code: 'VALIDATION_ERROR',
-    message: 'body: missing required field "data"',
-    meaning:
-      'The request does not match the schema (a missing header or field, an unknown field, a wrong type), or a value is refused: an unknown partner, an expiry in the past, requested_actions that do not fit the operation.',
-  },
-  { status: 400, code: 'INVALID_JSON', message: 'the body is not valid JSON', meaning: 'The body could not be parsed as JSON.' },
-  {
-    status: 400,
-    code: 'INVALID_CONTENT_LENGTH',
-    message: 'content-length does not match the body',
-    meaning: 'Content-Length disagrees with the body received.',
-  },
-  {
-    status: 400,
-    code: 'INVALID_CURSOR',
-    message: 'the cursor is not valid; use next_cursor from the previous page',
-    meaning: 'The cursor is not one this listing returned.',
-  },
-  {
-    status: 400,
-    code: 'ENVELOPE_MALFORMED',
-    message: 'envelope is malformed: truncated KEM ciphertext',
-    meaning: 'encrypted_data is not an envelope: not URL-safe base64 without padding, truncated, or a field does not parse.',
-  },
-  {
-    status: 400,
-    code: 'ENVELOPE_UNSUPPORTED_VERSION',
-    message: 'envelope version 2 is not supported',
-    meaning: 'The envelope format version is unknown to this server.',
-  },
-  { status: 400, code: 'ENVELOPE_UNSUPPORTED_SUITE', message: 'algorithm suite 7 is not supported', meaning: 'The algorithm suite is unknown to this server.' },
-  {
-    status: 400,
-    code: 'ENVELOPE_AUTH_FAILED',
-    message: 'envelope authentication failed',
-    meaning:
-      'The envelope was altered (any flipped bit, truncation or extension), or it was not made by this service for this organisation. No plaintext is released.',
-  },
-  { status: 400, code: 'KEY_NOT_FOUND', message: 'no decryption key for this envelope', meaning: 'The KEM key the envelope names does not exist here.' },
-  {
-    status: 400,
-    code: 'BAD_REQUEST',
-    message: 'the request is not valid HTTP',
-    meaning:
-      'The HTTP parser refused the request (a malformed request line or header; answered with Connection: close, the connection ends), or a path parameter is not valid percent-encoding (message: the request path is not valid percent-encoding).',
-  },
-  {
-    status: 401,
-    code: 'NOT_AUTHORIZED',
-    message: BAD_CREDENTIALS_MESSAGE,
-    meaning: 'Wrong username or password, or a disabled user. (The hosted service answers HTTP 500 with this message; pqseal answers 401.)',
-  },
-  { status: 401, code: 'TOKEN_INVALID', message: 'the token is not valid', meaning: 'The bearer token is not an IdToken of this identity pool.' },
-  { status: 401, code: 'TOKEN_EXPIRED', message: 'the token has expired', meaning: 'The bearer token has expired: renew it with REFRESH_TOKEN_AUTH.' },
-  {
-    status: 403,
-    code: 'PARTNER_CREDENTIALS_INVALID',
-    message: 'the partner credentials are not valid',
-    meaning: 'Unknown api_key, wrong access_key or secret_key, or revoked credentials.',
-  },
-  {
-    status: 403,
-    code: 'PARTNER_CREDENTIALS_MISMATCH',
-    message: "the partner credentials do not belong to the user's organisation",
-    meaning: 'The user and the partner credentials belong to different organisations.',
-  },
-  {
-    status: 403,
-    code: 'ENVELOPE_ACCESS_DENIED',
-    message: 'this organisation may not open this envelope',
-    meaning: 'The caller is neither the owner nor a partner with a live (unexpired, unrevoked) read grant.',
-  },
-  {
-    status: 404,
-    code: 'ENVELOPE_NOT_FOUND',
-    message: 'this organisation sealed no envelope with this id',
-    meaning:
-      "revoke/restore name an envelope id the caller's organisation did not seal (its audit log holds every id it sealed). Only the owner can change access to an envelope.",
-  },
-  { status: 404, code: 'ORGANISATION_NOT_FOUND', message: 'no organisation with id org_unknown', meaning: 'No organisation has this id.' },
-  {
-    status: 408,
-    code: 'REQUEST_TIMEOUT',
-    message: 'the request body stalled: no byte arrived for 10000 ms',
-    meaning:
-      'The body sent no byte for PQSEAL_BODY_TIMEOUT_MS, or the whole request (headers and body) took longer than PQSEAL_REQUEST_TIMEOUT_MS, or its headers longer than PQSEAL_HEADERS_TIMEOUT_MS. Answered with Connection: close; the connection ends.',
-  },
-  {
-    status: 413,
-    code: 'BODY_TOO_LARGE',
-    message: 'request body is larger than the configured limit',
-    meaning: 'The body exceeds PQSEAL_BODY_LIMIT (4 MiB by default).',
-  },
-  {
-    status: 413,
-    code: 'ENVELOPE_TOO_LARGE',
-    message: 'plaintext exceeds 16777216 bytes',
-    meaning: 'The plaintext or envelope exceeds the envelope format limits.',
-  },
-  {
-    status: 414,
-    code: 'PATH_PARAMETER_TOO_LONG',
-    message: 'a path parameter is longer than the server accepts',
-    meaning: 'A path parameter (an organisation id) is longer than 100 characters.',
-  },
-  { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as application/json', meaning: 'The body is not sent as application/json.' },
-  {
-    status: 422,
-    code: 'ENVELOPE_NOT_SIGNED',
-    message: 'this envelope carries no signature (it was made by encrypt, not sign-encrypt); use decrypt',
-    meaning: 'decrypt-verify of an envelope made by encrypt: no plaintext is returned.',
-  },
-  {
-    status: 429,
-    code: 'RATE_LIMITED',
-    message: 'too many requests for this user, slow down',
-    meaning: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.',
-  },
-  {
-    status: 429,
-    code: 'LOGIN_RATE_LIMITED',
-    message: 'too many login attempts from this address; try again in 2 s',
-    meaning:
-      'This client address has used its budget of password checks (PQSEAL_LOGIN_RATE_PER_ADDRESS, PQSEAL_LOGIN_BURST_PER_ADDRESS); refused before the password is checked. Wait Retry-After seconds.',
-  },
-  {
-    status: 429,
-    code: 'LOGIN_THROTTLED',
-    message: 'too many failed login attempts; try again in 2 s',
-    meaning: 'Too many failed logins for this user. Wait Retry-After seconds.',
-  },
-  {
-    status: 431,
-    code: 'HEADERS_TOO_LARGE',
-    message: 'the request headers are larger than the server accepts',
-    meaning: "The request headers exceed Node's limit (16 KiB). Answered with Connection: close; the connection ends.",
-  },
-  {
-    status: 500,
-    code: 'INTERNAL_ERROR',
-    message: 'internal error; the request id identifies it in the server log',
-    meaning: 'A fault in the server; the x-request-id finds it in the log.',
-  },
-  {
-    status: 503,
-    code: 'STORE_UNAVAILABLE',
-    message: 'the data store is unavailable',
-    meaning:
-      'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.',
-  },
-  {
-    status: 503,
-    code: 'SERVICE_BUSY',
-    message: 'the service is at capacity, retry shortly',
-    meaning:
-      "The crypto worker queue is full (checked before anything else), or the bodies in progress would pass PQSEAL_MAX_INFLIGHT_BYTES, or this client address's share PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT (charged once the caller is authenticated, as the body's bytes arrive; refused mid-way with Connection: close). Retry after Retry-After seconds.",
-  },
-  {
-    status: 503,
-    code: 'CRYPTO_TIMEOUT',
-    message: 'the cryptographic operation did not finish in time, retry shortly',
-    meaning: 'A crypto task outlived PQSEAL_CRYPTO_TIMEOUT_MS; its worker thread was replaced. Retry after Retry-After seconds.',
-  },
-  {
-    status: 503,
-    code: 'AUDIT_UNAVAILABLE',
-    message: 'the audit log could not be written, so the result is withheld; retry shortly',
-    meaning: 'The audit record could not be made durable, so the result is withheld.',
-  },
-  {
-    status: 503,
-    code: 'REVOCATION_STATE_UNAVAILABLE',
-    message: 'the revocation state cannot be read right now; partner access is refused until it can',
-    meaning: 'A partner open is refused (fail-closed) while the revocation state cannot be read.',
-  },
-];
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request',
@@ -269,21 +93,21 @@ interface RouteTraits {
 }
 
 /** The error codes a route can answer with, from what the route is. */
-export function errorCodesFor(t: RouteTraits): string[] {
-  const codes = new Set<string>(['INTERNAL_ERROR', 'STORE_UNAVAILABLE']);
-  if (t.body)
-    ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
-  if (t.query || t.params) codes.add('VALIDATION_ERROR');
-  if (t.params) ['BAD_REQUEST', 'PATH_PARAMETER_TOO_LONG'].forEach((c) => codes.add(c));
-  if (t.query) codes.add('INVALID_CURSOR');
-  if (t.auth !== 'none') ['VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED'].forEach((c) => codes.add(c));
-  if (t.auth === 'managed') ['NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED'].forEach((c) => codes.add(c));
-  if (t.auth === 'direct') ['TOKEN_INVALID', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
-  if (t.operation !== undefined) codes.add('AUDIT_UNAVAILABLE');
+export function errorCodesFor(t: RouteTraits): ErrorCode[] {
+  const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'STORE_UNAVAILABLE']);
+  const add = (...list: ErrorCode[]): void => list.forEach((c) => codes.add(c));
+  if (t.body) add('VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_CONTENT_LENGTH', 'REQUEST_TIMEOUT', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
+  if (t.query || t.params) add('VALIDATION_ERROR');
+  if (t.params) add('BAD_REQUEST', 'PATH_PARAMETER_TOO_LONG');
+  if (t.query) add('INVALID_CURSOR');
+  if (t.auth !== 'none') add('VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED');
+  if (t.auth === 'managed') add('NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED');
+  if (t.auth === 'direct') add('TOKEN_INVALID', 'TOKEN_EXPIRED');
+  if (t.operation !== undefined) add('AUDIT_UNAVAILABLE');
   const op = t.operation;
-  if (op === 'encrypt' || op === 'sign-encrypt') ['ENVELOPE_TOO_LARGE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT'].forEach((c) => codes.add(c));
+  if (op === 'encrypt' || op === 'sign-encrypt') add('ENVELOPE_TOO_LARGE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT', 'ORG_KEYS_MISSING');
   if (op === 'decrypt' || op === 'decrypt-verify') {
-    [
+    add(
       'ENVELOPE_MALFORMED',
       'ENVELOPE_UNSUPPORTED_VERSION',
       'ENVELOPE_UNSUPPORTED_SUITE',
@@ -294,13 +118,13 @@ export function errorCodesFor(t: RouteTraits): string[] {
       'REVOCATION_STATE_UNAVAILABLE',
       'SERVICE_BUSY',
       'CRYPTO_TIMEOUT',
-    ].forEach((c) => codes.add(c));
+    );
   }
-  if (op === 'decrypt-verify') codes.add('ENVELOPE_NOT_SIGNED');
-  if (op === 'permissions.revoke' || op === 'permissions.restore') codes.add('ENVELOPE_NOT_FOUND');
-  if (/\/keys\//.test(t.url)) codes.add('RATE_LIMITED');
-  if (/\/keys\/:orgId$/.test(t.url)) ['ORGANISATION_NOT_FOUND', 'VALIDATION_ERROR'].forEach((c) => codes.add(c));
-  return ERROR_CATALOGUE.filter((e) => codes.has(e.code)).map((e) => e.code);
+  if (op === 'decrypt-verify') add('ENVELOPE_NOT_SIGNED');
+  if (op === 'permissions.revoke' || op === 'permissions.restore') add('ENVELOPE_NOT_FOUND');
+  if (/\/keys\//.test(t.url)) add('RATE_LIMITED');
+  if (/\/keys\/:orgId$/.test(t.url)) add('ORGANISATION_NOT_FOUND', 'VALIDATION_ERROR');
+  return API_ERROR_CODES.filter((code) => codes.has(code));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -331,9 +155,13 @@ const DESCRIPTION = `Post-quantum sign & encrypt: composite ML-DSA-65 + Ed25519 
 
 Every response carries \`x-request-id\`. Error \`code\`s are stable; each operation lists the ones it can answer with. 429 and 503 carry \`Retry-After\`.
 
-**Deviation from the hosted service:** a wrong username or password is HTTP **401** \`NOT_AUTHORIZED\` ("${BAD_CREDENTIALS_MESSAGE}"), where the hosted service answers 500 with the same message.
+**Deviation from the hosted service:** a wrong username or password is HTTP **401** \`NOT_AUTHORIZED\` ("${errorSpec('NOT_AUTHORIZED').message}"), where the hosted service answers 500 with the same message.
 
-Envelope format and offline verification: \`docs/envelope.md\`. SDK: \`import { Client } from 'pqseal/sdk'\`.`;
+Envelope format and offline verification: \`docs/envelope.md\`. SDK: \`import { Client } from 'pqseal/sdk'\`.
+
+**Error codes** (every answer with a code has the status given here):
+
+${errorTable()}`;
 
 export function swaggerOptions(): FastifyDynamicSwaggerOptions {
   return {
@@ -441,12 +269,12 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
       operation,
       url,
     };
-    const byStatus = new Map<number, ErrorDoc[]>();
+    const byStatus = new Map<number, ErrorCode[]>();
     for (const code of errorCodesFor(traits)) {
-      const doc = ERROR_CATALOGUE.find((e) => e.code === code) as ErrorDoc;
-      byStatus.set(doc.status, [...(byStatus.get(doc.status) ?? []), doc]);
+      const status = errorSpec(code).status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
-    for (const [status, docs] of [...byStatus].sort((a, b) => a[0] - b[0])) documented[String(status)] = errorResponse(status, docs, managedShape);
+    for (const [status, codes] of [...byStatus].sort((a, b) => a[0] - b[0])) documented[String(status)] = errorResponse(status, codes, managedShape);
   }
   if (Object.keys(documented).length > 0) schema.response = documented;
   return schema;
@@ -484,21 +312,23 @@ function wrapExamples(wrapper: Json, status: number): void {
   if (Array.isArray(inner)) wrapper.examples = inner.map((value: unknown) => ({ statusCode: status, body: value }));
 }
 
-function errorResponse(status: number, docs: readonly ErrorDoc[], managedShape: boolean): Json {
+function errorResponse(status: number, codes: readonly ErrorCode[], managedShape: boolean): Json {
   const error = structuredClone(errorBody) as unknown as Json;
   const props = error.properties as Json;
-  props.code = { type: 'string', enum: docs.map((d) => d.code), description: 'Stable error code' };
+  props.code = { type: 'string', enum: [...codes], description: 'Stable error code' };
   props.message = { type: 'string', description: 'Human-readable; may change between versions' };
   const schema = (managedShape ? structuredClone(managed({ type: 'object', required: ['error'], properties: { error } })) : error) as Json;
   if (managedShape) ((schema.properties as Json).statusCode as Json).enum = [status];
   const examples: Json = {};
-  for (const d of docs) {
-    const wire = { code: d.code, message: d.message };
-    examples[d.code] = { summary: d.meaning, value: managedShape ? { statusCode: status, body: { error: wire } } : wire };
+  for (const code of codes) {
+    const spec = errorSpec(code);
+    const wire = { code, message: spec.message };
+    examples[code] = { summary: spec.description, value: managedShape ? { statusCode: status, body: { error: wire } } : wire };
   }
   schema['x-examples'] = examples;
-  schema['x-response-description'] = `${STATUS_TEXT[status] ?? 'Error'}: ${docs.map((d) => `\`${d.code}\``).join(', ')}`;
-  schema.headers = { 'x-request-id': requestIdHeader, ...(status === 429 || status === 503 ? { 'retry-after': retryAfterHeader } : {}) };
+  schema['x-response-description'] = `${STATUS_TEXT[status] ?? 'Error'}: ${codes.map((c) => `\`${c}\``).join(', ')}`;
+  const retryable = codes.some((c) => errorSpec(c).retryable);
+  schema.headers = { 'x-request-id': requestIdHeader, ...(retryable ? { 'retry-after': retryAfterHeader } : {}) };
   return schema;
 }
 

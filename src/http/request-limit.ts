@@ -8,6 +8,6 @@ export class RequestLimiter {
   /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
   take(key: string): void {
     const retryAfterSeconds = this.buckets.tryTake(key);
-    if (retryAfterSeconds > 0) throw new ServiceError(429, 'RATE_LIMITED', 'too many requests for this user, slow down', undefined, retryAfterSeconds);
+    if (retryAfterSeconds > 0) throw new ServiceError('RATE_LIMITED', undefined, { retryAfterSeconds });
   }
 }

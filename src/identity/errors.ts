@@ -1,9 +1,10 @@
 import { DomainError } from '../common/domain-error.js';
+import { ERROR_CATALOGUE } from '../errors/catalogue.js';
 
 /**
- * Typed errors of the identity pool. Each has a stable `code` (the HTTP layer maps codes to
- * statuses) and a message safe to show to the client: no secrets, and no hint whether a username
- * exists.
+ * Typed errors of the identity pool. Each has a stable `code` of src/errors/catalogue.ts (which gives
+ * its HTTP status) and a message safe to show to the client: no secrets, and no hint whether a
+ * username exists.
  */
 
 export class ValidationError extends DomainError<'VALIDATION_ERROR'> {
@@ -17,7 +18,7 @@ export class ValidationError extends DomainError<'VALIDATION_ERROR'> {
   }
 }
 
-export const NOT_AUTHORIZED_MESSAGE = 'Username and/or Password Incorrect';
+export const NOT_AUTHORIZED_MESSAGE = ERROR_CATALOGUE.NOT_AUTHORIZED.message;
 
 /**
  * The existing user a refused login was for, so the audit record lands in that organisation's

@@ -3,7 +3,7 @@ import { appendRecords, writeTransaction } from '../audit/chain-store.js';
 import type { AuditOperation, AuditVia } from '../audit/record.js';
 import { ServiceError, validationError } from '../core/errors.js';
 import type { Database } from '../ports/store-schema.js';
-import { envelopeNotFound, RevocationStateUnavailableError } from './errors.js';
+import { envelopeNotFound, RevocationStateUnavailableError, SharingChangeNotCommittedError } from './errors.js';
 
 /**
  * Revocations: the owner organisation takes a partner's access away — to one of its envelopes (by
@@ -73,7 +73,7 @@ export class Revocations {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** One indexed read. Any failure is `RevocationStateUnavailableError` (503): fail closed, never "not revoked". */
+  /** One indexed read. Any failure is `RevocationStateUnavailableError`: fail closed, never "not revoked". */
   async isRevoked(ownerOrgId: string, partnerId: string, envelopeId: string): Promise<boolean> {
     try {
       const row = await this.db
@@ -136,10 +136,7 @@ export class Revocations {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       // The change and its audit record commit together or not at all: nothing was changed.
-      throw Object.assign(
-        new ServiceError(503, 'STORE_UNAVAILABLE', 'the change could not be committed with its audit record; nothing was changed', undefined, 1),
-        { cause: error },
-      );
+      throw new SharingChangeNotCommittedError({ cause: error });
     }
   }
 
@@ -240,5 +237,5 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // fall through
   }
-  throw new ServiceError(400, 'INVALID_CURSOR', 'the cursor is not valid; use next_cursor from the previous page');
+  throw new ServiceError('INVALID_CURSOR');
 }

@@ -10,7 +10,7 @@ export interface Store {
   readonly db: Kysely<Database>;
   /** Path of the database file (or `:memory:`). */
   readonly filename: string;
-  /** Idempotent; queries made afterwards fail with `StoreClosedError` (code `STORE_CLOSED`). */
+  /** Idempotent; queries made afterwards fail with `StoreClosedError` (a `StoreUnavailableError`, reason `STORE_CLOSED`). */
   close(): Promise<void>;
   /** True when a trivial query succeeds. Never throws. */
   ping(): Promise<boolean>;

@@ -13,7 +13,7 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { StoreMigrationError, StoreOpenError } from './errors.js';
+import { StoreMigrationError, StoreOpenError, StoreUnavailableError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
@@ -132,7 +132,7 @@ async function migrateOnce(db: Kysely<Database>): Promise<void> {
 }
 
 function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = error instanceof StoreUnavailableError ? error.reason : (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 

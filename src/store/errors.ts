@@ -1,9 +1,28 @@
-/** Errors of the store layer, with stable codes (`STORE_CLOSED` is mapped to 503 by the HTTP layer). */
+import { ERROR_CATALOGUE } from '../errors/catalogue.js';
 
-export class StoreClosedError extends Error {
-  readonly code = 'STORE_CLOSED';
+/** Errors of the store layer, with stable codes (src/errors/catalogue.ts). */
+
+/**
+ * The store cannot be used right now (closed, disk full, read-only, I/O error, locked). The store
+ * adapter turns the driver's errors of that kind into this one (sqlite-connection.ts), so the layers
+ * above see one typed error, never a driver's codes; the HTTP layer answers 503 STORE_UNAVAILABLE.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(
+    /** The driver's code that said so (`SQLITE_FULL`, `SQLITE_BUSY_SNAPSHOT`, …), or `STORE_CLOSED`. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ERROR_CATALOGUE.STORE_UNAVAILABLE.message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A query after the store was closed (shutdown). */
+export class StoreClosedError extends StoreUnavailableError {
   constructor() {
-    super('the store is closed');
+    super('STORE_CLOSED');
     this.name = 'StoreClosedError';
   }
 }
@@ -45,21 +64,29 @@ const UNAVAILABLE_SQLITE_CODES = [
 const OTHER_UNAVAILABLE_CODES = new Set(['STORE_CLOSED', 'ECONNREFUSED']);
 
 /**
- * The one place that decides whether an error means "the store cannot be used right now" (the
- * HTTP layer answers 503 STORE_UNAVAILABLE with Retry-After, /readyz answers 503). Keyed on SQLite's
- * result-code names in `code`, as better-sqlite3 and libsql report them, so it does not depend on
- * the driver; a driver that reports them otherwise (node:sqlite: `ERR_SQLITE_ERROR` with a numeric
- * `errcode`) must translate in its connection adapter (sqlite-connection.ts). Follows `cause`, so
- * a wrapped store error still counts. Returns the code that matched, or undefined.
+ * The one place that decides whether an error means "the store cannot be used right now": the store
+ * adapter (sqlite-connection.ts) turns such driver errors into `StoreUnavailableError`. Keyed on
+ * SQLite's result-code names in `code`, as better-sqlite3 and libsql report them, so it does not
+ * depend on the driver; a driver that reports them otherwise (node:sqlite: `ERR_SQLITE_ERROR` with a
+ * numeric `errcode`) must translate in its connection adapter. Follows `cause`, so a wrapped store
+ * error still counts. Returns the code that matched (a `StoreUnavailableError`'s reason), or undefined.
  */
 export function storeUnavailableCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    if (current instanceof StoreUnavailableError) return current.reason;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && isUnavailableCode(code)) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** `error` as the store's typed error when it means "the store cannot be used right now", else unchanged. */
+export function asStoreError(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const reason = storeUnavailableCode(error);
+  return reason === undefined ? error : new StoreUnavailableError(reason, { cause: error });
 }
 
 function isUnavailableCode(code: string): boolean {

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import { StoreClosedError } from './errors.js';
+import { asStoreError, StoreClosedError } from './errors.js';
 import { BetterSqlite3Database } from './sqlite-driver.js';
 
 /**
@@ -10,7 +10,11 @@ import { BetterSqlite3Database } from './sqlite-driver.js';
  */
 
 export interface SqliteConnection {
-  /** What Kysely's SqliteDialect takes. Statements after `close()` throw `StoreClosedError`. */
+  /**
+   * What Kysely's SqliteDialect takes. Statements after `close()` throw `StoreClosedError`; driver
+   * errors that mean the store cannot be used now (disk full, read-only, I/O error, locked) are
+   * thrown as `StoreUnavailableError`, so nothing above the store sees a driver's codes.
+   */
   readonly database: SqliteDatabase;
   readonly raw: BetterSqlite3.Database;
   readonly closed: boolean;
@@ -49,7 +53,7 @@ export function openSqliteConnection(filename: string): SqliteConnection {
     raw.close();
   };
   // Kysely's own "destroyed" error has no code, and its `begin` bypasses plugins: guarding the
-  // connection itself makes every statement after close fail with STORE_CLOSED (a 503, not a 500).
+  // connection itself makes every statement after close fail with StoreClosedError (a 503, not a 500).
   const database: SqliteDatabase = {
     close,
     prepare(text) {
@@ -59,7 +63,7 @@ export function openSqliteConnection(filename: string): SqliteConnection {
         // Least recently used first: re-insert on use.
         statements.delete(text);
       } else {
-        statement = raw.prepare(text);
+        statement = classified(prepareClassified(raw, text));
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
       }
       statements.set(text, statement);
@@ -77,4 +81,29 @@ export function openSqliteConnection(filename: string): SqliteConnection {
     },
     close,
   };
+}
+
+/** The statement, its driver errors classified (`asStoreError`). Iteration is not: Kysely streams through `iterate` only for `.stream()`, which the store does not use. */
+function classified(statement: SqliteStatement): SqliteStatement {
+  const guard = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  };
+  return {
+    reader: statement.reader,
+    all: (parameters) => guard(() => statement.all(parameters)),
+    run: (parameters) => guard(() => statement.run(parameters)),
+    iterate: (parameters) => guard(() => statement.iterate(parameters)),
+  };
+}
+
+function prepareClassified(raw: BetterSqlite3.Database, text: string): SqliteStatement {
+  try {
+    return raw.prepare(text);
+  } catch (error) {
+    throw asStoreError(error);
+  }
 }

@@ -101,7 +101,7 @@ async function orgKeys(request: FastifyRequest, reply: FastifyReply, services: H
   services.limiter.take(`keys:${request.ip}`);
   const { orgId } = request.params as { orgId: string };
   const doc = await services.sharing.publicKeys.org(orgId);
-  if (!doc) throw new ServiceError(404, 'ORGANISATION_NOT_FOUND', `no organisation with id ${orgId}`);
+  if (!doc) throw new ServiceError('ORGANISATION_NOT_FOUND', `no organisation with id ${orgId}`);
   void reply.header('cache-control', 'public, max-age=60');
   return doc;
 }
