@@ -100,10 +100,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
   const auth = new Authenticator(
     {
-      login: async (username, password, from) => {
-        const session = await userPool.loginWithoutRefresh(username, password, from);
-        return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
-      },
+      login: (username, password, from) => userPool.managedLogin(username, password, from),
+      checkLogin: (login) => userPool.checkLogin(login),
       verifyBearer: (token) => userPool.authenticateBearer(token),
       verifyPartner: (credentials) => verifyCredentials(store, credentials),
     },

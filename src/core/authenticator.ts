@@ -19,11 +19,14 @@ export interface PartnerCredentials {
   readonly secretKey: string;
 }
 
-export interface LoginTokens {
+/** A Managed login: who logged in, straight from the password check (no token is minted for it). */
+export interface LoginIdentity {
   readonly userId: string;
   readonly orgId: string;
-  readonly idToken: string;
-  /** From this instant (ms) on the ID token is refused, so the cached login must not outlive it. */
+  readonly username: string;
+  /** The user's token generation at the login: a password change, disable or enable since then voids it. */
+  readonly tokenGeneration: number;
+  /** From this instant (ms) on a token issued at the login would be refused, so the cached login must not outlive it. */
   readonly validUntilMs: number;
 }
 
@@ -43,18 +46,20 @@ export interface LoginOrigin {
 /** What the authenticator needs from the identity pool and the partner registry. */
 export interface AuthBackends {
   /** Throws (among others) a 429 error when the client address has used its login budget. */
-  login(username: string, password: string, from: LoginOrigin): Promise<LoginTokens>;
+  login(username: string, password: string, from: LoginOrigin): Promise<LoginIdentity>;
+  /** Throws unless the user of a (cached) login may still act: exists, enabled, same organisation and token generation. */
+  checkLogin(login: LoginIdentity): Promise<void>;
   verifyBearer(token: string): Promise<BearerIdentity>;
   verifyPartner(credentials: PartnerCredentials): Promise<{ credentialId: string; orgId: string }>;
 }
 
 export class Authenticator {
   private readonly secret = randomBytes(32);
-  private readonly logins: TtlCache<LoginTokens>;
+  private readonly logins: TtlCache<LoginIdentity>;
   private readonly bearers: TtlCache<BearerIdentity>;
   private readonly partners: TtlCache<{ credentialId: string; orgId: string }>;
   /** Logins in progress: concurrent requests of one user share a single password check. */
-  private readonly loginsInFlight = new Map<string, Promise<LoginTokens>>();
+  private readonly loginsInFlight = new Map<string, Promise<LoginIdentity>>();
 
   constructor(
     private readonly backends: AuthBackends,
@@ -71,7 +76,7 @@ export class Authenticator {
    * Managed path step 1: log in to the identity pool (cached). Only a cache miss checks the password,
    * and only a miss counts against the client address's login budget.
    */
-  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginTokens> {
+  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginIdentity> {
     const key = this.key('login', username, password);
     const hit = this.logins.get(key);
     if (hit) return hit;
@@ -79,9 +84,9 @@ export class Authenticator {
     // login attempt and trip the failed-login backoff for a user with the right password.
     const pending = this.loginsInFlight.get(key);
     if (pending) return pending;
-    const attempt = this.backends.login(username, password, from).then((tokens) => {
-      this.logins.set(key, tokens, tokens.validUntilMs);
-      return tokens;
+    const attempt = this.backends.login(username, password, from).then((login) => {
+      this.logins.set(key, login, login.validUntilMs);
+      return login;
     });
     this.loginsInFlight.set(key, attempt);
     try {
@@ -91,13 +96,19 @@ export class Authenticator {
     }
   }
 
-  /** Direct path (and managed step 2): bearer token + partner credentials → the caller. */
+  /** Direct path: bearer token + partner credentials → the caller. */
   async caller(bearerToken: string, credentials: PartnerCredentials): Promise<Caller> {
     const [identity, partner] = await Promise.all([this.bearer(bearerToken), this.partner(credentials)]);
-    if (identity.orgId !== partner.orgId) {
-      throw new ServiceError(403, 'PARTNER_CREDENTIALS_MISMATCH', "the partner credentials do not belong to the user's organisation");
-    }
-    return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
+    return callerOf(identity, partner);
+  }
+
+  /**
+   * Managed path step 2: the login of step 1 + partner credentials → the caller. The login is used
+   * as it is (no token round trip), after the same user checks a bearer token gets.
+   */
+  async managedCaller(login: LoginIdentity, credentials: PartnerCredentials): Promise<Caller> {
+    const [, partner] = await Promise.all([this.backends.checkLogin(login), this.partner(credentials)]);
+    return callerOf(login, partner);
   }
 
   forgetUser(userId: string): void {
@@ -132,4 +143,11 @@ export class Authenticator {
     for (const p of parts) mac.update(`${Buffer.byteLength(p)}:`).update(p);
     return mac.digest('base64url');
   }
+}
+
+function callerOf(identity: { userId: string; orgId: string; username: string }, partner: { credentialId: string; orgId: string }): Caller {
+  if (identity.orgId !== partner.orgId) {
+    throw new ServiceError(403, 'PARTNER_CREDENTIALS_MISMATCH', "the partner credentials do not belong to the user's organisation");
+  }
+  return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
 }
