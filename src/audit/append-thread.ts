@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { appendRecords, writeTransaction } from './chain-store.js';
 import type { AuditEvent, AuditRecord } from './record.js';
+import type { WorkerStartup } from '../core/worker-startup.js';
 
 /**
  * Where the audit writer's batches go. Both sinks append one batch per transaction
@@ -12,8 +13,6 @@ import type { AuditEvent, AuditRecord } from './record.js';
 export interface AuditSink {
   append(events: readonly AuditEvent[]): Promise<AuditRecord[]>;
   close(): Promise<void>;
-  /** The kernel id of the thread that writes, when it is not the caller's (Linux). */
-  readonly threadId?: number | undefined;
 }
 
 /** Appends on the caller's connection (used for in-memory stores, which a second thread cannot open). */
@@ -32,9 +31,7 @@ export type AppendRequest = { readonly kind: 'append'; readonly id: number; read
 export type AppendReply =
   | { readonly kind: 'appended'; readonly id: number; readonly records: AuditRecord[] }
   | { readonly kind: 'failed'; readonly id: number; readonly message: string; readonly code: string | undefined }
-  | { readonly kind: 'closed' }
-  /** Sent once at start: the thread's kernel id, for the benchmark's CPU accounting. */
-  | { readonly kind: 'started'; readonly threadId: number | undefined };
+  | { readonly kind: 'closed' };
 
 /** The thread's failure, as the sink's callers see it (the writer turns it into AUDIT_UNAVAILABLE). */
 export class AuditThreadError extends Error {
@@ -60,10 +57,12 @@ interface Waiting {
 export class ThreadAuditSink implements AuditSink {
   private current: { readonly worker: Worker; readonly waiting: Map<number, Waiting> } | undefined;
   private nextId = 1;
-  /** Kernel thread id of the current writer thread, once it has started (Linux). */
-  threadId: number | undefined;
 
-  constructor(private readonly filename: string) {}
+  constructor(
+    private readonly filename: string,
+    /** Run by the thread as it starts (src/core/worker-startup.ts; the benchmark's thread accounting). */
+    private readonly startup?: WorkerStartup,
+  ) {}
 
   append(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     const { worker, waiting } = this.current ?? this.start();
@@ -86,13 +85,9 @@ export class ThreadAuditSink implements AuditSink {
   }
 
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
-    const worker = new Worker(new URL('./append-thread-worker.js', import.meta.url), { workerData: { filename: this.filename } });
+    const worker = new Worker(new URL('./append-thread-worker.js', import.meta.url), { workerData: { filename: this.filename, startup: this.startup } });
     const waiting = new Map<number, Waiting>();
     worker.on('message', (reply: AppendReply) => {
-      if (reply.kind === 'started') {
-        this.threadId = reply.threadId;
-        return;
-      }
       if (reply.kind === 'closed') return;
       const w = waiting.get(reply.id);
       if (!w) return;
