@@ -25,8 +25,13 @@ export interface StartOptions {
 
 /** Opens the services, builds the app and listens. Closing drains in-flight requests, then the pool and store. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const services = await openServices(config, options.serviceOptions);
-  const app = await buildApp(services, options.logStream ? { logStream: options.logStream } : {});
+  // Benchmark code is loaded only when asked for (bench/server/mode.ts).
+  const bench = config.benchRoutes ? (await import('../bench/server/mode.js')).benchMode() : undefined;
+  const services = await openServices(config, { ...options.serviceOptions, ...(bench ? { workerStartup: bench.workerStartup } : {}) });
+  const app = await buildApp(services, {
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(bench ? { plugins: [bench.routes(services)] } : {}),
+  });
   // A refused checkpoint (a chain that does not verify) is an error in the server's log.
   services.checkpoints.useLogger(app.log);
   let demo: DemoBootstrap | undefined;

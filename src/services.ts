@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { Authenticator } from './core/authenticator.js';
 import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
+import type { WorkerStartup } from './common/worker-startup.js';
 import { Operations } from './core/operations.js';
 import type { NewOrganisation } from './core/organisations.js';
 import { InMemoryTokenBuckets } from './memory/rate-limiter.js';
@@ -68,6 +69,8 @@ export interface ServiceOptions {
   readonly checkpointIntervalSeconds?: number;
   /** File every checkpoint is appended to (default PQSEAL_CHECKPOINT_SINK; none). */
   readonly checkpointSink?: string;
+  /** Run by each crypto worker and audit writer thread as it starts (only the benchmark sets it: bench/server/mode.ts). */
+  readonly workerStartup?: { readonly crypto?: WorkerStartup; readonly audit?: WorkerStartup } | undefined;
 }
 
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -99,13 +102,17 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const pool =
     options.workers === false
       ? undefined
-      : new CryptoPool({ masterKey, threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.cryptoTimeoutMs });
+      : new CryptoPool({
+          masterKey,
+          threads: config.workers,
+          maxQueue: config.maxQueue,
+          taskTimeoutMs: config.cryptoTimeoutMs,
+          workerStartup: options.workerStartup?.crypto,
+        });
 
   const identityProvider: IdentityProvider = {
-    login: async (username, password, from) => {
-      const session = await userPool.loginWithoutRefresh(username, password, from);
-      return { userId: session.user.id, orgId: session.user.orgId, idToken: session.idToken, validUntilMs: session.validUntilMs };
-    },
+    login: (username, password, from) => userPool.managedLogin(username, password, from),
+    checkLogin: (login) => userPool.checkLogin(login),
     verifyBearer: (token) => userPool.authenticateBearer(token),
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
@@ -136,7 +143,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   );
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
-  const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename);
+  const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename, options.workerStartup?.audit);
   const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
   const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
@@ -188,9 +195,6 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       saturated: () => pool?.saturated ?? false,
     }),
     ready: storeReadiness(store),
-    benchCeiling: (op, size) => requirePool().ceiling(op, size),
-    auditStats: () => ({ ...auditWriter.stats }),
-    threadRoles: () => ({ crypto: pool?.threadIds() ?? [], audit: auditWriter.threadId }),
     revocations,
     auditWriter,
     serviceKeys,

@@ -15,8 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { CryptoPool } from '../../src/core/crypto-pool.js';
 import { loadProviders } from '../../src/crypto/providers.js';
 import { measureGroup } from './crypto-measure.js';
-
-export type CeilingOp = 'ceiling-seal' | 'ceiling-open';
+import { runCeiling, type CeilingOp } from '../server/ceiling.js';
 
 export interface PrimitiveThroughput {
   readonly op: CeilingOp;
@@ -39,13 +38,13 @@ const WORK: Record<CeilingOp, string> = {
 
 async function saturate(pool: CryptoPool, op: CeilingOp, seconds: number, outstanding: number): Promise<{ ops: number; seconds: number }> {
   // Warm up: every thread expands its ceiling keys on its first task.
-  await Promise.all(Array.from({ length: outstanding * 2 }, () => pool.ceiling(op, 1024)));
+  await Promise.all(Array.from({ length: outstanding * 2 }, () => runCeiling(pool, op, 1024)));
   let ops = 0;
   const start = process.hrtime.bigint();
   const end = start + BigInt(Math.round(seconds * 1e9));
   const lane = async () => {
     while (process.hrtime.bigint() < end) {
-      await pool.ceiling(op, 1024);
+      await runCeiling(pool, op, 1024);
       ops++;
     }
   };

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from '../store/sqlite-connection.js';
-import { kernelThreadId } from '../core/thread-id.js';
+import { runWorkerStartup, type WorkerStartup } from '../common/worker-startup.js';
 import { chainAppender } from './chain-appender.js';
 import type { AppendReply, AppendRequest } from './append-thread.js';
 
@@ -10,13 +10,12 @@ import type { AppendReply, AppendRequest } from './append-thread.js';
  * the event loop. One batch at a time, in arrival order.
  */
 
-const { filename } = workerData as { filename: string };
+const { filename, startup } = workerData as { filename: string; startup?: WorkerStartup };
+await runWorkerStartup(startup);
 const connection = openSqliteConnection(filename);
 const append = chainAppender(connection.raw);
 const port = parentPort;
 if (!port) throw new Error('append-thread-worker must run as a worker thread');
-
-port.postMessage({ kind: 'started', threadId: kernelThreadId() } satisfies AppendReply);
 
 // Messages are handled one at a time and the append is synchronous: batches commit in arrival order.
 port.on('message', (request: AppendRequest) => {

@@ -4,6 +4,7 @@ import type { AuditSink } from '../ports/audit-sink.js';
 import type { Database } from '../ports/store-schema.js';
 import { appendRecords, writeTransaction } from './chain-store.js';
 import type { AuditEvent, AuditRecord } from './record.js';
+import type { WorkerStartup } from '../common/worker-startup.js';
 
 /**
  * The audit sinks of today (src/ports/audit-sink.ts). Both append one batch per transaction
@@ -28,9 +29,7 @@ export type AppendRequest = { readonly kind: 'append'; readonly id: number; read
 export type AppendReply =
   | { readonly kind: 'appended'; readonly id: number; readonly records: AuditRecord[] }
   | { readonly kind: 'failed'; readonly id: number; readonly message: string; readonly code: string | undefined }
-  | { readonly kind: 'closed' }
-  /** Sent once at start: the thread's kernel id, for the benchmark's CPU accounting. */
-  | { readonly kind: 'started'; readonly threadId: number | undefined };
+  | { readonly kind: 'closed' };
 
 /** The thread's failure, as the sink's callers see it (the writer turns it into AUDIT_UNAVAILABLE). */
 export class AuditThreadError extends Error {
@@ -56,10 +55,12 @@ interface Waiting {
 export class ThreadAuditSink implements AuditRecordSink {
   private current: { readonly worker: Worker; readonly waiting: Map<number, Waiting> } | undefined;
   private nextId = 1;
-  /** Kernel thread id of the current writer thread, once it has started (Linux). */
-  threadId: number | undefined;
 
-  constructor(private readonly filename: string) {}
+  constructor(
+    private readonly filename: string,
+    /** Run by the thread as it starts (src/core/worker-startup.ts; the benchmark's thread accounting). */
+    private readonly startup?: WorkerStartup,
+  ) {}
 
   append(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     const { worker, waiting } = this.current ?? this.start();
@@ -82,13 +83,9 @@ export class ThreadAuditSink implements AuditRecordSink {
   }
 
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
-    const worker = new Worker(new URL('./append-thread-worker.js', import.meta.url), { workerData: { filename: this.filename } });
+    const worker = new Worker(new URL('./append-thread-worker.js', import.meta.url), { workerData: { filename: this.filename, startup: this.startup } });
     const waiting = new Map<number, Waiting>();
     worker.on('message', (reply: AppendReply) => {
-      if (reply.kind === 'started') {
-        this.threadId = reply.threadId;
-        return;
-      }
       if (reply.kind === 'closed') return;
       const w = waiting.get(reply.id);
       if (!w) return;

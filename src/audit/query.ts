@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../common/service-error.js';
 import type { Database } from '../ports/store-schema.js';
 import { fromRow, type AuditRecord } from './record.js';
 

@@ -44,11 +44,6 @@ export class AuditWriter {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
   }
 
-  /** The kernel id of the thread that commits, when it is not the event loop's (Linux). */
-  get threadId(): number | undefined {
-    return this.sink.threadId;
-  }
-
   /** Resolves once the record is committed; rejects with `AuditUnavailableError` if it could not be. */
   append(event: AuditEvent): Promise<AuditRecord> {
     return this.appendAll([event]).then((records) => records[0] as AuditRecord);

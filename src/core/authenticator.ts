@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Caller } from './operations.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../common/service-error.js';
 import { TtlCache } from '../memory/ttl-cache.js';
+import type { BearerIdentity, IdentityProvider, LoginIdentity, LoginOrigin, PartnerCredentials } from '../ports/identity-provider.js';
 
 /**
  * Authentication for both API paths, with the hot-path caches the managed flow needs.
@@ -13,48 +14,16 @@ import { TtlCache } from '../memory/ttl-cache.js';
  * are revoked (in this process; other processes see it within the TTL — the documented trade-off).
  */
 
-export interface PartnerCredentials {
-  readonly apiKey: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-}
-
-export interface LoginTokens {
-  readonly userId: string;
-  readonly orgId: string;
-  readonly idToken: string;
-  /** From this instant (ms) on the ID token is refused, so the cached login must not outlive it. */
-  readonly validUntilMs: number;
-}
-
-export interface BearerIdentity {
-  readonly userId: string;
-  readonly orgId: string;
-  readonly username: string;
-  /** From this instant (ms) on the token is refused (its `exp` plus the clock tolerance). */
-  readonly validUntilMs: number;
-}
-
-/** Where a login comes from; the per-address login limit counts `clientAddress`. */
-export interface LoginOrigin {
-  readonly clientAddress?: string | undefined;
-}
-
 /** What the authenticator needs from the identity pool and the partner registry. */
-export interface AuthBackends {
-  /** Throws (among others) a 429 error when the client address has used its login budget. */
-  login(username: string, password: string, from: LoginOrigin): Promise<LoginTokens>;
-  verifyBearer(token: string): Promise<BearerIdentity>;
-  verifyPartner(credentials: PartnerCredentials): Promise<{ credentialId: string; orgId: string }>;
-}
+export type AuthBackends = IdentityProvider;
 
 export class Authenticator {
   private readonly secret = randomBytes(32);
-  private readonly logins: TtlCache<LoginTokens>;
+  private readonly logins: TtlCache<LoginIdentity>;
   private readonly bearers: TtlCache<BearerIdentity>;
   private readonly partners: TtlCache<{ credentialId: string; orgId: string }>;
   /** Logins in progress: concurrent requests of one user share a single password check. */
-  private readonly loginsInFlight = new Map<string, Promise<LoginTokens>>();
+  private readonly loginsInFlight = new Map<string, Promise<LoginIdentity>>();
 
   constructor(
     private readonly backends: AuthBackends,
@@ -71,7 +40,7 @@ export class Authenticator {
    * Managed path step 1: log in to the identity pool (cached). Only a cache miss checks the password,
    * and only a miss counts against the client address's login budget.
    */
-  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginTokens> {
+  async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginIdentity> {
     const key = this.key('login', username, password);
     const hit = this.logins.get(key);
     if (hit) return hit;
@@ -79,9 +48,9 @@ export class Authenticator {
     // login attempt and trip the failed-login backoff for a user with the right password.
     const pending = this.loginsInFlight.get(key);
     if (pending) return pending;
-    const attempt = this.backends.login(username, password, from).then((tokens) => {
-      this.logins.set(key, tokens, tokens.validUntilMs);
-      return tokens;
+    const attempt = this.backends.login(username, password, from).then((login) => {
+      this.logins.set(key, login, login.validUntilMs);
+      return login;
     });
     this.loginsInFlight.set(key, attempt);
     try {
@@ -91,13 +60,19 @@ export class Authenticator {
     }
   }
 
-  /** Direct path (and managed step 2): bearer token + partner credentials → the caller. */
+  /** Direct path: bearer token + partner credentials → the caller. */
   async caller(bearerToken: string, credentials: PartnerCredentials): Promise<Caller> {
     const [identity, partner] = await Promise.all([this.bearer(bearerToken), this.partner(credentials)]);
-    if (identity.orgId !== partner.orgId) {
-      throw new ServiceError('PARTNER_CREDENTIALS_MISMATCH');
-    }
-    return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
+    return callerOf(identity, partner);
+  }
+
+  /**
+   * Managed path step 2: the login of step 1 + partner credentials → the caller. The login is used
+   * as it is (no token round trip), after the same user checks a bearer token gets.
+   */
+  async managedCaller(login: LoginIdentity, credentials: PartnerCredentials): Promise<Caller> {
+    const [, partner] = await Promise.all([this.backends.checkLogin(login), this.partner(credentials)]);
+    return callerOf(login, partner);
   }
 
   forgetUser(userId: string): void {
@@ -132,4 +107,11 @@ export class Authenticator {
     for (const p of parts) mac.update(`${Buffer.byteLength(p)}:`).update(p);
     return mac.digest('base64url');
   }
+}
+
+function callerOf(identity: { userId: string; orgId: string; username: string }, partner: { credentialId: string; orgId: string }): Caller {
+  if (identity.orgId !== partner.orgId) {
+    throw new ServiceError('PARTNER_CREDENTIALS_MISMATCH');
+  }
+  return { userId: identity.userId, username: identity.username, orgId: identity.orgId, credentialId: partner.credentialId };
 }

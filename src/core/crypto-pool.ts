@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ProviderSet } from '../crypto/providers.js';
-import { ThreadIdRegistry } from './thread-id.js';
-import type { CryptoTask, OpenResult, OpenTask, SealResult, SealTask } from './crypto-tasks.js';
+import type { OpenResult, OpenTask, SealResult, SealTask, VerifyResult, VerifyTask } from './crypto-tasks.js';
+import type { WorkerStartup } from '../common/worker-startup.js';
 
 /** Thrown when the service is at capacity: callers answer 503 with Retry-After instead of queueing without bound. */
 export class CryptoPoolBusyError extends Error {
@@ -34,6 +34,16 @@ export interface CryptoPoolOptions {
    */
   readonly taskTimeoutMs?: number;
   readonly providerSet?: ProviderSet;
+  /** Run by every worker thread as it starts (the benchmark's thread accounting; src/core/worker-startup.ts). */
+  readonly workerStartup?: WorkerStartup | undefined;
+}
+
+/** Tasks handed to the pool so far, by kind (for tests and metrics). */
+export interface TaskCounts {
+  seal: number;
+  open: number;
+  verify: number;
+  other: number;
 }
 
 export class CryptoPool {
@@ -42,7 +52,7 @@ export class CryptoPool {
   readonly maxQueue: number;
   readonly taskTimeoutMs: number;
   private inFlightTasks = 0;
-  private readonly threadIdRegistry = new ThreadIdRegistry();
+  readonly tasksRun: TaskCounts = { seal: 0, open: 0, verify: 0, other: 0 };
 
   constructor(options: CryptoPoolOptions) {
     this.threads = options.threads ?? availableParallelism();
@@ -55,20 +65,33 @@ export class CryptoPool {
       maxThreads: this.threads,
       maxQueue: this.maxQueue,
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: { masterKey: options.masterKey, providerSet: options.providerSet ?? 'fastest', threadIds: this.threadIdRegistry.buffer },
+      workerData: { masterKey: options.masterKey, providerSet: options.providerSet ?? 'fastest', startup: options.workerStartup },
     });
   }
 
   seal(task: Omit<SealTask, 'op'>): Promise<SealResult> {
+    this.tasksRun.seal++;
     return this.run({ op: 'seal', ...task }) as Promise<SealResult>;
   }
 
   open(task: Omit<OpenTask, 'op'>): Promise<OpenResult> {
+    this.tasksRun.open++;
     return this.run({ op: 'open', ...task }) as Promise<OpenResult>;
   }
 
-  ceiling(op: 'ceiling-seal' | 'ceiling-open', size: number): Promise<unknown> {
-    return this.run({ op, size });
+  /** The plaintext of the pending signature is moved to the worker, not copied. */
+  verify(task: Omit<VerifyTask, 'op'>): Promise<VerifyResult> {
+    this.tasksRun.verify++;
+    return this.run({ op: 'verify', ...task }, {}, [task.pending.plaintext.buffer]) as Promise<VerifyResult>;
+  }
+
+  /**
+   * Runs the default export of another worker module (its URL) on the same threads, under the same
+   * queue limit and deadline: the benchmark's crypto-ceiling tasks (bench/server/ceiling-task.ts).
+   */
+  runModule(filename: string, task: object): Promise<unknown> {
+    this.tasksRun.other++;
+    return this.run(task, { filename });
   }
 
   get queueSize(): number {
@@ -78,11 +101,6 @@ export class CryptoPool {
   /** True when a new task would be refused: checked before a request is even read (src/http/admission.ts). */
   get saturated(): boolean {
     return this.pool.queueSize >= this.maxQueue;
-  }
-
-  /** Kernel thread ids of the worker threads started so far (Linux; for the benchmark's CPU accounting). */
-  threadIds(): number[] {
-    return this.threadIdRegistry.ids();
   }
 
   /** Tasks handed to the pool and not yet settled (queued or running). */
@@ -100,12 +118,12 @@ export class CryptoPool {
     await this.pool.close();
   }
 
-  private async run(task: CryptoTask): Promise<unknown> {
+  private async run(task: object, options: { filename?: string } = {}, transferList?: ArrayBufferLike[]): Promise<unknown> {
     if (this.saturated) throw new CryptoPoolBusyError();
     this.inFlightTasks++;
     const signal = AbortSignal.timeout(this.taskTimeoutMs);
     try {
-      return await this.pool.run(task, { signal });
+      return await this.pool.run(task, { ...options, signal, ...(transferList ? { transferList: transferList as ArrayBuffer[] } : {}) });
     } catch (e) {
       if (signal.aborted) throw new CryptoTimeoutError(this.taskTimeoutMs);
       if (e instanceof Error && /queue is full/i.test(e.message)) throw new CryptoPoolBusyError();

@@ -1,5 +1,7 @@
 import type { PermissionGrant } from '../envelope/index.js';
-import type { JsonFrame } from './responses.js';
+import type { SignatureCheck } from '../envelope/open.js';
+import type { ContentType } from '../envelope/format.js';
+import type { JsonRoom } from './results.js';
 
 /**
  * Messages between the request handlers and the crypto worker pool. Keys travel by id with their
@@ -18,8 +20,8 @@ export interface SealTask {
   readonly recipient: { readonly orgId: string; readonly kemKeyId: string; readonly publicKey: Uint8Array };
   readonly signer?: { readonly orgId: string; readonly displayName: string; readonly key: WrappedSecretRef } | undefined;
   readonly permissions: readonly PermissionGrant[];
-  /** The JSON text around the answer object (the worker answers with the response body itself). */
-  readonly frame: JsonFrame;
+  /** Free bytes to leave around the result's JSON (src/core/results.ts). */
+  readonly room: JsonRoom;
 }
 
 export interface OpenTask {
@@ -28,17 +30,32 @@ export interface OpenTask {
   readonly kemKey: WrappedSecretRef;
   /** false for plain decrypt: a signed envelope's signature is then not checked. */
   readonly verify: boolean;
-  readonly frame: JsonFrame;
-  /** The answer to a previous `need-signer-key`: the key, or null when that organisation has no such key. */
-  readonly signerPublicKey?: { readonly orgId: string; readonly keyId: string; readonly publicKey: Uint8Array | null } | undefined;
+  readonly room: JsonRoom;
 }
 
-export interface CeilingTask {
-  readonly op: 'ceiling-seal' | 'ceiling-open';
-  readonly size: number;
+/**
+ * A decrypted envelope whose signer key the worker did not hold: everything its signature check
+ * needs, so that check never decrypts again. `plaintext` is a buffer of its own, moved between threads.
+ */
+export interface PendingSignature {
+  readonly contentType: ContentType;
+  readonly envelopeId: string;
+  readonly plaintext: Uint8Array;
+  /** The signature as the envelope claims it (status `invalid`, reason `SIGNER_KEY_UNKNOWN` until checked). */
+  readonly claimed: Extract<SignatureCheck, { status: 'valid' | 'invalid' }>;
+  /** The signed message M of docs/envelope.md §Signature, rebuilt from the decrypted envelope. */
+  readonly message: Uint8Array;
 }
 
-export type CryptoTask = SealTask | OpenTask | CeilingTask;
+/** Second step of a decrypt-verify: check the pending signature with the key the store gave (null: no such key). */
+export interface VerifyTask {
+  readonly op: 'verify';
+  readonly pending: PendingSignature;
+  readonly signerPublicKey: Uint8Array | null;
+  readonly room: JsonRoom;
+}
+
+export type CryptoTask = SealTask | OpenTask | VerifyTask;
 
 export interface TaskError {
   readonly kind: 'error';
@@ -47,19 +64,21 @@ export interface TaskError {
 }
 
 /**
- * A finished answer: `json` is the response body (frame + answer object) as UTF-8, moved — not copied —
- * from the worker, which spares the event loop copying, escaping and re-encoding a payload-sized string.
+ * A finished result: `json` is the result object's JSON as UTF-8, moved — not copied — from the
+ * worker, inside a buffer with the room the task asked for around it.
  */
-export interface JsonAnswer {
+export interface JsonResult {
   readonly json: Uint8Array;
   readonly envelopeId: string;
 }
 
-export type SealResult = ({ readonly kind: 'sealed' } & JsonAnswer) | TaskError;
+export type SealResult = ({ readonly kind: 'sealed' } & JsonResult) | TaskError;
 
 export type OpenResult =
-  | ({ readonly kind: 'opened' } & JsonAnswer)
+  | ({ readonly kind: 'opened' } & JsonResult)
   /** decrypt-verify of an envelope made by encrypt: no plaintext leaves the worker. */
   | { readonly kind: 'not-signed'; readonly envelopeId: string }
-  | { readonly kind: 'need-signer-key'; readonly orgId: string; readonly keyId: string }
+  | { readonly kind: 'need-signer-key'; readonly pending: PendingSignature }
   | TaskError;
+
+export type VerifyResult = ({ readonly kind: 'opened' } & JsonResult) | TaskError;

@@ -1,26 +1,25 @@
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { randomBytes } from 'node:crypto';
-import { aesGcmOpen, aesGcmSeal } from '../crypto/aes-gcm.js';
-import { sha512 } from '../crypto/hash.js';
-import { hkdfSha256 } from '../crypto/hkdf.js';
 import type { CompositeSigningKey, CompositeVerifyingKey } from '../crypto/composite-signature.js';
+import { sha512 } from '../crypto/hash.js';
 import { unwrapKey } from '../crypto/key-wrap.js';
 import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
 import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
-import { decryptVerifyResponse, frameJson, frameSealJson, plainDecryptResponse, sealResponse } from './responses.js';
-import { ThreadIdRegistry } from './thread-id.js';
-import type { CeilingTask, CryptoTask, OpenResult, OpenTask, SealResult, SealTask, WrappedSecretRef } from './crypto-tasks.js';
+import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '../envelope/signed-message.js';
+import { decryptVerifyResponse, plainDecryptResponse, resultJson, sealResponse, sealResultJson } from './results.js';
+import { runWorkerStartup, type WorkerStartup } from '../common/worker-startup.js';
+import type { CryptoTask, OpenResult, OpenTask, PendingSignature, SealResult, SealTask, VerifyResult, VerifyTask, WrappedSecretRef } from './crypto-tasks.js';
 
 /**
  * Piscina worker: all CPU-heavy envelope work happens here, off the event loop. Each worker keeps
  * the keys it has expanded (unwrap + ML-DSA/ML-KEM key generation from the seed happen once per key).
  */
 
-const { masterKey, providerSet, threadIds } = workerData as { masterKey: Uint8Array; providerSet: ProviderSet; threadIds: SharedArrayBuffer };
-new ThreadIdRegistry(threadIds).register();
-const providers = await loadProviders(providerSet);
+const { masterKey, providerSet, startup } = workerData as { masterKey: Uint8Array; providerSet: ProviderSet; startup?: WorkerStartup };
+await runWorkerStartup(startup);
+/** This worker's primitives (the benchmark's ceiling task, bench/server/ceiling-task.ts, runs on them too). */
+export const providers = await loadProviders(providerSet);
 
 const signingKeys = new Map<string, CompositeSigningKey>();
 const kemKeys = new Map<string, XWingExpandedKey>();
@@ -62,32 +61,68 @@ function runSeal(task: SealTask): SealResult | ReturnType<typeof move> {
     },
     permissions: task.permissions,
   });
-  const json = frameSealJson(task.frame, sealResponse(sealed.envelope, sealed.envelopeId));
+  const json = sealResultJson(sealResponse(sealed.envelope, sealed.envelopeId), task.room);
   return moved({ kind: 'sealed', json, envelopeId: sealed.envelopeId } satisfies SealResult, json.buffer);
 }
 
+/**
+ * Decrypts once. A signature whose key this worker does not hold yet comes back as a
+ * `need-signer-key` with everything its check needs (`PendingSignature`): the main thread looks the
+ * key up in the store and sends a `verify` task, which never decrypts again.
+ */
 function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
-  const answered = task.signerPublicKey;
-  if (answered?.publicKey && !verifyingKeys.has(verifyingKeyEntry(answered.orgId, answered.keyId))) {
-    verifyingKeys.set(verifyingKeyEntry(answered.orgId, answered.keyId), providers.composite.parsePublic(answered.publicKey));
-  }
   const parsed = inspectEnvelope(task.envelope);
   const kem = kemKey(task.kemKey);
-  let missing: { orgId: string; keyId: string } | undefined;
+  let missing = false;
   const opened = open(providers, parsed, {
     kemKey: (_orgId, keyId) => (keyId === task.kemKey.keyId ? kem : undefined),
     signerKey: (orgId, keyId) => {
       if (!task.verify) return undefined;
       const key = verifyingKeys.get(verifyingKeyEntry(orgId, keyId));
-      if (!key && !answered) missing = { orgId, keyId };
+      missing = !key;
       return key;
     },
   });
-  if (missing) return { kind: 'need-signer-key', ...missing };
-  const answer = task.verify ? decryptVerifyResponse(opened) : plainDecryptResponse(opened);
+  const sig = opened.signature;
+  if (missing && sig.status !== 'absent') {
+    const plaintext = new Uint8Array(opened.plaintext); // a buffer of its own, to move
+    const signer = { orgId: sig.signerOrgId, keyId: sig.signerKeyId, displayName: sig.signerName };
+    const headerBytes = parsed.aad.subarray(0, parsed.aad.length - parsed.kemCipherText.length);
+    const pending: PendingSignature = {
+      contentType: opened.header.contentType,
+      envelopeId: opened.envelopeId,
+      plaintext,
+      claimed: sig,
+      message: signedMessage(headerBytes, signer, sha512(plaintext)),
+    };
+    return moved({ kind: 'need-signer-key', pending } satisfies OpenResult, plaintext.buffer);
+  }
+  const content = { contentType: opened.header.contentType, plaintext: opened.plaintext, envelopeId: opened.envelopeId, signature: sig };
+  const answer = task.verify ? decryptVerifyResponse(content) : plainDecryptResponse(content);
   if (!answer) return { kind: 'not-signed', envelopeId: opened.envelopeId };
-  const json = frameJson(task.frame, answer);
+  const json = resultJson(answer, task.room);
   return moved({ kind: 'opened', json, envelopeId: opened.envelopeId } satisfies OpenResult, json.buffer);
+}
+
+/** The signature check of a decrypt-verify whose first step lacked the key: no decryption here. */
+function runVerify(task: VerifyTask): VerifyResult | ReturnType<typeof move> {
+  const { pending } = task;
+  const { claimed } = pending;
+  let signature = claimed;
+  if (task.signerPublicKey) {
+    const entry = verifyingKeyEntry(claimed.signerOrgId, claimed.signerKeyId);
+    let key = verifyingKeys.get(entry);
+    if (!key) {
+      key = providers.composite.parsePublic(task.signerPublicKey);
+      verifyingKeys.set(entry, key);
+    }
+    const ok = providers.composite.verify(key, pending.message, claimed.signature, ENVELOPE_SIGNATURE_CONTEXT);
+    signature = ok ? { ...claimed, status: 'valid', reason: undefined } : { ...claimed, status: 'invalid', reason: 'SIGNATURE_MISMATCH' };
+  }
+  const answer = decryptVerifyResponse({ contentType: pending.contentType, plaintext: pending.plaintext, envelopeId: pending.envelopeId, signature });
+  if (!answer) throw new Error('a pending signature is never absent');
+  const json = resultJson(answer, task.room);
+  return moved({ kind: 'opened', json, envelopeId: pending.envelopeId } satisfies VerifyResult, json.buffer);
 }
 
 /** A result whose `buffer` is transferred to the main thread instead of copied (piscina's Transferable protocol). */
@@ -95,69 +130,15 @@ function moved(value: object, buffer: ArrayBufferLike): ReturnType<typeof move> 
   return move({ [transferableSymbol]: buffer, [valueSymbol]: value });
 }
 
-/**
- * Bench-only: exactly the primitive work of a sign-encrypt / decrypt-verify of `size` bytes, nothing
- * else — SHA-512 of the payload, the composite signature over a message of the signed-message's size,
- * X-Wing, HKDF-SHA-256 and AES-256-GCM over payload + signature — with no envelope encoding, key
- * lookup or copying beyond what the primitives themselves do.
- */
-const ceiling = (() => {
-  const SIGNED_MESSAGE_BYTES = 200;
-  const NONE = new Uint8Array(0);
-  let state:
-    | {
-        sk: CompositeSigningKey;
-        vk: CompositeVerifyingKey;
-        kem: XWingExpandedKey;
-        pk: Uint8Array;
-        payload: Uint8Array;
-        message: Uint8Array;
-        sig: Uint8Array;
-        ct: Uint8Array;
-        sealed: Uint8Array;
-      }
-    | undefined;
-  const init = (size: number) => {
-    const sk = providers.composite.expandSecret(randomBytes(64));
-    const kem = providers.xWing.expand(randomBytes(32));
-    const pk = providers.xWing.publicKey(kem);
-    const payload = randomBytes(size);
-    const message = randomBytes(SIGNED_MESSAGE_BYTES);
-    const sig = providers.composite.sign(sk, message, NONE);
-    const { cipherText: ct, sharedSecret } = providers.xWing.encapsulate(pk);
-    const okm = hkdfSha256(sharedSecret, NONE, NONE, 44);
-    const sealed = aesGcmSeal(okm.subarray(0, 32), okm.subarray(32), [sig, payload], ct);
-    return { sk, vk: providers.composite.parsePublic(sk.publicKey), kem, pk, payload, message, sig, ct, sealed };
-  };
-  return (task: CeilingTask): { kind: 'ceiling' } => {
-    if (!state || state.payload.length !== task.size) state = init(task.size);
-    if (task.op === 'ceiling-seal') {
-      sha512(state.payload);
-      const sig = providers.composite.sign(state.sk, state.message, NONE);
-      const { cipherText, sharedSecret } = providers.xWing.encapsulate(state.pk);
-      const okm = hkdfSha256(sharedSecret, NONE, NONE, 44);
-      aesGcmSeal(okm.subarray(0, 32), okm.subarray(32), [sig, state.payload], cipherText);
-    } else {
-      const sharedSecret = providers.xWing.decapsulate(state.ct, state.kem);
-      const okm = hkdfSha256(sharedSecret, NONE, NONE, 44);
-      aesGcmOpen(okm.subarray(0, 32), okm.subarray(32), state.sealed, state.ct);
-      sha512(state.payload);
-      if (!providers.composite.verify(state.vk, state.message, state.sig, NONE)) throw new Error('ceiling signature did not verify');
-    }
-    return { kind: 'ceiling' };
-  };
-})();
-
-export default function run(task: CryptoTask): SealResult | OpenResult | ReturnType<typeof move> | { kind: 'ceiling' } {
+export default function run(task: CryptoTask): SealResult | OpenResult | VerifyResult | ReturnType<typeof move> {
   try {
     switch (task.op) {
       case 'seal':
         return runSeal(task);
       case 'open':
         return runOpen(task);
-      case 'ceiling-seal':
-      case 'ceiling-open':
-        return ceiling(task);
+      case 'verify':
+        return runVerify(task);
     }
   } catch (e) {
     if (e instanceof EnvelopeError) return { kind: 'error', code: e.code, message: e.message };

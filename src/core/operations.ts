@@ -3,9 +3,9 @@ import { bytesToHex } from '../crypto/bytes.js';
 import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { JsonAnswer, SealResult } from './crypto-tasks.js';
-import type { JsonFrame } from './responses.js';
-import { serviceErrorFromCode, ServiceError } from './errors.js';
+import type { JsonResult, OpenResult, SealResult } from './crypto-tasks.js';
+import type { JsonRoom } from './results.js';
+import { serviceErrorFromCode, ServiceError } from '../common/service-error.js';
 
 /**
  * The four operations of the Direct API, for an already authenticated caller. The organisation the
@@ -54,26 +54,26 @@ export interface OperationsDeps {
 export class Operations {
   constructor(private readonly deps: OperationsDeps) {}
 
-  // Each operation answers with its response body, finished by the crypto worker inside `frame`
-  // (src/core/responses.ts has the shapes).
+  // Each operation gives its result as JSON written by the crypto worker, with `room` free bytes
+  // around it for the caller's framing (src/core/results.ts has the shapes).
 
-  encrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
-    return this.seal(caller, request, false, frame, trace);
+  encrypt(caller: Caller, request: SealRequest, room: JsonRoom, trace: OperationTrace = {}): Promise<JsonResult> {
+    return this.seal(caller, request, false, room, trace);
   }
 
-  signEncrypt(caller: Caller, request: SealRequest, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
-    return this.seal(caller, request, true, frame, trace);
+  signEncrypt(caller: Caller, request: SealRequest, room: JsonRoom, trace: OperationTrace = {}): Promise<JsonResult> {
+    return this.seal(caller, request, true, room, trace);
   }
 
-  decrypt(caller: Caller, encryptedData: string, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
-    return this.open(caller, encryptedData, false, frame, trace);
+  decrypt(caller: Caller, encryptedData: string, room: JsonRoom, trace: OperationTrace = {}): Promise<JsonResult> {
+    return this.open(caller, encryptedData, false, room, trace);
   }
 
-  decryptVerify(caller: Caller, encryptedData: string, frame: JsonFrame, trace: OperationTrace = {}): Promise<JsonAnswer> {
-    return this.open(caller, encryptedData, true, frame, trace);
+  decryptVerify(caller: Caller, encryptedData: string, room: JsonRoom, trace: OperationTrace = {}): Promise<JsonResult> {
+    return this.open(caller, encryptedData, true, room, trace);
   }
 
-  private async seal(caller: Caller, request: SealRequest, sign: boolean, frame: JsonFrame, trace: OperationTrace): Promise<JsonAnswer> {
+  private async seal(caller: Caller, request: SealRequest, sign: boolean, room: JsonRoom, trace: OperationTrace): Promise<JsonResult> {
     trace.envelopeOwnerId = caller.orgId;
     trace.partnerIds = request.permissions.map((g) => g.partnerId);
     const keys = await this.deps.keys.active(caller.orgId);
@@ -86,14 +86,14 @@ export class Operations {
         ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } }
         : undefined,
       permissions: request.permissions,
-      frame,
+      room,
     });
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     trace.envelopeId = result.envelopeId;
     return { json: result.json, envelopeId: result.envelopeId };
   }
 
-  private async open(caller: Caller, encryptedData: string, verify: boolean, frame: JsonFrame, trace: OperationTrace): Promise<JsonAnswer> {
+  private async open(caller: Caller, encryptedData: string, verify: boolean, room: JsonRoom, trace: OperationTrace): Promise<JsonResult> {
     let header: EnvelopeHeader;
     try {
       header = inspectEnvelopeHeader(encryptedData);
@@ -110,19 +110,25 @@ export class Operations {
     }
     const kem = await this.deps.keys.byId(header.kemKeyId);
     if (!kem || kem.orgId !== header.ownerOrgId || kem.kind !== 'kem') throw accessDenied();
-    const task = { envelope: encryptedData, kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret }, verify, frame };
-    let result = await this.deps.pool.open(task);
-    if (result.kind === 'need-signer-key') {
-      const signer = await this.deps.keys.byId(result.keyId);
-      const known = signer && signer.kind === 'signing' && signer.orgId === result.orgId ? signer.publicKey : null;
-      result = await this.deps.pool.open({ ...task, signerPublicKey: { orgId: result.orgId, keyId: result.keyId, publicKey: known } });
-    }
+    const result: OpenResult = await this.deps.pool.open({
+      envelope: encryptedData,
+      kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret },
+      verify,
+      room,
+    });
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     if (result.kind === 'not-signed') {
       throw new ServiceError('ENVELOPE_NOT_SIGNED');
     }
-    if (result.kind !== 'opened') throw new Error('signer key lookup did not settle');
-    return { json: result.json, envelopeId: result.envelopeId };
+    if (result.kind === 'opened') return { json: result.json, envelopeId: result.envelopeId };
+    // Decrypted, but the worker does not hold the signer's key yet: the store says whether that
+    // organisation owns a signing key by that id, and a worker checks the signature without decrypting again.
+    const { claimed } = result.pending;
+    const signer = await this.deps.keys.byId(claimed.signerKeyId);
+    const known = signer && signer.kind === 'signing' && signer.orgId === claimed.signerOrgId ? signer.publicKey : null;
+    const verified = await this.deps.pool.verify({ pending: result.pending, signerPublicKey: known, room });
+    if (verified.kind === 'error') throw envelopeFailure(verified.code, verified.message);
+    return { json: verified.json, envelopeId: verified.envelopeId };
   }
 }
 

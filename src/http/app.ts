@@ -5,7 +5,6 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
@@ -29,6 +28,8 @@ import { consolePlugin } from '../web/plugin.js';
 export interface AppOptions {
   /** Where JSON log lines go (tests capture them); stdout by default. */
   readonly logStream?: Writable;
+  /** More routes, registered after the service's own (the benchmark's: bench/server/mode.ts). */
+  readonly plugins?: readonly ((scope: FastifyInstance) => Promise<void>)[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -121,7 +122,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   await app.register(async (scope) => auditRoutes(scope, services));
   await app.register(async (scope) => keyRoutes(scope, services));
   await app.register(async (scope) => consolePlugin(scope, { hsts: Boolean(https) }));
-  if (config.benchRoutes && services.benchCeiling) await app.register(async (scope) => benchRoutes(scope, services));
+  for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../common/service-error.js';
 import { BodyTap } from './body-tap.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../common/service-error.js';
 import { errorSpec, isErrorCode, type ErrorCode } from '../errors/catalogue.js';
 import { StoreUnavailableError } from '../store/errors.js';
 

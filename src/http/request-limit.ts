@@ -1,4 +1,4 @@
-import { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../common/service-error.js';
 import type { TokenBuckets } from '../ports/rate-limit.js';
 
 /** The per-caller request budget of the API routes, over the rate-limit port. */

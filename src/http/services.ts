@@ -19,11 +19,6 @@ export interface HttpServices {
   readonly ready: () => Promise<boolean>;
   /** Revocations, the audit log and published keys (src/http/sharing.ts). */
   readonly sharing: SharingHttpServices;
-  readonly benchCeiling?: (op: 'ceiling-seal' | 'ceiling-open', size: number) => Promise<unknown>;
-  /** Kernel ids of the service's own threads (Linux), so the benchmark can split CPU time by role. */
-  readonly threadRoles?: () => { readonly crypto: readonly number[]; readonly audit: number | undefined };
-  /** Audit group-commit counters (transactions and records so far), reported by GET /bench/stats. */
-  readonly auditStats?: () => { readonly batches: number; readonly records: number };
 }
 
 /** The identity pool as the InitiateAuth and discovery endpoints see it. */

@@ -118,9 +118,18 @@ export class TokenService {
     return this.keys.signing.kid;
   }
 
+  /**
+   * From this instant (ms) on, tokens issued at `issuedAtMs` are refused: `exp` plus the clock
+   * tolerance. A Managed login mints no token but must not be trusted longer than one would be.
+   */
+  validUntilMs(issuedAtMs: number = this.now()): number {
+    return (Math.floor(issuedAtMs / 1000) + this.ttlSeconds + CLOCK_TOLERANCE_SECONDS) * 1000;
+  }
+
   /** `authTime` (ms) is when the password was checked; it defaults to now. */
   async issue(user: TokenSubject, org: { readonly id: string }, options: { authTime?: number } = {}): Promise<IssuedTokens> {
-    const iat = Math.floor(this.now() / 1000);
+    const issuedAtMs = this.now();
+    const iat = Math.floor(issuedAtMs / 1000);
     const common = {
       sub: user.id,
       iss: this.issuer,
@@ -137,7 +146,7 @@ export class TokenService {
       this.sign({ ...common, aud: this.clientId, token_use: 'id', jti: randomUUID() }),
       this.sign({ ...common, client_id: this.clientId, token_use: 'access', scope: ACCESS_TOKEN_SCOPE, jti: randomUUID() }),
     ]);
-    return { idToken, accessToken, expiresIn: this.ttlSeconds, validUntilMs: (common.exp + CLOCK_TOLERANCE_SECONDS) * 1000 };
+    return { idToken, accessToken, expiresIn: this.ttlSeconds, validUntilMs: this.validUntilMs(issuedAtMs) };
   }
 
   verifyIdToken(token: string): Promise<VerifiedToken> {

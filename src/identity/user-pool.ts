@@ -56,6 +56,20 @@ export interface BearerIdentity {
   readonly validUntilMs: number;
 }
 
+/**
+ * A Managed login: who logged in, known from the password check itself — no token is minted for a
+ * caller that never sees one. `checkLogin` keeps it honest for as long as it is cached.
+ */
+export interface LoginIdentity {
+  readonly userId: string;
+  readonly orgId: string;
+  readonly username: string;
+  /** The user's token generation when the password was checked (as a token would carry it). */
+  readonly tokenGeneration: number;
+  /** From this instant (ms) on the login is not trusted: when a token issued with it would be refused. */
+  readonly validUntilMs: number;
+}
+
 /** Where a login comes from: its client address is what the per-address limit counts. */
 export interface LoginOrigin {
   readonly clientAddress?: string | undefined;
@@ -97,14 +111,35 @@ export class UserPool {
    * `NotAuthorizedError` otherwise; the last two name the user when it exists (for the audit record).
    */
   async login(username: string, password: string, from: LoginOrigin = {}): Promise<LoginSession> {
-    const session = await this.checkPassword(username, password, from);
+    const user = await this.checkPassword(username, password, from);
+    const session = await this.session(user, this.now());
     const refreshToken = await issueRefreshToken(this.store, session.user.id, { now: this.now(), ttlMs: this.refreshTokenTtlMs });
     return { ...session, refreshToken };
   }
 
-  /** Password login without a refresh token (the Managed path logs in per request and needs none). */
-  async loginWithoutRefresh(username: string, password: string, from: LoginOrigin = {}): Promise<Session> {
-    return this.checkPassword(username, password, from);
+  /**
+   * Password login for the Managed path, which logs in per request (cached) and never shows the
+   * caller a token: the identity comes straight from the password check, with no token minted and
+   * then verified. Same refusals as `login`.
+   */
+  async managedLogin(username: string, password: string, from: LoginOrigin = {}): Promise<LoginIdentity> {
+    const user = await this.checkPassword(username, password, from);
+    if (!(await getOrganisation(this.store, user.orgId))) throw new TokenError('TOKEN_INVALID');
+    return {
+      userId: user.id,
+      orgId: user.orgId,
+      username: user.username,
+      tokenGeneration: user.tokenGeneration,
+      validUntilMs: this.tokens.validUntilMs(this.now()),
+    };
+  }
+
+  /**
+   * The checks a bearer token gets, for a cached Managed login: the user still exists, is enabled,
+   * is in the same organisation, and has had no password change, disable or enable since the login.
+   */
+  async checkLogin(login: LoginIdentity): Promise<void> {
+    await this.currentUser(login.userId, login.orgId, login.tokenGeneration);
   }
 
   /** New ID and access tokens for a live refresh token (the refresh token itself is kept). */
@@ -121,17 +156,23 @@ export class UserPool {
    */
   async authenticateBearer(token: string): Promise<BearerIdentity> {
     const claims = await this.tokens.verifyBearer(token);
-    let user = await this.cachedUser(claims.userId);
-    // Generations only grow, so a token newer than the cached user means the cache is stale (the
-    // password was changed or the user enabled by another process): read the store, never refuse.
-    if (user && claims.tokenGeneration > user.tokenGeneration) user = await this.readUser(claims.userId);
-    if (!user || user.disabled || user.orgId !== claims.orgId) throw new TokenError('TOKEN_INVALID');
-    // Exact: any password change, disable or enable since the token was issued bumped the generation.
-    if (claims.tokenGeneration !== user.tokenGeneration) throw new TokenError('TOKEN_INVALID');
+    const user = await this.currentUser(claims.userId, claims.orgId, claims.tokenGeneration);
     return { userId: user.id, orgId: user.orgId, username: user.username, validUntilMs: (claims.expiresAt + TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000 };
   }
 
-  private async checkPassword(username: string, password: string, from: LoginOrigin): Promise<Session> {
+  /** The user a token (or a cached login) names, if it may still act: else `TOKEN_INVALID`. */
+  private async currentUser(userId: string, orgId: string, tokenGeneration: number): Promise<User> {
+    let user = await this.cachedUser(userId);
+    // Generations only grow, so a token newer than the cached user means the cache is stale (the
+    // password was changed or the user enabled by another process): read the store, never refuse.
+    if (user && tokenGeneration > user.tokenGeneration) user = await this.readUser(userId);
+    if (!user || user.disabled || user.orgId !== orgId) throw new TokenError('TOKEN_INVALID');
+    // Exact: any password change, disable or enable since the token was issued bumped the generation.
+    if (tokenGeneration !== user.tokenGeneration) throw new TokenError('TOKEN_INVALID');
+    return user;
+  }
+
+  private async checkPassword(username: string, password: string, from: LoginOrigin): Promise<User> {
     // Before anything costs argon2id or a store write.
     this.addressLimit.take(from.clientAddress);
     // Malformed input cannot match any account; refusing it early reveals nothing.
@@ -157,7 +198,7 @@ export class UserPool {
     } finally {
       attempt.release();
     }
-    return this.session(found.user, this.now());
+    return found.user;
   }
 
   /** Deletes stale failed-login records and dead refresh tokens (run on a schedule). */

@@ -1,4 +1,4 @@
-import { ServiceError } from '../core/errors.js';
+import { ServiceError } from '../common/service-error.js';
 
 /**
  * Every refusal to open an envelope — foreign, not listed, listed without `read`, expired, revoked —

@@ -1,5 +1,5 @@
 import type { EnvelopeHeader, PermissionGrant } from '../envelope/index.js';
-import { validationError } from '../core/errors.js';
+import { validationError } from '../common/service-error.js';
 import { ACTIONS, READ } from './actions.js';
 import { accessDenied } from './errors.js';
 

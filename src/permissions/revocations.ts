@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { appendRecords, writeTransaction } from '../audit/chain-store.js';
 import type { AuditOperation, AuditVia } from '../audit/record.js';
-import { ServiceError, validationError } from '../core/errors.js';
+import { ServiceError, validationError } from '../common/service-error.js';
 import type { Database } from '../ports/store-schema.js';
 import { envelopeNotFound, RevocationStateUnavailableError, SharingChangeNotCommittedError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AUDIT_OPERATIONS } from '../../audit/record.js';
-import { validationError } from '../../core/errors.js';
+import { validationError } from '../../common/service-error.js';
 import type { Caller } from '../../core/operations.js';
 import { directHeaders, errorBody, managed, managedError, managedHeaders } from '../schemas.js';
 import type { HttpServices } from '../services.js';

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import type { PartnerCredentials } from '../../core/authenticator.js';
+import type { PartnerCredentials } from '../../ports/identity-provider.js';
 import type { Caller } from '../../core/operations.js';
 import { noteCaller } from '../audit-hooks.js';
 import type { HttpServices } from '../services.js';
 
 /**
  * Authentication of both paths, shared by every authenticated route. Managed: log in to the identity
- * pool with the username/password headers, then check the partner credentials with the token; Direct:
+ * pool with the username/password headers, then check the partner credentials for that user; Direct:
  * bearer token plus partner credentials. What is learnt is noted for the audit record as it is learnt.
  * A route with `config.authenticate` has done this before its body was read (src/http/authentication.ts).
  */
@@ -16,7 +16,7 @@ export async function managedCaller(request: FastifyRequest, services: HttpServi
   const h = request.headers as Record<string, string>;
   const login = await services.auth.login(h.username as string, h.password as string, { clientAddress: request.ip });
   noteCaller(request, { orgId: login.orgId, userId: login.userId });
-  const caller = await services.auth.caller(login.idToken, partnerHeaders(request));
+  const caller = await services.auth.managedCaller(login, partnerHeaders(request));
   noteCaller(request, { credentialId: caller.credentialId });
   return caller;
 }

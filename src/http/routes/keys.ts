@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError } from '../../core/errors.js';
+import { ServiceError } from '../../common/service-error.js';
 import { errorBody, managed, managedError } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 

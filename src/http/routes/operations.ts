@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { JsonAnswer } from '../../core/crypto-tasks.js';
+import type { FastifyInstance } from 'fastify';
+import type { JsonResult } from '../../core/crypto-tasks.js';
 import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
-import { DIRECT_FRAME, MANAGED_FRAME, type JsonFrame } from '../../core/responses.js';
-import { validationError } from '../../core/errors.js';
+import type { JsonRoom } from '../../core/results.js';
+import { DIRECT_FRAME, MANAGED_FRAME, sendResult } from '../answers.js';
+import { validationError } from '../../common/service-error.js';
 import { directCaller, managedCaller } from './callers.js';
 import {
   decryptResult,
@@ -75,7 +76,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
       },
       handler: async (request, reply) => {
         const caller = await managedCaller(request, services);
-        return sendJson(reply, await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME));
+        return sendResult(reply, await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME.room), MANAGED_FRAME);
       },
     });
 
@@ -91,35 +92,25 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
       },
       handler: async (request, reply) => {
         const caller = await directCaller(request, services);
-        return sendJson(reply, await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME));
+        return sendResult(reply, await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME.room), DIRECT_FRAME);
       },
     });
   }
 }
 
-/**
- * Answers arrive as finished JSON from the crypto worker (src/core/responses.ts): the same bytes the
- * response schema's serializer would write, without copying and escaping a payload-sized string on
- * the event loop. The route schemas still describe them (and the OpenAPI test validates real answers).
- */
-function sendJson(reply: FastifyReply, answer: JsonAnswer): FastifyReply {
-  const { json } = answer;
-  return reply.type('application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
-}
-
-async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, frame: JsonFrame): Promise<JsonAnswer> {
+async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, room: JsonRoom): Promise<JsonResult> {
   checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
   services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
   switch (op) {
     case 'encrypt':
-      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), frame, trace);
+      return ops.encrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), room, trace);
     case 'sign-encrypt':
-      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), frame, trace);
+      return ops.signEncrypt(caller, await sealRequest(services, caller, body as WireSealBody, trace), room, trace);
     case 'decrypt':
-      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, frame, trace);
+      return ops.decrypt(caller, (body as WireOpenBody).encrypted_data, room, trace);
     case 'decrypt-verify':
-      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data, frame, trace);
+      return ops.decryptVerify(caller, (body as WireOpenBody).encrypted_data, room, trace);
   }
 }
 

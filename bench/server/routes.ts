@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import type { HttpServices } from '../services.js';
+import type { CryptoPool } from '../../src/core/crypto-pool.js';
+import { runCeiling as runCeilingTask, type CeilingOp } from './ceiling.js';
 
 /**
  * Ceiling routes, registered only with PQSEAL_BENCH_ROUTES=true: the HTTP ceiling (a bare JSON
@@ -12,19 +13,28 @@ import type { HttpServices } from '../services.js';
  * POST /bench/stats/reset.
  */
 
+/** What the routes read from the running service. */
+export interface BenchHost {
+  readonly pool: CryptoPool;
+  readonly auditWriter: { readonly stats: { readonly batches: number; readonly records: number } };
+  readonly admission: { readonly inFlight: unknown };
+}
+
 /** Sampling period of the event-loop delay histogram. */
 const ELD_RESOLUTION_MS = 10;
 
-export async function benchRoutes(app: FastifyInstance, services: HttpServices): Promise<void> {
-  const ceiling = services.benchCeiling;
-  if (!ceiling) return;
+export async function benchRoutes(
+  app: FastifyInstance,
+  host: BenchHost,
+  threadRoles: () => { readonly crypto: readonly number[]; readonly audit: number | undefined },
+): Promise<void> {
   // Ceiling tasks handed to the pool and not yet settled (a diagnostic: it should fall to 0 when
   // the load stops).
   let ceilingInFlight = 0;
-  const runCeiling = async (op: 'ceiling-seal' | 'ceiling-open') => {
+  const runCeiling = async (op: CeilingOp) => {
     ceilingInFlight++;
     try {
-      await ceiling(op, 1024);
+      await runCeilingTask(host.pool, op, 1024);
     } finally {
       ceilingInFlight--;
     }
@@ -57,10 +67,10 @@ export async function benchRoutes(app: FastifyInstance, services: HttpServices):
       memory: { rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
       uptimeSeconds: process.uptime(),
       ceilingInFlight,
-      audit: services.auditStats?.(),
-      admission: services.admission.inFlight,
+      audit: { ...host.auditWriter.stats },
+      admission: host.admission.inFlight,
       // The main thread's kernel id is the process id.
-      threads: services.threadRoles ? { main: process.pid, ...services.threadRoles() } : undefined,
+      threads: { main: process.pid, ...threadRoles() },
     };
   });
   app.post('/bench/stats/reset', { schema: { hide: true } }, async () => {

@@ -41,3 +41,9 @@ export class ThreadIdRegistry {
     return Array.from({ length: count }, (_, i) => Atomics.load(slots, i + 1)).filter((tid) => tid > 0);
   }
 }
+
+/** The worker-start hook (src/core/worker-startup.ts): the thread registers its id in `buffer`. */
+export default function register(buffer: unknown): void {
+  if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError('thread-id registration needs a SharedArrayBuffer');
+  new ThreadIdRegistry(buffer).register();
+}
