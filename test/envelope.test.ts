@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import { utf8 } from '../src/crypto/bytes.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
 import { EnvelopeError, inspectEnvelope, inspectEnvelopeHeader, open, seal, MAX_PLAINTEXT_BYTES } from '../src/envelope/index.js';
-import { decodeBase64Url, encodeBase64Url } from '../src/envelope/base64url.js';
+import { decodeBase64Url, encodeBase64Url } from '@pqseal/sdk/envelope';
 import { keysFor, makeOrg, recipientOf, signerOf, type TestOrg } from './helpers/org-keys.js';
 
 let fast: CryptoProviders;
