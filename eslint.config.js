@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint's type-checked recommended rules over the TypeScript sources
-// (src, test, bench, scripts), ESLint's recommended rules over the browser console script and the
+// (src, test, bench, scripts, packages/*/src), ESLint's recommended rules over the browser console script and the
 // few plain JavaScript files.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -7,9 +7,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'test-results/', 'data/', 'bench/results/'] },
+  { ignores: ['**/dist/', 'node_modules/', 'test-results/', 'data/', 'bench/results/', 'baseline-dist/'] },
   {
-    files: ['src/**/*.ts', 'src/**/*.cts', 'test/**/*.ts', 'bench/**/*.ts', 'bench/**/*.cts', 'scripts/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.cts', 'test/**/*.ts', 'bench/**/*.ts', 'bench/**/*.cts', 'scripts/**/*.ts', 'packages/*/src/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: globals.node,

@@ -26,7 +26,7 @@ import { hkdfSha256 } from '../src/crypto/hkdf.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
 import { x25519, x25519Base, x25519PrivateKey } from '../src/crypto/x25519.js';
 import { inspectEnvelope, open, seal } from '../src/envelope/index.js';
-import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '../src/envelope/signed-message.js';
+import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '@pqseal/sdk/envelope';
 import {
   RECIPIENT_ORG_ID,
   SENDER_NAME,

@@ -8,7 +8,7 @@ import { Progress, PROGRESS_THRESHOLD_BYTES } from '../src/cli/client/io.js';
 import type { NewOrganisation } from '../src/core/organisations.js';
 import { loadProviders } from '../src/crypto/providers.js';
 import { seal } from '../src/envelope/index.js';
-import { decodeBase64Url } from '../src/envelope/base64url.js';
+import { decodeBase64Url } from '@pqseal/sdk/envelope';
 import { makeOrg } from './helpers/org-keys.js';
 import { registerSecret, startTestServer, type TestServer, tempDir } from './helpers/server.js';
 

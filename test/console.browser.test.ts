@@ -151,6 +151,22 @@ describe('web console: served safely', () => {
   });
 });
 
+describe('web console: the SDK it runs on', () => {
+  test("the SDK's compiled modules are served at /console/sdk/ (JavaScript only, with the console's CSP)", async () => {
+    for (const file of ['client.js', 'auth.js', 'errors.js', 'transport.js']) {
+      const res = await fetch(`${server.url}/console/sdk/${file}`);
+      assert.equal(res.status, 200, file);
+      assert.match(res.headers.get('content-type') ?? '', /javascript/, file);
+      assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/, file);
+      // No bare specifiers: the page has no import map (an inline script, which the CSP forbids).
+      assert.doesNotMatch(await res.text(), /\bfrom\s+'(?![./])/, file);
+    }
+    for (const path of ['/console/sdk/client.d.ts', '/console/sdk/client.js.map', '/console/sdk/../package.json', '/console/sdk/%2e%2e/package.json']) {
+      assert.equal((await fetch(`${server.url}${path}`)).status, 404, path);
+    }
+  });
+});
+
 describe('web console: in a browser', () => {
   test('opens from /, with no CSP violations', async () => {
     const response = await page.goto(`${server.url}/`);
@@ -209,6 +225,8 @@ describe('web console: in a browser', () => {
     assert.equal(await text('#verification-badge'), 'Signature valid');
     assert.equal(await text('#signed-by'), 'Console Test Org');
     assert.equal(await text('#decrypted-data'), MESSAGE);
+    // The calls went through the SDK's client, loaded from this server.
+    assert.ok(requestUrls.includes(`${server.url}/console/sdk/client.js`), 'the console loaded the SDK client');
     const raw = JSON.parse(await text('#raw-response'));
     assert.equal(raw.statusCode, 200);
     assert.equal(raw.body.is_valid_signature, true);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import fc from 'fast-check';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
-import { decodeBase64Url, encodeBase64Url } from '../src/envelope/base64url.js';
+import { decodeBase64Url, encodeBase64Url } from '@pqseal/sdk/envelope';
 import { EnvelopeError, open, seal, type OpenKeys } from '../src/envelope/index.js';
 import { keysFor, makeOrg, recipientOf, signerOf } from './helpers/org-keys.js';
 

@@ -3,7 +3,10 @@ import { before, describe, test } from 'node:test';
 import { utf8 } from '../src/crypto/bytes.js';
 import { loadProviders, type CryptoProviders } from '../src/crypto/providers.js';
 import { EnvelopeError, inspectEnvelope, inspectEnvelopeHeader, open, seal, MAX_PLAINTEXT_BYTES } from '../src/envelope/index.js';
-import { decodeBase64Url, encodeBase64Url } from '../src/envelope/base64url.js';
+import { COMPOSITE_MLDSA65_ED25519_SIZES, decodeBase64Url, encodeBase64Url, XWING_CIPHERTEXT_LENGTH } from '@pqseal/sdk/envelope';
+import { COMPOSITE_MLDSA65_ED25519 } from '../src/crypto/composite-signature.js';
+import { ML_DSA_65 } from '../src/crypto/ml-dsa-65.js';
+import { X_WING } from '../src/crypto/x-wing.js';
 import { keysFor, makeOrg, recipientOf, signerOf, type TestOrg } from './helpers/org-keys.js';
 
 let fast: CryptoProviders;
@@ -174,4 +177,13 @@ describe('inspectEnvelopeHeader (the service reads only the header before a work
     expectCode(() => inspectEnvelopeHeader(`*${sealed.envelope.slice(1)}`), 'ENVELOPE_MALFORMED');
     expectCode(() => inspectEnvelopeHeader('short'), 'ENVELOPE_MALFORMED');
   });
+});
+
+test("the format module's wire sizes are the crypto layer's", () => {
+  assert.equal(XWING_CIPHERTEXT_LENGTH, X_WING.cipherTextLength);
+  const sizes = COMPOSITE_MLDSA65_ED25519_SIZES;
+  assert.deepEqual(
+    [sizes.publicKey, sizes.signature, sizes.mlDsa65PublicKey, sizes.mlDsa65Signature],
+    [COMPOSITE_MLDSA65_ED25519.publicKeyLength, COMPOSITE_MLDSA65_ED25519.signatureLength, ML_DSA_65.publicKeyLength, ML_DSA_65.signatureLength],
+  );
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { NewOrganisation } from '../src/core/organisations.js';
-import { errorSpec, type ErrorCode } from '../src/errors/catalogue.js';
+import { errorSpec, type ErrorCode } from '@pqseal/sdk/catalogue';
 import { managedHeaders, partnerHeaders, post, startTestServer, type TestServer } from './helpers/server.js';
 
 /**

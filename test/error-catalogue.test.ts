@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ERROR_CATALOGUE, errorSpec, INTERNAL_ERROR_CODES, isErrorCode, type ErrorCode } from '../src/errors/catalogue.js';
+import { ERROR_CATALOGUE, errorSpec, INTERNAL_ERROR_CODES, isErrorCode, type ErrorCode } from '@pqseal/sdk/catalogue';
 import { toWireError } from '../src/http/error-mapping.js';
 import { asStoreError, StoreClosedError } from '../src/store/errors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
- * The error catalogue (src/errors/catalogue.ts) is the one table of codes: every code the source
+ * The error catalogue (packages/sdk/src/catalogue.ts) is the one table of codes: every code the source
  * can throw is in it, every code of the API is in the OpenAPI document and the README under the
  * catalogue's status, and the HTTP mapping gives each code that status. Real answers of the server
  * are checked code by code in test/error-catalogue.http.test.ts.
@@ -74,7 +74,7 @@ describe('every code the source can throw is in the catalogue', () => {
     assert.deepEqual(
       unknown.map(([code, where]) => `${code} (${[...new Set(where)].join(', ')})`),
       [],
-      'add these to src/errors/catalogue.ts (ERROR_CATALOGUE, or INTERNAL_ERROR_CODES if no answer carries them)',
+      'add these to packages/sdk/src/catalogue.ts (ERROR_CATALOGUE, or INTERNAL_ERROR_CODES if no answer carries them)',
     );
   });
 

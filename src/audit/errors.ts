@@ -1,6 +1,6 @@
 import type { Checkpoint } from './checkpoints.js';
 
-/** Errors of the audit log, with stable codes (src/errors/catalogue.ts gives their HTTP statuses). */
+/** Errors of the audit log, with stable codes (packages/sdk/src/catalogue.ts gives their HTTP statuses). */
 
 /** The audit log could not be written: the request it describes must not be answered 2xx. */
 export class AuditUnavailableError extends Error {

@@ -1,8 +1,8 @@
-import type { ErrorCode } from '../errors/catalogue.js';
+import type { ErrorCode } from '@pqseal/sdk/catalogue';
 
 /**
  * The base of the domains' typed errors (identity, partners): a stable `code` of
- * src/errors/catalogue.ts (which gives its HTTP status) and a message safe to show to the client.
+ * packages/sdk/src/catalogue.ts (which gives its HTTP status) and a message safe to show to the client.
  */
 export abstract class DomainError<C extends ErrorCode = ErrorCode> extends Error {
   abstract readonly code: C;

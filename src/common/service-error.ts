@@ -1,4 +1,4 @@
-import { errorSpec, isErrorCode, type ErrorCode } from '../errors/catalogue.js';
+import { errorSpec, isErrorCode, type ErrorCode } from '@pqseal/sdk/catalogue';
 
 export interface ServiceErrorOptions {
   readonly details?: Record<string, unknown> | undefined;
@@ -8,7 +8,7 @@ export interface ServiceErrorOptions {
 }
 
 /**
- * Errors of the service layer, each with a stable code of src/errors/catalogue.ts, which gives its
+ * Errors of the service layer, each with a stable code of packages/sdk/src/catalogue.ts, which gives its
  * HTTP status and whether it is retryable. The message defaults to the catalogue's; one given here
  * must be as safe to show: never secrets or payload data.
  */

@@ -1,6 +1,6 @@
 import type { PermissionGrant } from '../envelope/index.js';
 import type { SignatureCheck } from '../envelope/open.js';
-import type { ContentType } from '../envelope/format.js';
+import type { ContentType } from '@pqseal/sdk/envelope';
 import type { JsonRoom } from './results.js';
 
 /**

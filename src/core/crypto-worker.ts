@@ -6,7 +6,7 @@ import { unwrapKey } from '../crypto/key-wrap.js';
 import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
 import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
-import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '../envelope/signed-message.js';
+import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '@pqseal/sdk/envelope';
 import { decryptVerifyResponse, plainDecryptResponse, resultJson, sealResponse, sealResultJson } from './results.js';
 import { runWorkerStartup, type WorkerStartup } from '../common/worker-startup.js';
 import type { CryptoTask, OpenResult, OpenTask, PendingSignature, SealResult, SealTask, VerifyResult, VerifyTask, WrappedSecretRef } from './crypto-tasks.js';

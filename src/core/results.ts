@@ -1,5 +1,5 @@
 import { utf8 } from '../crypto/bytes.js';
-import type { ContentType } from '../envelope/format.js';
+import type { ContentType } from '@pqseal/sdk/envelope';
 import type { OpenedEnvelope } from '../envelope/index.js';
 
 /**

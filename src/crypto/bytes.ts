@@ -29,15 +29,3 @@ export const utf8 = {
   encode: (s: string): Uint8Array => asPlainBytes(Buffer.from(s, 'utf8')),
   decode: (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
 };
-
-/** Big-endian unsigned integer of `width` bytes. */
-export function uintBE(value: number | bigint, width: 1 | 2 | 4 | 8): Uint8Array {
-  const out = new Uint8Array(width);
-  let v = BigInt(value);
-  if (v < 0n || v >= 1n << BigInt(width * 8)) throw new RangeError(`value does not fit in ${width} bytes`);
-  for (let i = width - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}

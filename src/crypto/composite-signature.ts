@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { concatBytes, utf8 } from './bytes.js';
+import { compositeMessage } from '@pqseal/sdk/envelope';
+import { concatBytes } from './bytes.js';
 import { ED25519_SIGNATURE_LENGTH, ed25519PrivateKey, ed25519PublicFromSeed, ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js';
 import { sha512 } from './hash.js';
 import { ML_DSA_65, type MlDsa65 } from './ml-dsa-65.js';
@@ -18,9 +19,6 @@ import { ML_DSA_65, type MlDsa65 } from './ml-dsa-65.js';
  * (liboqs WASM) cannot take a context string. Domain separation is unaffected: Prefix and Label
  * are inside M', which both components sign.
  */
-
-const PREFIX = utf8.encode('CompositeAlgorithmSignatures2025');
-const LABEL = utf8.encode('COMPSIG-MLDSA65-Ed25519-SHA512');
 
 export const COMPOSITE_MLDSA65_ED25519 = {
   /** 32-byte ML-DSA seed ξ || 32-byte Ed25519 seed. */
@@ -89,8 +87,7 @@ export class CompositeSignature {
   }
 }
 
-/** M' = Prefix || Label || len(ctx) || ctx || PH(M). */
+/** M' = Prefix || Label || len(ctx) || ctx || PH(M), built by the format module the SDK verifies with. */
 function messageRepresentative(message: Uint8Array, ctx: Uint8Array): Uint8Array {
-  if (ctx.length > 255) throw new RangeError('composite signature context must be at most 255 bytes');
-  return concatBytes(PREFIX, LABEL, new Uint8Array([ctx.length]), ctx, sha512(message));
+  return compositeMessage(ctx, sha512(message));
 }

@@ -1,6 +1,8 @@
+/**
+ * The server's side of the envelope: sealing and opening with the crypto providers (liboqs, OpenSSL).
+ * The format itself — parsing, encoding, limits, errors — is `@pqseal/sdk/envelope`, shared with the SDK.
+ */
 export { seal, type SealRecipient, type SealSigner } from './seal.js';
-export { open, inspectEnvelope, inspectEnvelopeHeader, type OpenKeys, type OpenedEnvelope } from './open.js';
-export { EnvelopeError, isEnvelopeError } from './errors.js';
-export type { EnvelopeHeader } from './format.js';
-export type { PermissionGrant } from './permissions.js';
-export { MAX_PLAINTEXT_BYTES } from './limits.js';
+export { open, type OpenKeys, type OpenedEnvelope } from './open.js';
+export { EnvelopeError, inspectEnvelope, inspectEnvelopeHeader, isEnvelopeError, MAX_PLAINTEXT_BYTES } from '@pqseal/sdk/envelope';
+export type { EnvelopeHeader, PermissionGrant } from '@pqseal/sdk/envelope';

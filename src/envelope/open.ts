@@ -1,17 +1,20 @@
+import {
+  ENVELOPE_SIGNATURE_CONTEXT,
+  EnvelopeError,
+  bytesToHex,
+  decodeInner,
+  formatMicros,
+  inspectEnvelope,
+  signedMessage,
+  type EnvelopeHeader,
+  type ParsedEnvelope,
+} from '@pqseal/sdk/envelope';
 import { aesGcmOpen } from '../crypto/aes-gcm.js';
-import { bytesToHex } from '../crypto/bytes.js';
 import type { CompositeVerifyingKey } from '../crypto/composite-signature.js';
 import { sha512 } from '../crypto/hash.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
-import { decodeBase64Url } from './base64url.js';
-import { EnvelopeError, malformed } from './errors.js';
-import { parseEnvelopeBytes, parseEnvelopeHeader, type EnvelopeHeader, type ParsedEnvelope } from './format.js';
-import { decodeInner } from './inner.js';
 import { deriveAeadKey } from './key-schedule.js';
-import { MAX_ENVELOPE_CHARS, MAX_PERMISSION_BYTES } from './limits.js';
-import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from './signed-message.js';
-import { formatMicros } from './timestamp.js';
 
 export interface OpenKeys {
   /** The recipient's expanded X-Wing key for (owner org, KEM key id), or undefined if not held. */
@@ -39,33 +42,6 @@ export interface OpenedEnvelope {
   readonly createdAt: string;
   readonly plaintext: Uint8Array;
   readonly signature: SignatureCheck;
-}
-
-/** Decodes and parses without decrypting; the header is NOT authenticated until `open` succeeds. */
-export function inspectEnvelope(envelope: string): ParsedEnvelope {
-  if (typeof envelope !== 'string') throw malformed('not a string');
-  if (envelope.length > MAX_ENVELOPE_CHARS) throw new EnvelopeError('ENVELOPE_TOO_LARGE', 'envelope exceeds the size limit');
-  return parseEnvelopeBytes(decodeBase64Url(envelope), MAX_PERMISSION_BYTES);
-}
-
-/** Characters of envelope text decoded to read a header: 3 KiB of bytes, room for long permission lists. */
-const HEADER_PROBE_CHARS = 4096;
-
-/**
- * The header alone (NOT authenticated), decoding no more of the text than it needs: the service
- * decides access on it before handing the envelope to a worker, which decodes and checks all of it.
- * At 1 MiB that spares the event loop a 1.4 MB base64 decode. A header longer than the probe, or a
- * probe that does not parse, is decided on the whole text, so errors are the same as `inspectEnvelope`'s.
- */
-export function inspectEnvelopeHeader(envelope: string): EnvelopeHeader {
-  if (typeof envelope === 'string' && envelope.length > HEADER_PROBE_CHARS && envelope.length <= MAX_ENVELOPE_CHARS) {
-    try {
-      return parseEnvelopeHeader(decodeBase64Url(envelope.slice(0, HEADER_PROBE_CHARS)), MAX_PERMISSION_BYTES);
-    } catch (e) {
-      if (!(e instanceof EnvelopeError)) throw e;
-    }
-  }
-  return inspectEnvelope(envelope).header;
 }
 
 /**

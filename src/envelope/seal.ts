@@ -1,18 +1,32 @@
 import { randomBytes } from 'node:crypto';
+import {
+  ENVELOPE_SIGNATURE_CONTEXT,
+  ENVELOPE_VERSION,
+  EnvelopeError,
+  MAX_DISPLAY_NAME_BYTES,
+  MAX_PERMISSION_BYTES,
+  MAX_PLAINTEXT_BYTES,
+  SUITE_XWING_AES256GCM_MLDSA65ED25519,
+  assertIdentifier,
+  bytesToHex,
+  concatBytes,
+  encodeBase64Url,
+  encodeHeader,
+  encodeInnerPrefix,
+  encodePermissions,
+  formatMicros,
+  nowMicros,
+  signedMessage,
+  type ContentType,
+  type PermissionGrant,
+  type SignerIdentity,
+} from '@pqseal/sdk/envelope';
 import { aesGcmSeal } from '../crypto/aes-gcm.js';
-import { bytesToHex, concatBytes, utf8 } from '../crypto/bytes.js';
+import { utf8 } from '../crypto/bytes.js';
 import type { CompositeSigningKey } from '../crypto/composite-signature.js';
 import { sha512Stream } from '../crypto/hash.js';
 import type { CryptoProviders } from '../crypto/providers.js';
-import { encodeBase64Url } from './base64url.js';
-import { EnvelopeError } from './errors.js';
-import { ENVELOPE_VERSION, SUITE_XWING_AES256GCM_MLDSA65ED25519, assertIdentifier, encodeHeader, type ContentType } from './format.js';
-import { encodeInnerPrefix, MAX_DISPLAY_NAME_BYTES } from './inner.js';
 import { deriveAeadKey } from './key-schedule.js';
-import { MAX_PERMISSION_BYTES, MAX_PLAINTEXT_BYTES } from './limits.js';
-import { encodePermissions, type PermissionGrant } from './permissions.js';
-import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage, type SignerIdentity } from './signed-message.js';
-import { formatMicros, nowMicros } from './timestamp.js';
 
 export interface SealRecipient {
   readonly orgId: string;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { errorSpec, type ErrorCode } from '../errors/catalogue.js';
+import { errorSpec, type ErrorCode } from '@pqseal/sdk/catalogue';
 
 /**
  * Per socket, the request that was answered while its body was still arriving (refused before it was

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../common/service-error.js';
-import { errorSpec, isErrorCode, type ErrorCode } from '../errors/catalogue.js';
+import { errorSpec, isErrorCode, type ErrorCode } from '@pqseal/sdk/catalogue';
 import { StoreUnavailableError } from '../store/errors.js';
 
 export interface WireError {

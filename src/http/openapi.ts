@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { ERROR_CATALOGUE, errorSpec, type ErrorCode } from '../errors/catalogue.js';
+import { ERROR_CATALOGUE, errorSpec, type ErrorCode } from '@pqseal/sdk/catalogue';
 import { errorBody, managed } from './schemas.js';
 
 /**
@@ -15,7 +15,7 @@ import { errorBody, managed } from './schemas.js';
  * - the credential headers become security schemes (an `Authorization` header parameter is ignored
  *   by OpenAPI, and one "Authorize" dialog in /docs beats five fields per operation);
  * - the catch-all `4xx` / `5xx` error schemas become one response per status, each listing the
- *   stable error codes that route can answer with an example of each, from src/errors/catalogue.ts
+ *   stable error codes that route can answer with an example of each, from packages/sdk/src/catalogue.ts
  *   (which also drives src/http/error-mapping.ts; test/error-catalogue.test.ts checks both), and
  *   every code of the API in a table in the document's description;
  * - `x-request-id` on every request and response, `Retry-After` on 429 and 503;
@@ -51,7 +51,7 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 }
 
 // ------------------------------------------------------------------------------------------------
-// Error codes: status, message and meaning come from src/errors/catalogue.ts
+// Error codes: status, message and meaning come from packages/sdk/src/catalogue.ts
 
 /** Every code an answer of the API can carry (the catalogue without the CLI-only codes), in catalogue order. */
 const API_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => errorSpec(code).cliOnly !== true);

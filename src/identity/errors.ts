@@ -1,8 +1,8 @@
 import { DomainError } from '../common/domain-error.js';
-import { ERROR_CATALOGUE } from '../errors/catalogue.js';
+import { ERROR_CATALOGUE } from '@pqseal/sdk/catalogue';
 
 /**
- * Typed errors of the identity pool. Each has a stable `code` of src/errors/catalogue.ts (which gives
+ * Typed errors of the identity pool. Each has a stable `code` of packages/sdk/src/catalogue.ts (which gives
  * its HTTP status) and a message safe to show to the client: no secrets, and no hint whether a
  * username exists.
  */

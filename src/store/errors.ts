@@ -1,6 +1,6 @@
-import { ERROR_CATALOGUE } from '../errors/catalogue.js';
+import { ERROR_CATALOGUE } from '@pqseal/sdk/catalogue';
 
-/** Errors of the store layer, with stable codes (src/errors/catalogue.ts). */
+/** Errors of the store layer, with stable codes (packages/sdk/src/catalogue.ts). */
 
 /**
  * The store cannot be used right now (closed, disk full, read-only, I/O error, locked). The store

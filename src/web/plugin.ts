@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 /**
  * The web console ("try it out"): a static page (HTML, CSS, one plain ES module; no build step, no
  * CDN) served at `/console`, with `GET /` redirecting to it (`POST /` stays the identity pool's
- * InitiateAuth endpoint).
+ * InitiateAuth endpoint). The page calls the API through the SDK's client, whose compiled modules
+ * (packages/sdk/dist) are served at `/console/sdk/`.
  *
  * Register it as an ordinary (encapsulated) plugin: the strict Content-Security-Policy and the other
  * security headers set by helmet here apply to the console routes only, never to the JSON API or to
@@ -62,6 +63,11 @@ export function publicDir(): string {
   throw new Error(`web console assets not found (looked in ${candidates.map((c) => fileURLToPath(c)).join(', ')})`);
 }
 
+/** The compiled SDK's folder, wherever the package manager put `@pqseal/sdk`. */
+function sdkDir(): string {
+  return fileURLToPath(new URL('./', import.meta.resolve('@pqseal/sdk')));
+}
+
 export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions = {}): Promise<void> {
   const root = publicDir();
   const indexHtml = readFileSync(`${root}index.html`);
@@ -88,6 +94,17 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     cacheControl: true,
     maxAge: 0,
     schemaHide: true,
+  });
+  await app.register(fastifyStatic, {
+    root: sdkDir(),
+    prefix: `${CONSOLE_PATH}/sdk/`,
+    decorateReply: false,
+    index: false,
+    cacheControl: true,
+    maxAge: 0,
+    schemaHide: true,
+    // The ES modules only: not the declarations, source maps or build info next to them.
+    allowedPath: (pathName) => pathName.endsWith('.js'),
   });
 
   const page = { schema: { hide: true } } as const;

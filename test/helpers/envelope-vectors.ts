@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex, hexToBytes, utf8 } from '../../src/crypto/bytes.js';
 import { loadProviders, type CryptoProviders } from '../../src/crypto/providers.js';
-import { seal, type PermissionGrant } from '../../src/envelope/index.js';
+import { open, seal, type PermissionGrant } from '../../src/envelope/index.js';
 import { seedFrom } from './org-keys.js';
 
 /**
@@ -128,6 +128,56 @@ export async function buildVectors(): Promise<EnvelopeVector[]> {
         signature_status: v.signer ? 'valid' : 'absent',
       },
     };
+  });
+}
+
+/** What decrypt-verify answers for a signed vector (wire spelling), for offline verification by the SDK. */
+export interface VectorClaim {
+  readonly name: string;
+  readonly encryptedData: string;
+  readonly result: {
+    readonly decrypted_data: string;
+    readonly data_encoding?: 'base64';
+    readonly signed_by: string;
+    readonly signed_timestamp: string;
+    readonly envelope_id: string;
+    readonly signer_org_id: string;
+    readonly signer_key_id: string;
+    readonly signature: string;
+  };
+  /** The signer's composite public key, base64url (as GET /v1/keys publishes it). */
+  readonly publicKey: string;
+}
+
+/** Opens every signed vector with the server's code, as the server would answer decrypt-verify. */
+export function vectorClaims(p: CryptoProviders, vectors: readonly EnvelopeVector[]): VectorClaim[] {
+  return vectors.flatMap((v) => {
+    if (!v.signer) return [];
+    const signer = v.signer;
+    const kem = p.xWing.expand(hexToBytes(v.recipient.kem_seed));
+    const opened = open(p, v.expected.envelope, {
+      kemKey: () => kem,
+      signerKey: () => p.composite.parsePublic(hexToBytes(signer.signing_public_key)),
+    });
+    if (opened.signature.status !== 'valid') throw new Error(`vector ${v.name} does not verify`);
+    const payload = Buffer.from(opened.plaintext);
+    return [
+      {
+        name: v.name,
+        encryptedData: v.expected.envelope,
+        result: {
+          decrypted_data: v.plaintext_utf8 ?? payload.toString('base64'),
+          ...(v.plaintext_utf8 === undefined ? { data_encoding: 'base64' as const } : {}),
+          signed_by: opened.signature.signerName,
+          signed_timestamp: opened.signature.signedAt,
+          envelope_id: opened.envelopeId,
+          signer_org_id: opened.signature.signerOrgId,
+          signer_key_id: opened.signature.signerKeyId,
+          signature: Buffer.from(opened.signature.signature).toString('base64url'),
+        },
+        publicKey: Buffer.from(hexToBytes(signer.signing_public_key)).toString('base64url'),
+      },
+    ];
   });
 }
 

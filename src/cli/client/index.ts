@@ -16,13 +16,13 @@ import {
   type OfflineVerification,
   type Permission,
   type PublicKeysInput,
-} from '../../sdk/index.js';
+} from '@pqseal/sdk';
 import { InputError, readInput, toData, writeOutput, type Progress } from './io.js';
 import { UnsafeOutputPathError } from '../private-file.js';
 import { missingCredentials, ProfileError, resolveSettings, type ClientSettings } from './profile.js';
 
 /**
- * The client commands of `pqseal`: they talk to a running server through the SDK (src/sdk/), unlike
+ * The client commands of `pqseal`: they talk to a running server through the SDK (@pqseal/sdk, packages/sdk), unlike
  * the administration commands, which open the store in DATA_DIR.
  *
  * Exit codes (the same as src/cli/main.ts): 0 ok; 1 other failure; 2 usage (bad flags, missing

@@ -1,9 +1,21 @@
-// pqseal console: calls this server's Managed API (/v1/*) from the browser.
+// @ts-check
+// pqseal console: calls this server's Managed API (/v1/*) from the browser through the SDK's client.
 //
 // Credentials live only in the inputs and in local variables of these functions: nothing is written
 // to localStorage, sessionStorage, cookies, IndexedDB or the URL. The page's CSP forbids inline
 // script, other origins and form submission, and requires Trusted Types, so this module builds the
 // DOM with textContent / createElement only (never innerHTML).
+
+// The SDK's modules, served from packages/sdk/dist by src/web/plugin.ts. Not its index: offline
+// verification there imports @noble/* by bare name, which needs an import map, an inline script the
+// CSP forbids. The types are the package's own (type-checked by tsconfig.console.json).
+const SDK = '/console/sdk/';
+/** @type {Pick<typeof import('@pqseal/sdk'), 'Client'>} */
+const { Client } = await import(`${SDK}client.js`);
+/** @type {Pick<typeof import('@pqseal/sdk'), 'managed'>} */
+const { managed } = await import(`${SDK}auth.js`);
+/** @type {Pick<typeof import('@pqseal/sdk'), 'PqsealError'>} */
+const { PqsealError } = await import(`${SDK}errors.js`);
 
 const CREDENTIALS = /** @type {const} */ ([
   { header: 'username', input: 'cred-username', label: 'Username', secret: false },
@@ -19,8 +31,13 @@ const OPERATIONS = {
   decrypt: { label: 'Decrypt', seals: false },
   'decrypt-verify': { label: 'Decrypt & Verify', seals: false },
 };
+/** @typedef {keyof typeof OPERATIONS} Operation */
+/** @typedef {{ data?: string, encrypted_data?: string }} RequestBody */
 
-/** What an error code means, in plain words, and what to do about it. */
+/**
+ * What an error code means, in plain words, and what to do about it.
+ * @type {Readonly<Record<string, readonly [title: string, advice: string]>>}
+ */
 const PLAIN_ERRORS = {
   NOT_AUTHORIZED: ['The username or password is wrong.', 'Check both; they are the ones printed by pqseal org create or on the first start.'],
   LOGIN_THROTTLED: ['Too many wrong passwords for this user.', 'Wait a little, then try again with the right password.'],
@@ -61,12 +78,13 @@ const SIGNATURE_REASONS = {
 };
 
 const MASK = '••••••••';
+/** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const state = {
   /** Show the secrets in the curl command. */
   reveal: false,
-  /** The operation the curl command shows: the last one run, or Sign & Encrypt before any. */
+  /** @type {Operation} The operation the curl command shows: the last one run, or Sign & Encrypt before any. */
   op: 'sign-encrypt',
   busy: false,
 };
@@ -137,25 +155,33 @@ function fillFromJson() {
 
 // ---------------------------------------------------------------- curl
 
+/** @param {string} text */
 function shellSingleQuote(text) {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** @param {string} text */
 function shellDoubleQuote(text) {
   return `"${text.replace(/([\\"$`])/g, '\\$1')}"`;
 }
 
+/** @param {string} value */
 function maskValue(value) {
   const prefix = /^(pk_|ak_|sk_)/.exec(value);
   return `${prefix ? prefix[1] : ''}${MASK}`;
 }
 
+/**
+ * @param {Operation} op
+ * @returns {RequestBody}
+ */
 function requestBody(op) {
   return OPERATIONS[op].seals
     ? { data: /** @type {HTMLTextAreaElement} */ ($('data')).value }
     : { encrypted_data: /** @type {HTMLTextAreaElement} */ ($('encrypted-data')).value.trim() };
 }
 
+/** @param {Operation} op */
 function curlCommand(op) {
   const creds = readCredentials();
   const lines = [`curl -X POST ${location.origin}/v1/${op}`, `-H "Content-Type: application/json"`];
@@ -174,6 +200,7 @@ function renderCurl() {
   $('curl-command').textContent = curlCommand(state.op);
 }
 
+/** @param {boolean} reveal */
 function setReveal(reveal) {
   state.reveal = reveal;
   const button = $('reveal-secrets');
@@ -184,7 +211,7 @@ function setReveal(reveal) {
 
 // ---------------------------------------------------------------- requests
 
-/** @param {keyof typeof OPERATIONS} op */
+/** @param {Operation} op */
 async function run(op) {
   if (state.busy) return;
   state.op = op;
@@ -213,63 +240,92 @@ async function run(op) {
 
   setBusy(op, true);
   const started = performance.now();
-  let response;
-  let text;
+  /** @type {Response | undefined} The answer as it came over the wire, for the status line and the raw view. */
+  let answer;
+  const client = new Client({
+    baseUrl: location.origin,
+    credentials: { apiKey: creds.api_key ?? '', accessKey: creds.access_key ?? '', secretKey: creds.secret_key ?? '' },
+    auth: managed({ username: creds.username ?? '', password: creds.password ?? '' }),
+    // A 16 MiB payload takes a while on a busy server; the console waits rather than give up.
+    timeoutMs: 120_000,
+    fetch: async (input, init) => {
+      const response = await fetch(input, { ...init, cache: 'no-store', credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer' });
+      answer = response.clone();
+      return response;
+    },
+  });
+  /** @type {Outcome | undefined} */
+  let result;
+  /** @type {unknown} */
+  let failure;
   try {
-    response = await fetch(`/v1/${op}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...creds },
-      body: JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-      redirect: 'error',
-      referrerPolicy: 'no-referrer',
-    });
-    text = await response.text();
+    result = await call(client, op, body);
   } catch (error) {
-    setBusy(op, false);
-    const headerProblem = error instanceof TypeError && /header/i.test(String(error.message));
-    showLocalError(headerProblem ? 'INVALID_HEADER_VALUE' : 'NETWORK_ERROR', String(error?.message ?? error));
-    return;
+    failure = error;
   }
   const elapsed = performance.now() - started;
   setBusy(op, false);
 
+  if (!answer) {
+    // Nothing came back: the server is unreachable, or the browser refused to send a header value.
+    const cause = failure instanceof PqsealError ? failure.cause : failure;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const headerProblem = cause instanceof TypeError && /header|invalid value/i.test(detail);
+    showLocalError(headerProblem ? 'INVALID_HEADER_VALUE' : 'NETWORK_ERROR', detail);
+    return;
+  }
+  const text = await answer.text();
+  /** @type {unknown} */
   let json;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  renderMeta(response, elapsed);
+  renderMeta(answer, elapsed);
   $('raw-block').hidden = false;
   $('raw-response').textContent = json === undefined ? text || '(empty body)' : JSON.stringify(json, null, 2);
 
-  const payload = unwrap(json);
-  if (response.ok && payload && !payload.error) {
-    renderSuccess(op, payload);
+  if (result) {
+    renderSuccess(result);
+  } else if (failure instanceof PqsealError) {
+    renderError(failure.code, failure.status ?? answer.status, failure.message, answer.headers.get('retry-after'));
   } else {
-    const error = payload?.error ?? {};
-    const code = typeof error.code === 'string' ? error.code : `HTTP_${response.status}`;
-    const message = typeof error.message === 'string' ? error.message : response.statusText;
-    renderError(code, response.status, message, response.headers.get('retry-after'));
+    renderError(`HTTP_${answer.status}`, answer.status, String(failure), null);
   }
 }
 
-/** The Managed wrapper {statusCode, body}; also the older wrapper whose body is a JSON string. */
-function unwrap(json) {
-  if (!json || typeof json !== 'object') return undefined;
-  let body = 'statusCode' in json && 'body' in json ? json.body : json;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
+/**
+ * @typedef {import('@pqseal/sdk').SealResult} SealResult
+ * @typedef {import('@pqseal/sdk').DecryptResult} DecryptResult
+ * @typedef {import('@pqseal/sdk').DecryptVerifyResult} DecryptVerifyResult
+ * @typedef {{ op: 'sign-encrypt', sealed: SealResult } | { op: 'encrypt', sealed: SealResult } | { op: 'decrypt', opened: DecryptResult } | { op: 'decrypt-verify', verified: DecryptVerifyResult }} Outcome
+ */
+
+/**
+ * One Managed API call through the SDK.
+ * @param {InstanceType<typeof Client>} client
+ * @param {Operation} op
+ * @param {RequestBody} body
+ * @returns {Promise<Outcome>}
+ */
+async function call(client, op, body) {
+  switch (op) {
+    case 'sign-encrypt':
+      return { op, sealed: await client.signEncrypt({ data: body.data ?? '' }) };
+    case 'encrypt':
+      return { op, sealed: await client.encrypt({ data: body.data ?? '' }) };
+    case 'decrypt':
+      return { op, opened: await client.decrypt({ encryptedData: body.encrypted_data ?? '' }) };
+    default:
+      return { op, verified: await client.decryptVerify({ encryptedData: body.encrypted_data ?? '' }) };
   }
-  return body && typeof body === 'object' ? body : undefined;
 }
 
+/**
+ * @param {Operation} op
+ * @param {boolean} busy
+ */
 function setBusy(op, busy) {
   state.busy = busy;
   for (const button of document.querySelectorAll('[data-op]')) {
@@ -288,6 +344,13 @@ function setBusy(op, busy) {
 
 // ---------------------------------------------------------------- rendering
 
+/** @typedef {Node | string | null | undefined | false} Child */
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} [attrs]
+ * @param {...Child} children
+ */
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -309,6 +372,7 @@ const ICONS = {
   warn: 'M12 4l9 16H3zM12 10v4.5M12 17.2v.3',
 };
 
+/** @param {keyof typeof ICONS} kind */
 function icon(kind) {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
@@ -327,21 +391,27 @@ function icon(kind) {
   return svg;
 }
 
+/** @param {[string, Child][]} rows */
 function facts(rows) {
   const list = el('dl', { class: 'facts' });
   for (const [term, value] of rows) {
-    if (value === undefined || value === null || value === '') continue;
+    if (value === undefined || value === null || value === false || value === '') continue;
     list.append(el('dt', {}, term), el('dd', {}, value));
   }
   return list;
 }
 
+/**
+ * @param {string} label
+ * @param {string} text
+ */
 function plaintextBlock(label, text) {
   return [el('span', { class: 'plaintext-label' }, label), el('div', { class: 'plaintext', id: 'decrypted-data', tabindex: '0' }, text)];
 }
 
+/** @param {string | undefined} iso */
 function formatTimestamp(iso) {
-  if (typeof iso !== 'string') return undefined;
+  if (typeof iso !== 'string' || iso === '') return undefined;
   // Microsecond timestamps (…27.659100+00:00): keep milliseconds for Date, show the original too.
   const date = new Date(iso.replace(/(\.\d{3})\d+/, '$1'));
   if (Number.isNaN(date.getTime())) return el('span', { class: 'mono' }, iso);
@@ -349,7 +419,14 @@ function formatTimestamp(iso) {
   return el('span', {}, local, el('br'), el('span', { class: 'mono muted' }, iso));
 }
 
+/**
+ * @param {'ok' | 'bad' | 'info'} kind
+ * @param {{ text: string, icon?: keyof typeof ICONS }} badge
+ * @param {string | null} title
+ * @param {...Child} content
+ */
 function outcome(kind, badge, title, ...content) {
+  /** @type {Record<typeof kind, keyof typeof ICONS>} */
   const icons = { ok: 'ok', bad: 'bad', info: 'lock' };
   return el(
     'div',
@@ -365,15 +442,17 @@ function outcome(kind, badge, title, ...content) {
 }
 
 /** #result is itself the aria-live region: replacing its content announces it. */
+/** @param {Node} node */
 function showResult(node) {
   $('result').replaceChildren(node);
 }
 
-function renderSuccess(op, body) {
-  if (op === 'sign-encrypt' || op === 'encrypt') {
-    const envelope = String(body.encrypted_data ?? '');
-    /** @type {HTMLTextAreaElement} */ ($('encrypted-data')).value = envelope;
-    const signed = op === 'sign-encrypt';
+/** @param {Outcome} result */
+function renderSuccess(result) {
+  if (result.op === 'sign-encrypt' || result.op === 'encrypt') {
+    const { encryptedData, envelopeId } = result.sealed;
+    /** @type {HTMLTextAreaElement} */ ($('encrypted-data')).value = encryptedData;
+    const signed = result.op === 'sign-encrypt';
     showResult(
       outcome(
         signed ? 'ok' : 'info',
@@ -387,14 +466,15 @@ function renderSuccess(op, body) {
             : 'Encrypted to your organisation, without a signature. The envelope is in the Envelope box: press Decrypt to open it.',
         ),
         facts([
-          ['Envelope id', el('span', { class: 'mono' }, String(body.envelope_id ?? '–'))],
-          ['Size', `${envelope.length.toLocaleString()} characters`],
+          ['Envelope id', el('span', { class: 'mono' }, envelopeId || '–')],
+          ['Size', `${encryptedData.length.toLocaleString()} characters`],
         ]),
       ),
     );
     return;
   }
-  if (op === 'decrypt') {
+  if (result.op === 'decrypt') {
+    const opened = result.opened;
     showResult(
       outcome(
         'info',
@@ -403,35 +483,35 @@ function renderSuccess(op, body) {
         el(
           'p',
           { class: 'outcome-text', id: 'decrypt-origin' },
-          body.signed === true
+          opened.signed
             ? 'This envelope carries a signature, which Decrypt does not check. Use Decrypt & Verify to see who signed it.'
             : "This envelope is not signed: anyone with the organisation's public key could have made it, so its origin is unknown.",
         ),
-        ...plaintextBlock(body.data_encoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', String(body.decrypted_data ?? '')),
+        ...plaintextBlock(opened.dataEncoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', opened.decryptedData),
       ),
     );
     return;
   }
-  // decrypt-verify
-  const valid = body.is_valid_signature === true;
-  const signedAt = formatTimestamp(body.signed_timestamp);
-  if (valid) {
+  const verified = result.verified;
+  const signedAt = formatTimestamp(verified.signedTimestamp);
+  if (verified.isValidSignature) {
     showResult(
       outcome(
         'ok',
         { text: 'Signature valid' },
         null,
         facts([
-          ['Signed by', el('strong', { id: 'signed-by' }, String(body.signed_by ?? ''))],
+          ['Signed by', el('strong', { id: 'signed-by' }, verified.signedBy)],
           ['Signed at', signedAt],
-          ['Organisation id', body.signer_org_id ? el('span', { class: 'mono' }, String(body.signer_org_id)) : undefined],
-          ['Signing key', body.signer_key_id ? el('span', { class: 'mono' }, String(body.signer_key_id)) : undefined],
+          ['Organisation id', verified.signerOrgId ? el('span', { class: 'mono' }, verified.signerOrgId) : undefined],
+          ['Signing key', verified.signerKeyId ? el('span', { class: 'mono' }, verified.signerKeyId) : undefined],
         ]),
-        ...plaintextBlock(body.data_encoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', String(body.decrypted_data ?? '')),
+        ...plaintextBlock(verified.dataEncoding === 'base64' ? 'Decrypted data (base64)' : 'Decrypted data', verified.decryptedData),
       ),
     );
   } else {
-    const reason = SIGNATURE_REASONS[body.signature_error] ?? body.signature_error;
+    const code = verified.signatureError;
+    const reason = code === undefined ? undefined : (SIGNATURE_REASONS[/** @type {keyof typeof SIGNATURE_REASONS} */ (code)] ?? code);
     showResult(
       outcome(
         'bad',
@@ -439,17 +519,21 @@ function renderSuccess(op, body) {
         null,
         el('p', { class: 'outcome-text' }, 'Do not trust this data: its origin cannot be proven.'),
         facts([
-          ['Repudiator', el('strong', { id: 'repudiator' }, String(body.repudiator ?? body.signed_by ?? ''))],
-          ['Reason', reason ? `${reason}${body.signature_error ? ` (${body.signature_error})` : ''}` : undefined],
+          ['Repudiator', el('strong', { id: 'repudiator' }, verified.repudiator ?? verified.signedBy)],
+          ['Reason', reason ? `${reason}${code ? ` (${code})` : ''}` : undefined],
           ['Claimed time', signedAt],
-          ['Signing key', body.signer_key_id ? el('span', { class: 'mono' }, String(body.signer_key_id)) : undefined],
+          ['Signing key', verified.signerKeyId ? el('span', { class: 'mono' }, verified.signerKeyId) : undefined],
         ]),
-        ...plaintextBlock('Decrypted data (unverified)', String(body.decrypted_data ?? '')),
+        ...plaintextBlock('Decrypted data (unverified)', verified.decryptedData),
       ),
     );
   }
 }
 
+/**
+ * @param {string} code
+ * @param {string | undefined} fallback
+ */
 function plainWords(code, fallback) {
   const known = PLAIN_ERRORS[code];
   if (known) return { title: known[0], advice: known[1] };
@@ -457,6 +541,12 @@ function plainWords(code, fallback) {
   return { title: text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.'), advice: '' };
 }
 
+/**
+ * @param {string} code
+ * @param {number | undefined} status
+ * @param {string} serverMessage
+ * @param {string | null} retryAfter
+ */
 function renderError(code, status, serverMessage, retryAfter) {
   const { title, advice } = plainWords(code, serverMessage);
   const retry = retryAfter ? ` Retry in ${retryAfter} s.` : '';
@@ -478,6 +568,10 @@ function renderError(code, status, serverMessage, retryAfter) {
   );
 }
 
+/**
+ * @param {string} code
+ * @param {string} detail
+ */
 function showLocalError(code, detail) {
   $('meta').hidden = true;
   $('raw-block').hidden = true;
@@ -500,6 +594,10 @@ function showLocalError(code, detail) {
   );
 }
 
+/**
+ * @param {Response} response
+ * @param {number} elapsed
+ */
 function renderMeta(response, elapsed) {
   $('meta').hidden = false;
   const status = $('meta-status');
@@ -511,7 +609,9 @@ function renderMeta(response, elapsed) {
 
 // ---------------------------------------------------------------- copy & announce
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let announceTimer;
+/** @param {string} text */
 function announce(text) {
   const region = $('announcer');
   region.textContent = '';
@@ -523,6 +623,7 @@ function announce(text) {
   announceTimer = setTimeout(() => (region.textContent = ''), 4000);
 }
 
+/** @param {string} text */
 async function copyText(text) {
   try {
     if (navigator.clipboard && window.isSecureContext) {
@@ -532,7 +633,7 @@ async function copyText(text) {
   } catch {
     // fall through to the legacy path
   }
-  const scratch = el('textarea', { class: 'visually-hidden', readonly: '', 'aria-hidden': 'true', tabindex: '-1' });
+  const scratch = /** @type {HTMLTextAreaElement} */ (el('textarea', { class: 'visually-hidden', readonly: '', 'aria-hidden': 'true', tabindex: '-1' }));
   scratch.value = text;
   document.body.append(scratch);
   const active = /** @type {HTMLElement | null} */ (document.activeElement);
@@ -548,6 +649,7 @@ async function copyText(text) {
   return ok;
 }
 
+/** @param {Node} node */
 function selectContents(node) {
   const range = document.createRange();
   range.selectNodeContents(node);
@@ -556,6 +658,7 @@ function selectContents(node) {
   selection?.addRange(range);
 }
 
+/** @param {Element} button */
 async function onCopy(button) {
   const source = $(button.getAttribute('data-copy-from') ?? '');
   const text = source.textContent ?? '';
@@ -622,6 +725,10 @@ function init() {
     if (!OPERATIONS[state.op].seals) renderCurl();
   });
 
+  /**
+   * @param {string} id
+   * @param {Operation} op
+   */
   const shortcut = (id, op) =>
     $(id).addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {

@@ -1,4 +1,4 @@
-import { utf8 } from '../crypto/bytes.js';
+import { equalBytes, uintBE, utf8 } from './bytes.js';
 import { malformed } from './errors.js';
 
 /** Bounds-checked reader over the envelope bytes; every overrun is ENVELOPE_MALFORMED. */
@@ -51,7 +51,7 @@ export class ByteReader {
     const length = prefix === 1 ? this.u8(what) : this.u16(what);
     const raw = this.take(length, what);
     const text = utf8.decode(raw);
-    if (Buffer.compare(utf8.encode(text), raw) !== 0) throw malformed(`${what} is not valid UTF-8`);
+    if (!equalBytes(utf8.encode(text), raw)) throw malformed(`${what} is not valid UTF-8`);
     return text;
   }
 
@@ -72,7 +72,5 @@ export function lp16(bytes: Uint8Array): Uint8Array[] {
 }
 
 export function lp32(bytes: Uint8Array): Uint8Array[] {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(bytes.length, 0);
-  return [new Uint8Array(len), bytes];
+  return [uintBE(bytes.length, 4), bytes];
 }

@@ -2,14 +2,16 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import {
+  COMPOSITE_MLDSA65_ED25519_SIZES as SIZES,
+  ENVELOPE_SIGNATURE_CONTEXT,
+  EnvelopeError,
+  compositeMessage,
   decodeBase64,
   decodeBase64Url,
-  EnvelopeFormatError,
-  inspectEnvelope,
-  utf8Encode,
-  type EnvelopeHeaderInfo,
-  type EnvelopePermission,
-} from './envelope.js';
+  signedMessage,
+  utf8,
+} from './envelope/index.js';
+import { inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './inspect.js';
 
 /**
  * Offline verification of a sign-encrypt envelope's signature, without trusting the server.
@@ -34,14 +36,6 @@ import {
  * show that — but a server that returned some other plaintext could not produce a signature for it.
  */
 
-const SIGNATURE_LABEL = utf8Encode('pqseal-envelope-signature-v1');
-const COMPOSITE_PREFIX = utf8Encode('CompositeAlgorithmSignatures2025');
-const COMPOSITE_LABEL = utf8Encode('COMPSIG-MLDSA65-Ed25519-SHA512');
-const ENVELOPE_CONTEXT = utf8Encode('pqseal-envelope-v1');
-const ML_DSA_65_PUBLIC_KEY = 1952;
-const ML_DSA_65_SIGNATURE = 3309;
-const ED25519_PUBLIC_KEY = 32;
-const ED25519_SIGNATURE = 64;
 export const SIGNING_ALGORITHM = 'MLDSA65-Ed25519-SHA512';
 
 /** One published key, in the wire (snake_case) or SDK (camelCase) spelling. */
@@ -152,21 +146,21 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
     return fail('MALFORMED', (e as Error).message, header);
   }
   if (!publicKey) return fail('SIGNER_KEY_UNKNOWN', `the public keys given do not include ${claim.signerKeyId} of organisation ${claim.signerOrgId}`, header);
-  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY)
-    return fail('MALFORMED', 'the public key is not a 1984-byte ML-DSA-65 + Ed25519 composite key', header);
+  if (publicKey.length !== SIZES.publicKey) return fail('MALFORMED', 'the public key is not a 1984-byte ML-DSA-65 + Ed25519 composite key', header);
 
   let signature: Uint8Array;
   let payload: Uint8Array;
   try {
     signature = decodeBase64Url(claim.signature);
-    payload = claim.dataEncoding === 'base64' ? decodeBase64(claim.decryptedData) : utf8Encode(claim.decryptedData);
+    payload = claim.dataEncoding === 'base64' ? decodeBase64(claim.decryptedData) : utf8.encode(claim.decryptedData);
   } catch {
     return fail('MALFORMED', 'the signature or the base64 payload cannot be decoded', header);
   }
   let ok: boolean;
   try {
-    const message = signedMessage(header.headerBytes, claim.signerOrgId, claim.signerKeyId, claim.signedBy, payload);
-    ok = verifyComposite(publicKey, message, signature, ENVELOPE_CONTEXT);
+    const signer = { orgId: claim.signerOrgId, keyId: claim.signerKeyId, displayName: claim.signedBy };
+    const message = signedMessage(header.headerBytes, signer, sha512(payload));
+    ok = verifyComposite(publicKey, message, signature, ENVELOPE_SIGNATURE_CONTEXT);
   } catch (e) {
     if (e instanceof RangeError) return fail('MALFORMED', e.message, header);
     ok = false;
@@ -179,34 +173,21 @@ function headerFacts(header: EnvelopeHeaderInfo) {
   return { signedTimestamp: header.createdAt, envelopeId: header.envelopeId, recipientOrgId: header.ownerOrgId, permissions: header.permissions };
 }
 
-/** M of docs/envelope.md §"The signed message". */
-export function signedMessage(headerBytes: Uint8Array, signerOrgId: string, signerKeyId: string, signerName: string, payload: Uint8Array): Uint8Array {
-  return concat(
-    SIGNATURE_LABEL,
-    headerBytes,
-    ...lp(1, utf8Encode(signerOrgId)),
-    ...lp(1, utf8Encode(signerKeyId)),
-    ...lp(2, utf8Encode(signerName)),
-    sha512(payload),
-  );
-}
-
 /** Composite ML-DSA-65 + Ed25519 (SHA-512) verification, as src/crypto/composite-signature.ts does it. */
 export function verifyComposite(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, ctx: Uint8Array): boolean {
-  if (publicKey.length !== ML_DSA_65_PUBLIC_KEY + ED25519_PUBLIC_KEY) return false;
-  if (signature.length !== ML_DSA_65_SIGNATURE + ED25519_SIGNATURE) return false;
-  if (ctx.length > 255) throw new RangeError('composite signature context must be at most 255 bytes');
-  const mPrime = concat(COMPOSITE_PREFIX, COMPOSITE_LABEL, new Uint8Array([ctx.length]), ctx, sha512(message));
+  if (publicKey.length !== SIZES.publicKey) return false;
+  if (signature.length !== SIZES.signature) return false;
+  const mPrime = compositeMessage(ctx, sha512(message));
   let mlDsaOk: boolean;
   let edOk: boolean;
   try {
-    mlDsaOk = ml_dsa65.verify(signature.subarray(0, ML_DSA_65_SIGNATURE), mPrime, publicKey.subarray(0, ML_DSA_65_PUBLIC_KEY));
+    mlDsaOk = ml_dsa65.verify(signature.subarray(0, SIZES.mlDsa65Signature), mPrime, publicKey.subarray(0, SIZES.mlDsa65PublicKey));
   } catch {
     mlDsaOk = false;
   }
   try {
     // RFC 8032 / FIPS 186-5 rules (not ZIP-215), like the server's OpenSSL.
-    edOk = ed25519.verify(signature.subarray(ML_DSA_65_SIGNATURE), mPrime, publicKey.subarray(ML_DSA_65_PUBLIC_KEY), { zip215: false });
+    edOk = ed25519.verify(signature.subarray(SIZES.mlDsa65Signature), mPrime, publicKey.subarray(SIZES.mlDsa65PublicKey), { zip215: false });
   } catch {
     edOk = false;
   }
@@ -281,24 +262,7 @@ function decodeKey(text: string): Uint8Array {
   try {
     return decodeBase64Url(text);
   } catch (e) {
-    if (e instanceof EnvelopeFormatError) throw new Error('the public key is not base64url', { cause: e });
+    if (e instanceof EnvelopeError) throw new Error('the public key is not base64url', { cause: e });
     throw e;
   }
-}
-
-function lp(width: 1 | 2, bytes: Uint8Array): Uint8Array[] {
-  if (bytes.length >= 1 << (8 * width)) throw new RangeError(`field longer than ${(1 << (8 * width)) - 1} bytes`);
-  return [width === 1 ? new Uint8Array([bytes.length]) : new Uint8Array([bytes.length >> 8, bytes.length & 0xff]), bytes];
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

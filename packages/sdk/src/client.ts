@@ -1,7 +1,7 @@
 import { bearerToken, type ApiMode, type AuthContext, type AuthProvider } from './auth.js';
 import { AuthError, ValidationError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS, Transport, decodeResponse, isObject, type RawResponse, type RequestSpec, type RetryOptions } from './transport.js';
-import { verifyOffline, type OfflineVerification, type PublicKeysInput } from './verify.js';
+import type { OfflineVerification, PublicKeysInput } from './verify.js';
 
 /**
  * The pqseal client. Same surface as the hosted service's JavaScript SDK, so code written for it
@@ -359,6 +359,8 @@ export class Client {
    */
   async verifyOffline(result: DecryptVerifyResult, options: { publicKeys?: PublicKeysInput } & CallOptions = {}): Promise<OfflineVerification> {
     const publicKeys = options.publicKeys ?? (await this.getPublicKeys(result.signerOrgId, options));
+    // Loaded on first use: the client itself then needs no @noble/* (the web console loads it without an import map).
+    const { verifyOffline } = await import('./verify.js');
     return verifyOffline({ decryptVerifyResult: result, publicKeys });
   }
 

@@ -1,5 +1,4 @@
-import { concatBytes, uintBE, utf8 } from '../crypto/bytes.js';
-import { X_WING } from '../crypto/x-wing.js';
+import { concatBytes, uintBE, utf8 } from './bytes.js';
 import { ByteReader, lp32, lp8 } from './byte-reader.js';
 import { EnvelopeError, malformed } from './errors.js';
 import { decodePermissions, type PermissionGrant } from './permissions.js';
@@ -15,6 +14,8 @@ import { decodePermissions, type PermissionGrant } from './permissions.js';
  */
 
 export const ENVELOPE_VERSION = 1;
+/** X-Wing ciphertext (draft-connolly-cfrg-xwing-kem): ML-KEM-768 ciphertext (1088) || X25519 ephemeral key (32). */
+export const XWING_CIPHERTEXT_LENGTH = 1088 + 32;
 /** X-Wing KEM, HKDF-SHA-256, AES-256-GCM; signatures composite ML-DSA-65 + Ed25519 (SHA-512). */
 export const SUITE_XWING_AES256GCM_MLDSA65ED25519 = 1;
 
@@ -66,7 +67,7 @@ export function encodeHeader(header: EnvelopeHeader, permissionBytes: Uint8Array
 export function parseEnvelopeBytes(bytes: Uint8Array, maxPermissionBytes: number): ParsedEnvelope {
   const r = new ByteReader(bytes);
   const { header, permissionBytes } = readHeader(r, maxPermissionBytes);
-  const kemCipherText = r.take(X_WING.cipherTextLength, 'KEM ciphertext');
+  const kemCipherText = r.take(XWING_CIPHERTEXT_LENGTH, 'KEM ciphertext');
   const aad = bytes.subarray(0, r.position);
   const aeadCipherText = r.rest();
   return { header, permissionBytes, kemCipherText, aad, aeadCipherText };

@@ -1,5 +1,5 @@
 /**
- * pqseal SDK — `import { Client, login } from 'pqseal/sdk'`.
+ * pqseal SDK — `import { Client, login } from '@pqseal/sdk'`; the envelope format is `@pqseal/sdk/envelope`.
  *
  * A typed client for the pqseal service (and the hosted API it is compatible with): the four
  * operations on the Managed or Direct path, sharing and revocation, the audit log, published keys
@@ -55,7 +55,8 @@ export {
   type PqsealErrorOptions,
 } from './errors.js';
 export { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RetryInfo, type RetryOptions } from './transport.js';
-export { EnvelopeFormatError, inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './envelope.js';
+export { EnvelopeError, EnvelopeError as EnvelopeFormatError, type EnvelopeErrorCode } from './envelope/index.js';
+export { inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './inspect.js';
 export {
   verifyOffline,
   type DecryptVerifyInput,

@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../errors/catalogue.js';
+import type { ErrorCode } from '../catalogue.js';
 
-/** Typed envelope errors with stable codes of src/errors/catalogue.ts; messages never contain key material or plaintext. */
+/** Typed envelope errors with stable codes of packages/sdk/src/catalogue.ts; messages never contain key material or plaintext. */
 
 export type EnvelopeErrorCode = Extract<
   ErrorCode,

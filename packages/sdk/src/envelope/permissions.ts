@@ -1,4 +1,4 @@
-import { utf8 } from '../crypto/bytes.js';
+import { equalBytes, utf8 } from './bytes.js';
 import { malformed } from './errors.js';
 
 /**
@@ -47,9 +47,5 @@ function toGrant(item: unknown): PermissionGrant {
     throw malformed('permission entry has no action list');
   }
   if (expires_at !== undefined && typeof expires_at !== 'string') throw malformed('permission expires_at is not a string');
-  return { partnerId: partner_id, actions: permissions, expiresAt: expires_at };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+  return expires_at === undefined ? { partnerId: partner_id, actions: permissions } : { partnerId: partner_id, actions: permissions, expiresAt: expires_at };
 }

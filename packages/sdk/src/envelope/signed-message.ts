@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from '../crypto/bytes.js';
+import { concatBytes, utf8 } from './bytes.js';
 import { lp16, lp8 } from './byte-reader.js';
 
 /** Composite-signature context string for envelope signatures. */

@@ -1,5 +1,5 @@
-import { concatBytes, utf8 } from '../crypto/bytes.js';
-import { COMPOSITE_MLDSA65_ED25519 } from '../crypto/composite-signature.js';
+import { concatBytes, utf8 } from './bytes.js';
+import { COMPOSITE_MLDSA65_ED25519_SIZES } from './composite-message.js';
 import { ByteReader, lp16, lp8 } from './byte-reader.js';
 import { malformed } from './errors.js';
 import { readIdentifier } from './format.js';
@@ -41,6 +41,6 @@ export function decodeInner(inner: Uint8Array): { signed?: InnerSignature; paylo
   const keyId = readIdentifier(r, 'signer key id');
   const displayName = r.string(2, 'signer name');
   if (utf8.encode(displayName).length > MAX_DISPLAY_NAME_BYTES) throw malformed('signer name too long');
-  const signature = r.take(COMPOSITE_MLDSA65_ED25519.signatureLength, 'signature');
+  const signature = r.take(COMPOSITE_MLDSA65_ED25519_SIZES.signature, 'signature');
   return { signed: { signer: { orgId, keyId, displayName }, signature }, payload: r.rest() };
 }
