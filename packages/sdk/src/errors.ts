@@ -1,3 +1,6 @@
+import { errorSpec, isErrorCode } from './catalogue.js';
+import { ENVELOPE_ERROR_CODES } from './envelope/errors.js';
+
 /**
  * Typed errors of the SDK. Every error the client throws is a `PqsealError` (alias `CrittoraError`,
  * the name the hosted service's SDK uses) with a stable `code`:
@@ -40,6 +43,15 @@ export class PqsealError extends Error {
     this.cause = options.cause;
   }
 
+  /**
+   * Whether the same request may succeed later unchanged: the catalogue's word for the server's codes
+   * (429 and 503 answers); for the SDK's own codes, a network failure or timeout.
+   */
+  get retryable(): boolean {
+    if (isErrorCode(this.code)) return errorSpec(this.code).retryable;
+    return this.code === 'NETWORK_ERROR' || this.code === 'TIMEOUT';
+  }
+
   /** Plain object for logs: never contains a credential or payload data. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, status: this.status, requestId: this.requestId, details: this.details };
@@ -73,7 +85,7 @@ export class RateLimitError extends PqsealError {
 /** What kind of call failed, so envelope errors become EncryptError / DecryptError. */
 export type CallKind = 'seal' | 'open' | 'other';
 
-const ENVELOPE_CODE = /^(ENVELOPE_|KEY_NOT_FOUND$)/;
+const ENVELOPE_CODES: ReadonlySet<string> = new Set(ENVELOPE_ERROR_CODES);
 
 /** Chooses the class for an error answer of the API. */
 export function errorFromResponse(
@@ -84,15 +96,18 @@ export function errorFromResponse(
   extra: { requestId?: string | undefined; details?: unknown; retryAfterMs?: number | undefined; cause?: unknown } = {},
 ): PqsealError {
   const options = { code, status, requestId: extra.requestId, details: extra.details, cause: extra.cause };
+  // A code of the catalogue is classified by the status the catalogue gives it (the answer's status
+  // when the server is newer than this SDK and the code unknown).
+  const classStatus = isErrorCode(code) ? errorSpec(code).status : status;
   // A partner without permission is an authorisation failure, whatever it asked for.
   if (code === 'ENVELOPE_ACCESS_DENIED') return new AuthError(message, options);
-  if (status === 429) return new RateLimitError(message, { ...options, retryAfterMs: extra.retryAfterMs });
-  if (status === 401 || status === 403) return new AuthError(message, options);
-  if (ENVELOPE_CODE.test(code) && status < 500) {
+  if (classStatus === 429) return new RateLimitError(message, { ...options, retryAfterMs: extra.retryAfterMs });
+  if (classStatus === 401 || classStatus === 403) return new AuthError(message, options);
+  if (ENVELOPE_CODES.has(code) && classStatus < 500) {
     if (kind === 'open') return new DecryptError(message, options);
     if (kind === 'seal') return new EncryptError(message, options);
   }
   // 400, 413, 415, 422 — and the rarer 404 (unknown organisation) and 409.
-  if (status >= 400 && status < 500) return new ValidationError(message, options);
+  if (classStatus >= 400 && classStatus < 500) return new ValidationError(message, options);
   return new RequestError(message, options);
 }

@@ -31,6 +31,7 @@ export {
   type SealResult,
 } from './client.js';
 export { Client as CrittoraClient } from './client.js';
+export { ERROR_CATALOGUE, errorSpec, isErrorCode, type ErrorCode, type ErrorSpec } from './catalogue.js';
 export {
   bearerToken,
   login,

@@ -16,6 +16,8 @@ const { Client } = await import(`${SDK}client.js`);
 const { managed } = await import(`${SDK}auth.js`);
 /** @type {Pick<typeof import('@pqseal/sdk'), 'PqsealError'>} */
 const { PqsealError } = await import(`${SDK}errors.js`);
+/** @type {Pick<typeof import('@pqseal/sdk'), 'errorSpec' | 'isErrorCode'>} */
+const { errorSpec, isErrorCode } = await import(`${SDK}catalogue.js`);
 
 const CREDENTIALS = /** @type {const} */ ([
   { header: 'username', input: 'cred-username', label: 'Username', secret: false },
@@ -35,8 +37,11 @@ const OPERATIONS = {
 /** @typedef {{ data?: string, encrypted_data?: string }} RequestBody */
 
 /**
- * What an error code means, in plain words, and what to do about it.
- * @type {Readonly<Record<string, readonly [title: string, advice: string]>>}
+ * What an error code means, in plain words, and what to do about it: codes of the server's catalogue
+ * (a renamed or removed code fails the console's type check) and the page's and SDK's own. Codes not
+ * listed fall back to the catalogue's description.
+ * @typedef {'NETWORK_ERROR' | 'MISSING_CREDENTIALS' | 'MISSING_ENVELOPE' | 'INVALID_HEADER_VALUE'} LocalCode
+ * @type {Readonly<Partial<Record<import('@pqseal/sdk').ErrorCode | LocalCode, readonly [title: string, advice: string]>>>}
  */
 const PLAIN_ERRORS = {
   NOT_AUTHORIZED: ['The username or password is wrong.', 'Check both; they are the ones printed by pqseal org create or on the first start.'],
@@ -535,10 +540,20 @@ function renderSuccess(result) {
  * @param {string | undefined} fallback
  */
 function plainWords(code, fallback) {
-  const known = PLAIN_ERRORS[code];
+  const known = /** @type {Readonly<Record<string, readonly [string, string] | undefined>>} */ (PLAIN_ERRORS)[code];
   if (known) return { title: known[0], advice: known[1] };
-  const text = (fallback || 'The request failed.').trim();
-  return { title: text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.'), advice: '' };
+  // Any other code of the server's catalogue: its documented meaning, and whether trying again helps.
+  if (isErrorCode(code)) {
+    const spec = errorSpec(code);
+    return { title: sentence(spec.message), advice: spec.retryable ? `${spec.description} Try again shortly.` : spec.description };
+  }
+  return { title: sentence(fallback || 'The request failed.'), advice: '' };
+}
+
+/** @param {string} text */
+function sentence(text) {
+  text = text.trim();
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
 }
 
 /**
