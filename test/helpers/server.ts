@@ -64,7 +64,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   // Test files log in from 127.0.0.1 far more often than one client would: a generous per-address
-  // login budget unless the test sets its own (test/server.logins.test.ts).
+  // login budget unless the test sets its own (test/integration/server.logins.test.ts).
   const config = loadConfig(
     { PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env },
     { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides },
