@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createOrganisation, serverEnv, ServerProcess } from '../../bench/lib/load-server.js';
-import { LOG_FILE, managedHeaders, post, registerSecret, tempDataDir } from '../helpers/server.js';
+import { collectLog } from '../helpers/redaction.js';
+import { managedHeaders, post, registerSecret, tempDataDir } from '../helpers/server.js';
 
 /**
  * kill -9 under load: the server runs as its own process (`pqseal serve`), serves sign-encrypt to
@@ -21,8 +22,11 @@ const CLIENTS = 6;
 /** Kill once this many envelopes were answered 200 (the load keeps going while the kill lands). */
 const KILL_AFTER_SEALED = 40;
 const LOAD_DEADLINE_MS = 60_000;
-/** The child server's output joins the other servers' logs, which test/zz-redaction checks for secrets. */
-const onLog = (line: string): void => appendFileSync(LOG_FILE, `${line}\n`);
+/** The child server's output is checked for every registered secret after the last test (test/helpers/redaction.ts). */
+const childLog = collectLog('pqseal serve (kill -9 under load)');
+const onLog = (line: string): void => {
+  childLog.push(line);
+};
 
 interface Sealed {
   readonly requestId: string;
