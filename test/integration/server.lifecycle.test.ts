@@ -199,7 +199,8 @@ async function runServeUntilListening(
   const child = spawn('node', [CLI, 'serve', '--port', '0'], { env: { ...process.env, DATA_DIR: dataDir, PQSEAL_WORKERS: '1' } });
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    // A first start creates the demo organisation (key generation, argon2): slow on a loaded machine.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('pqseal listening')) {
