@@ -200,7 +200,11 @@ async function runServeUntilListening(
   let output = '';
   await new Promise<void>((resolve, reject) => {
     // A first start creates the demo organisation (key generation, argon2): slow on a loaded machine.
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Not left running: its open pipes would keep this test file's process alive.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${output}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('pqseal listening')) {
