@@ -19,18 +19,9 @@ describe('crypto pool', () => {
       // 128 MiB through SHA-512 and AES-GCM (plus its set-up) takes seconds (3.5 s measured here).
       await assert.rejects(pool.ceiling('ceiling-seal', 128 * 1024 * 1024), (e: unknown) => e instanceof CryptoTimeoutError && e.code === 'CRYPTO_TIMEOUT');
       assert.equal(pool.inFlight, 0);
-      // The same pool, after its worker was terminated: a small task succeeds on the replacement. On a
-      // loaded machine the replacement's start alone can outlast the 800 ms deadline, so a task that
-      // timed out waiting for it is handed in again, until the replacement has had 30 s to start.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const result = await pool.ceiling('ceiling-open', 16).then(
-          () => 'ok',
-          (e: unknown) => e,
-        );
-        if (result === 'ok') break;
-        assert.ok(result instanceof CryptoTimeoutError && Date.now() < deadline, `the replacement worker serves: ${String(result)}`);
-      }
+      // The same pool, after its worker was terminated: a small task succeeds on the replacement.
+      const pool2Result = await Promise.race([pool.ceiling('ceiling-open', 16).then(() => 'ok'), new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+      assert.equal(pool2Result, 'ok');
     } finally {
       await pool.close();
     }
