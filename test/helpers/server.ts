@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -6,26 +6,19 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { ServiceOptions } from '../../src/services.js';
+import { assertNoSecretsIn, collectLog, registerSecret } from './redaction.js';
 
-/**
- * Every log line any test server writes goes to test-results/server-logs.jsonl, and every secret or
- * plaintext a test uses to test-results/secrets.txt; test/zz-redaction.test.ts (run last) greps one
- * for the other across the whole run.
- */
+export { registerSecret } from './redaction.js';
+
+/** Screenshots and other files a test run leaves for a person to look at. */
 export const RESULTS_DIR = new URL('../../../test-results/', import.meta.url).pathname;
-export const LOG_FILE = join(RESULTS_DIR, 'server-logs.jsonl');
-export const SECRETS_FILE = join(RESULTS_DIR, 'secrets.txt');
 mkdirSync(RESULTS_DIR, { recursive: true });
-
-export function registerSecret(...values: string[]): void {
-  const lines = values.filter((v) => v.length >= 8).map((v) => JSON.stringify(v));
-  if (lines.length) appendFileSync(SECRETS_FILE, `${lines.join('\n')}\n`);
-}
 
 export interface TestServer extends RunningServer {
   readonly dataDir: string;
   readonly logs: string[];
   createOrg(name: string): Promise<NewOrganisation>;
+  /** Closes the server, then fails with `SecretInLogError` if its log holds a registered secret (test/helpers/redaction.ts). */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -64,20 +57,16 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   // Test files log in from 127.0.0.1 far more often than one client would: a generous per-address
-  // login budget unless the test sets its own (test/server.logins.test.ts).
+  // login budget unless the test sets its own (test/integration/server.logins.test.ts).
   const config = loadConfig(
     { PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env },
     { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides },
   );
-  const logs: string[] = [];
+  const where = `the test server on ${dataDir}`;
+  const logs = collectLog(where);
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line) {
-        logs.push(line);
-        appendFileSync(LOG_FILE, `${line}\n`);
-      }
-    }
+    for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(line);
   });
   const running = await startServer(config, { logStream: stream, quiet: true, serviceOptions });
   return {
@@ -92,6 +81,7 @@ export async function startTestServer(
     async stop(options = {}) {
       await running.close();
       if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+      assertNoSecretsIn(logs, where);
     },
   };
 }
