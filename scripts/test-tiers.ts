@@ -1,12 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Runs the compiled test tiers (`npm test`, `npm run test:unit` …) one after the other with Node's
- * test runner, each test file in its own process, and exits non-zero when any tier failed. Every tier
- * runs, so one failing tier still shows the others' results. Build first (`npm run build`).
+ * Runs the compiled test tiers (`npm test`, `npm run test:unit` …) with Node's test runner, each test
+ * file in its own process, and exits non-zero when any tier failed. Every tier runs, so one failing
+ * tier still shows the others' results. Build first (`npm run build`).
+ *
+ * The integration tier runs in a lane of its own while the other tiers run one after the other in a
+ * second lane beside it: integration files spend much of their time waiting (timeouts, child
+ * processes, fsync), so the cores stay busy. A tier's output is printed as one block when it ends.
  *
  *   node dist/scripts/test-tiers.js unit integration browser
  *
@@ -40,26 +44,40 @@ if (names.length === 0 || unknown.length > 0) {
 // Screenshots and other files the tests write belong to one run.
 rmSync(new URL('test-results/', ROOT), { recursive: true, force: true });
 
-const results: string[] = [];
-let failed = false;
-for (const name of names) {
+async function runTier(name: string): Promise<{ name: string; ok: boolean; line: string }> {
   const dir = `dist/test/${name}`;
-  // Listed here rather than handed to `node --test` as a folder: Node 20 searches a folder, Node 22+ takes globs.
+  // Largest files first: they are the longest, and a long file started last would run alone at the
+  // end while the other slots sit idle (size is a fair proxy for duration here).
   const files = readdirSync(new URL(`${dir}/`, ROOT))
     .filter((f) => f.endsWith('.test.js'))
-    .sort()
-    .map((f) => `${dir}/${f}`);
+    .map((f) => ({ path: `${dir}/${f}`, size: statSync(new URL(`${dir}/${f}`, ROOT)).size }))
+    .sort((a, b) => b.size - a.size || a.path.localeCompare(b.path))
+    .map((f) => f.path);
   const concurrency = Number.isInteger(override) && override > 0 ? override : (TIERS[name] as Tier).concurrency;
-  console.log(`\n== ${name}: ${files.length} files, ${concurrency} at a time`);
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
     cwd: fileURLToPath(ROOT),
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const ok = run.status === 0;
-  failed ||= !ok;
-  results.push(`${name}: ${ok ? 'passed' : `FAILED (${run.signal ?? `exit ${run.status}`})`} in ${seconds} s`);
+  process.stdout.write(`\n== ${name}: ${files.length} files, ${concurrency} at a time\n`);
+  process.stdout.write(Buffer.concat(output));
+  const ok = code === 0;
+  return { name, ok, line: `${name}: ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds} s` };
 }
-console.log(`\n== ${results.join('; ')}`);
-process.exit(failed ? 1 : 0);
+
+async function runLane(tiers: readonly string[]): Promise<Array<{ name: string; ok: boolean; line: string }>> {
+  const done = [];
+  for (const name of tiers) done.push(await runTier(name));
+  return done;
+}
+
+const lanes = names.includes('integration') && names.length > 1 ? [['integration'], names.filter((n) => n !== 'integration')] : [names];
+const results = (await Promise.all(lanes.map(runLane))).flat();
+results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
+console.log(`\n== ${results.map((r) => r.line).join('; ')}`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);

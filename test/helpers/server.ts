@@ -57,10 +57,12 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDataDir();
   // Test files log in from 127.0.0.1 far more often than one client would: a generous per-address
-  // login budget unless the test sets its own (test/integration/server.logins.test.ts).
+  // login budget unless the test sets its own (test/integration/server.logins.test.ts). One crypto
+  // worker unless the test asks for more: every worker compiles the crypto libraries as it starts,
+  // and test files run side by side on a few cores.
   const config = loadConfig(
     { PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env },
-    { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 2, logLevel: 'info', ...overrides },
+    { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 1, logLevel: 'info', ...overrides },
   );
   const where = `the test server on ${dataDir}`;
   const logs = collectLog(where);

@@ -16,8 +16,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const SRC = join(ROOT, 'src');
-/** The SDK and the console only read codes the server sends; they throw none of their own to the API. */
-const CLIENT_SIDE = [join(SRC, 'sdk'), join(SRC, 'web'), join(SRC, 'errors')];
+/** The envelope format module the server shares with the SDK: its errors reach clients through the server. */
+const ENVELOPE_FORMAT = join(ROOT, 'packages', 'sdk', 'src', 'envelope');
+/** The console only reads codes the server sends; it throws none of its own to the API. */
+const CLIENT_SIDE = [join(SRC, 'web')];
 
 const API_CODES = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => errorSpec(code).cliOnly !== true);
 /** Answered before or outside any route (router miss, Node's HTTP parser), so no operation lists them. */
@@ -59,7 +61,7 @@ function codesInSource(files: readonly string[]): Map<string, string[]> {
 }
 
 describe('every code the source can throw is in the catalogue', () => {
-  const files = sourceFiles(SRC);
+  const files = [...sourceFiles(SRC), ...sourceFiles(ENVELOPE_FORMAT)];
   const found = codesInSource(files);
 
   test('the scan sees the typed errors, the service errors and the wire objects', () => {

@@ -63,7 +63,7 @@ test('every vector through @pqseal/sdk: the header facts, the header re-encoded 
 });
 
 test("the envelope module's two base64url codecs (Node's Buffer, plain JavaScript for browsers) agree on every vector", async () => {
-  const browserCodec = new URL('../../packages/sdk/dist/runtime/base64.browser.js', import.meta.url).href;
+  const browserCodec = new URL('../../../packages/sdk/dist/runtime/base64.browser.js', import.meta.url).href;
   const plain = (await import(browserCodec)) as { encode(bytes: Uint8Array): string; decode(text: string): Uint8Array | undefined };
   for (const v of vectors) {
     const bytes = decodeBase64Url(v.expected.envelope);
