@@ -65,7 +65,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   };
   const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
-  // Before any route: test/openapi.test.ts checks every registered route is in the OpenAPI document.
+  // Before any route: test/browser/openapi.test.ts checks every registered route is in the OpenAPI document.
   trackRoutes(app);
   // First onResponse hook: a request answered before its body arrived gets no second answer.
   trackAnswersBeforeBody(app);

@@ -157,7 +157,7 @@ Every response carries \`x-request-id\`. Error \`code\`s are stable; each operat
 
 **Deviation from the hosted service:** a wrong username or password is HTTP **401** \`NOT_AUTHORIZED\` ("${errorSpec('NOT_AUTHORIZED').message}"), where the hosted service answers 500 with the same message.
 
-Envelope format and offline verification: \`docs/envelope.md\`. SDK: \`import { Client } from 'pqseal/sdk'\`.
+Envelope format and offline verification: \`docs/envelope.md\`. SDK: \`import { Client } from '@pqseal/sdk'\`.
 
 **Error codes** (every answer with a code has the status given here):
 
