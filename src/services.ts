@@ -145,7 +145,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const revocations = new Revocations(db, now);
   const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename, options.workerStartup?.audit);
   const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
-  const serviceKeys = new ServiceKeys(db, providers, masterKey, now);
+  const serviceKeys = new ServiceKeys(db, providers, keyEncryption, now);
   const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
   if (serving) {
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
@@ -215,9 +215,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       now,
     },
 
-    createOrganisation: (name) => onboardOrganisation({ store, providers, masterKey, now }, name),
+    createOrganisation: (name) => onboardOrganisation({ store, providers, keyEncryption, now }, name),
 
-    rotateKeys: (orgId) => rotateOrgKeys({ store, providers, masterKey, keyRing, organisationExists: (id) => organisations.exists(id), now }, orgId),
+    rotateKeys: (orgId) => rotateOrgKeys({ store, providers, keyEncryption, keyRing, organisationExists: (id) => organisations.exists(id), now }, orgId),
 
     async close() {
       checkpoints.stop();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { COMPOSITE_MLDSA65_ED25519, type CompositeSigningKey, type CompositeVerifyingKey } from '../crypto/composite-signature.js';
-import { unwrapKey, wrapKey } from '../crypto/key-wrap.js';
+import type { KeyEncryption } from '../ports/key-encryption.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import { publicKeyEntries, type PublicKeyDocument } from '../keys/public-key-document.js';
 import type { Database } from '../ports/store-schema.js';
@@ -34,7 +34,7 @@ export class ServiceKeys {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly providers: CryptoProviders,
-    private readonly masterKey: Uint8Array,
+    private readonly keyEncryption: KeyEncryption,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -52,7 +52,7 @@ export class ServiceKeys {
           kind: 'signing',
           version: 1,
           public_key: this.providers.composite.expandSecret(seed).publicKey,
-          wrapped_secret: wrapKey(this.masterKey, id, seed),
+          wrapped_secret: this.keyEncryption.wrap(seed, id),
           created_at: this.now(),
         })
         .onConflict((oc) => oc.doNothing())
@@ -74,7 +74,7 @@ export class ServiceKeys {
   async signer(): Promise<{ keyId: string; key: CompositeSigningKey }> {
     const active = await this.active();
     if (this.signing?.keyId !== active.id) {
-      const seed = unwrapKey(this.masterKey, active.id, active.wrappedSecret);
+      const seed = this.keyEncryption.unwrap(active.wrappedSecret, active.id);
       this.signing = { keyId: active.id, key: this.providers.composite.expandSecret(seed) };
       seed.fill(0);
     }

@@ -5,12 +5,13 @@ import { insertUser } from '../identity/users.js';
 import { newOrgKeyMaterial, storeOrgKeys, wipeOrgKeyMaterial } from '../keys/org-keys.js';
 import { createCredentials } from '../partners/credentials.js';
 import { createOrganisation, validateOrganisationName } from '../partners/organisations.js';
+import type { KeyEncryption } from '../ports/key-encryption.js';
 import { inTransaction, type StoreHandle } from '../ports/store.js';
 
 export interface OnboardingDeps {
   readonly store: StoreHandle;
   readonly providers: CryptoProviders;
-  readonly masterKey: Uint8Array;
+  readonly keyEncryption: KeyEncryption;
   readonly now: () => number;
 }
 
@@ -30,7 +31,7 @@ export async function onboardOrganisation(deps: OnboardingDeps, name: string): P
     const now = deps.now();
     return await inTransaction(deps.store, async (trx) => {
       const org = await createOrganisation(trx, validName, now);
-      await storeOrgKeys(trx, deps.masterKey, org.id, keys, now);
+      await storeOrgKeys(trx, deps.keyEncryption, org.id, keys, now);
       await insertUser(trx, { orgId: org.id, username, passwordHash }, now);
       const creds = await createCredentials(trx, org.id, now);
       return { org_id: org.id, name: org.name, username, password, api_key: creds.apiKey, access_key: creds.accessKey, secret_key: creds.secretKey };

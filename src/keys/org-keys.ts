@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { COMPOSITE_MLDSA65_ED25519 } from '../crypto/composite-signature.js';
-import { wrapKey } from '../crypto/key-wrap.js';
 import type { CryptoProviders } from '../crypto/providers.js';
 import { X_WING } from '../crypto/x-wing.js';
 import { inTransaction, type StoreHandle } from '../ports/store.js';
 import type { Database, OrgKeysTable } from '../ports/store-schema.js';
+import type { KeyEncryption } from '../ports/key-encryption.js';
 
 /**
  * Versioned per-organisation key pairs: a composite ML-DSA-65+Ed25519 signing key and an X-Wing KEM
@@ -64,7 +64,7 @@ export function wipeOrgKeyMaterial(material: OrgKeyMaterial): void {
  */
 export async function storeOrgKeys(
   store: StoreHandle,
-  masterKey: Uint8Array,
+  keyEncryption: KeyEncryption,
   orgId: string,
   material: OrgKeyMaterial,
   now: number = Date.now(),
@@ -84,7 +84,7 @@ export async function storeOrgKeys(
       kind: 'signing',
       version,
       publicKey: material.signingPublicKey,
-      wrappedSecret: wrapKey(masterKey, signingId, material.signingSeed),
+      wrappedSecret: keyEncryption.wrap(material.signingSeed, signingId),
       createdAt: now,
     };
     const kem: OrgKeyRecord = {
@@ -93,7 +93,7 @@ export async function storeOrgKeys(
       kind: 'kem',
       version,
       publicKey: material.kemPublicKey,
-      wrappedSecret: wrapKey(masterKey, kemId, material.kemSeed),
+      wrappedSecret: keyEncryption.wrap(material.kemSeed, kemId),
       createdAt: now,
     };
     await trx
@@ -121,13 +121,13 @@ export async function storeOrgKeys(
 export async function generateOrgKeys(
   store: StoreHandle,
   providers: CryptoProviders,
-  masterKey: Uint8Array,
+  keyEncryption: KeyEncryption,
   orgId: string,
   now: number = Date.now(),
 ): Promise<{ signing: OrgKeyRecord; kem: OrgKeyRecord }> {
   const material = newOrgKeyMaterial(providers);
   try {
-    return await storeOrgKeys(store, masterKey, orgId, material, now);
+    return await storeOrgKeys(store, keyEncryption, orgId, material, now);
   } finally {
     wipeOrgKeyMaterial(material);
   }

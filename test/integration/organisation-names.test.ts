@@ -8,7 +8,7 @@ import { Migrator } from 'kysely/migration';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { loadProviders } from '../../src/crypto/providers.js';
 import { createUser } from '../../src/identity/users.js';
-import { loadMasterKey } from '../../src/keys/master-key.js';
+import { loadMasterKey, MasterKeyEncryption } from '../../src/keys/master-key.js';
 import { generateOrgKeys } from '../../src/keys/org-keys.js';
 import { createCredentials } from '../../src/partners/credentials.js';
 import { findNameConflicts } from '../../src/partners/name-conflicts.js';
@@ -166,7 +166,7 @@ describe('organisation names: upgrading a store that already holds duplicates', 
 
   /** A store as the previous release made it (every migration before name keys), with real keys, users and credentials. */
   async function oldStore(dataDir: string, names: readonly string[]): Promise<NewOrganisation[]> {
-    const masterKey = loadMasterKey(dataDir, undefined).key;
+    const keyEncryption = new MasterKeyEncryption(loadMasterKey(dataDir, undefined).key);
     const connection = openSqliteConnection(join(dataDir, DB_FILENAME));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection.database }) });
     try {
@@ -186,7 +186,7 @@ describe('organisation names: upgrading a store that already holds duplicates', 
           .insertInto('organisations')
           .values({ id: orgId, name, created_at: at })
           .execute();
-        await generateOrgKeys(db, providers, masterKey, orgId, at);
+        await generateOrgKeys(db, providers, keyEncryption, orgId, at);
         const password = `old-store-password-${orgs.length}-${'x'.repeat(12)}`;
         const username = `old-user-${orgs.length}`;
         await createUser(db, { orgId, username, password }, at);

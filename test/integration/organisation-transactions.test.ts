@@ -19,6 +19,7 @@ import { openStore } from '../../src/store/database.js';
 import type { Database } from '../../src/ports/store-schema.js';
 import { openSqliteConnection, type SqliteConnection } from '../../src/store/sqlite-connection.js';
 import { managedHeaders, post, registerSecret, startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
+import { MasterKeyEncryption } from '../../src/keys/master-key.js';
 
 /**
  * Creating an organisation (row, name, key pairs, user, credentials) and rotating its keys are each
@@ -164,10 +165,10 @@ describe('key generation runs before the write lock is taken', () => {
 
   test('rotation: other connections can write while the key pairs are generated', async () => {
     const org = await createOrganisation(store, 'Lock Probe Org');
-    const masterKey = new Uint8Array(32).fill(7);
+    const keyEncryption = new MasterKeyEncryption(new Uint8Array(32).fill(7));
     const writable: boolean[] = [];
-    await generateOrgKeys(store.db, probingProviders(writable), masterKey, org.id);
-    await generateOrgKeys(store.db, probingProviders(writable), masterKey, org.id);
+    await generateOrgKeys(store.db, probingProviders(writable), keyEncryption, org.id);
+    await generateOrgKeys(store.db, probingProviders(writable), keyEncryption, org.id);
     assert.deepEqual(writable, [true, true, true, true], 'no write lock is held while keys are derived');
     assert.deepEqual(
       (await listOrgKeys(store.db, org.id)).map((k) => k.version),
@@ -177,7 +178,7 @@ describe('key generation runs before the write lock is taken', () => {
 
   test('creation: other connections can write while the key pairs are generated', async () => {
     const writable: boolean[] = [];
-    const deps = { store, providers: probingProviders(writable), masterKey: new Uint8Array(32).fill(7), now: Date.now };
+    const deps = { store, providers: probingProviders(writable), keyEncryption: new MasterKeyEncryption(new Uint8Array(32).fill(7)), now: Date.now };
     const created = await onboardOrganisation(deps, 'Lock Probe Creation Org');
     registerSecret(created.password, created.secret_key);
     assert.deepEqual(writable, [true, true], 'no write lock is held while keys are derived');
