@@ -1,16 +1,7 @@
 /** Small byte helpers shared by the crypto and envelope layers. */
 
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+// One implementation, the envelope format module's (runtime-neutral).
+export { concatBytes } from '@pqseal/sdk/envelope';
 
 /** A plain Uint8Array view over the same memory (some libraries reject Buffer subclasses). */
 export function asPlainBytes(b: Uint8Array): Uint8Array {

@@ -9,6 +9,7 @@ import { issueRefreshToken, pruneRefreshTokens, redeemRefreshToken, REFRESH_TOKE
 import { LoginThrottle, type LoginAttempt, type ThrottlePolicy } from './throttle.js';
 import { TOKEN_CLOCK_TOLERANCE_SECONDS, type TokenService } from './tokens.js';
 import { findForLogin, getUser, isValidUsername, PASSWORD_MAX_LENGTH, type User } from './users.js';
+import type { LoginIdentity, LoginOrigin } from '../ports/identity-provider.js';
 
 /**
  * The embedded user pool: password login with back-off, token refresh, and bearer-token checks.
@@ -54,25 +55,6 @@ export interface BearerIdentity {
   readonly username: string;
   /** From this instant (ms) on the token is refused: `exp` plus the clock tolerance. */
   readonly validUntilMs: number;
-}
-
-/**
- * A Managed login: who logged in, known from the password check itself — no token is minted for a
- * caller that never sees one. `checkLogin` keeps it honest for as long as it is cached.
- */
-export interface LoginIdentity {
-  readonly userId: string;
-  readonly orgId: string;
-  readonly username: string;
-  /** The user's token generation when the password was checked (as a token would carry it). */
-  readonly tokenGeneration: number;
-  /** From this instant (ms) on the login is not trusted: when a token issued with it would be refused. */
-  readonly validUntilMs: number;
-}
-
-/** Where a login comes from: its client address is what the per-address limit counts. */
-export interface LoginOrigin {
-  readonly clientAddress?: string | undefined;
 }
 
 const DEFAULT_USER_CACHE_TTL_MS = 30_000;
