@@ -47,8 +47,6 @@ const EXCEPTIONS = [
   // The authenticator builds its own caches (should take Cache<V> of src/ports/cache.ts from
   // src/services.ts).
   { file: 'src/core/authenticator.ts', mayImport: ['src/memory/ttl-cache.ts'] },
-  // HTTP classifies store failures (issue 11 item 3; should move store/errors.ts → ports/).
-  { file: 'src/http/error-mapping.ts', mayImport: ['src/store/errors.ts'] },
 ];
 
 /** A path as the regular expression that matches it alone. */

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../common/service-error.js';
 import { errorSpec, isErrorCode, type ErrorCode } from '@pqseal/sdk/catalogue';
-import { StoreUnavailableError } from '../store/errors.js';
+import { StoreUnavailableError } from '../ports/store-errors.js';
 
 export interface WireError {
   readonly status: number;
