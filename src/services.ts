@@ -116,7 +116,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     verifyBearer: (token) => userPool.authenticateBearer(token),
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
-  const auth = new Authenticator(identityProvider, config.loginCacheTtlSeconds * 1000, now);
+  const auth = new Authenticator(identityProvider, (ttlMs) => new TtlCache(ttlMs, undefined, now), config.loginCacheTtlSeconds * 1000);
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Caller } from './operations.js';
 import { ServiceError } from '../common/service-error.js';
-import { TtlCache } from '../memory/ttl-cache.js';
+import type { Cache } from '../ports/cache.js';
 import type { BearerIdentity, IdentityProvider, LoginIdentity, LoginOrigin, PartnerCredentials } from '../ports/identity-provider.js';
 
 /**
@@ -19,21 +19,22 @@ export type AuthBackends = IdentityProvider;
 
 export class Authenticator {
   private readonly secret = randomBytes(32);
-  private readonly logins: TtlCache<LoginIdentity>;
-  private readonly bearers: TtlCache<BearerIdentity>;
-  private readonly partners: TtlCache<{ credentialId: string; orgId: string }>;
+  private readonly logins: Cache<LoginIdentity>;
+  private readonly bearers: Cache<BearerIdentity>;
+  private readonly partners: Cache<{ credentialId: string; orgId: string }>;
   /** Logins in progress: concurrent requests of one user share a single password check. */
   private readonly loginsInFlight = new Map<string, Promise<LoginIdentity>>();
 
+  /** `newCache(ttlMs)` makes each of the three caches (src/ports/cache.ts; the composition root picks the adapter). */
   constructor(
     private readonly backends: AuthBackends,
+    newCache: <V>(ttlMs: number) => Cache<V>,
     cacheTtlMs: number,
-    now: () => number = Date.now,
   ) {
-    this.logins = new TtlCache(cacheTtlMs, undefined, now);
+    this.logins = newCache(cacheTtlMs);
     // A verified token is cached for a short while only, and never past its own expiry.
-    this.bearers = new TtlCache(Math.min(cacheTtlMs, 30_000), undefined, now);
-    this.partners = new TtlCache(cacheTtlMs, undefined, now);
+    this.bearers = newCache(Math.min(cacheTtlMs, 30_000));
+    this.partners = newCache(cacheTtlMs);
   }
 
   /**

@@ -15,6 +15,7 @@ import { createCredentials, verifyCredentials, type NewCredentials } from '../..
 import { createOrganisation, type Organisation } from '../../src/partners/organisations.js';
 import type { Store } from '../../src/ports/store.js';
 import { openStore } from '../../src/store/database.js';
+import { TtlCache } from '../../src/memory/ttl-cache.js';
 
 /**
  * The Managed path's login (issue 11: "no mint-then-verify on cold Managed logins"): the identity
@@ -77,7 +78,7 @@ function authenticator(options: { userCacheTtlMs: number; loginCacheTtlMs: numbe
     },
     verifyPartner: (c) => verifyCredentials(store, c),
   };
-  return { auth: new Authenticator(backends, options.loginCacheTtlMs, now), pool, calls };
+  return { auth: new Authenticator(backends, (ttlMs) => new TtlCache(ttlMs, undefined, now), options.loginCacheTtlMs), pool, calls };
 }
 
 const partner = () => ({ apiKey: credentials.apiKey, accessKey: credentials.accessKey, secretKey: credentials.secretKey });
