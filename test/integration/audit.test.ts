@@ -449,7 +449,8 @@ describe('pqseal audit verify catches tampering in the SQLite file', () => {
       await restoring;
       await cli(['audit', 'checkpoint'], dataDir);
       for (const kind of KINDS) await post(`${s.url}/v1/encrypt`, managedHeaders(orgs.get(kind) as NewOrganisation), { data: 'after the checkpoint' });
-      serviceKeyFile = join(dataDir, '..', `${untouched.org_id}-service-key.json`);
+      // Beside the test's other files, not in the shared temp folder (dataDir's parent).
+      serviceKeyFile = join(tempDir(), `${untouched.org_id}-service-key.json`);
       writeFileSync(serviceKeyFile, JSON.stringify((await get(`${s.url}/keys/service`)).json));
     } finally {
       await s.stop({ keepData: true }); // a clean shutdown signs the final heads
