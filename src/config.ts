@@ -43,6 +43,14 @@ export interface Config {
   readonly logLevel: string;
   readonly demo: boolean;
   readonly benchRoutes: boolean;
+  /** DATABASE_URL: PostgreSQL (`postgres://…`) instead of the SQLite file in DATA_DIR. */
+  readonly databaseUrl: string | undefined;
+  /** Connections each process opens to PostgreSQL at most. */
+  readonly databasePoolMax: number;
+  /** Waiting for a PostgreSQL connection fails (503) after this long. */
+  readonly databaseConnectTimeoutMs: number;
+  /** A PostgreSQL statement or lock wait running longer is cancelled (503); 0 = no limit. */
+  readonly databaseStatementTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,6 +97,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel: env.LOG_LEVEL || 'info',
     demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
     benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
+    databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolMax: int(env, 'PQSEAL_DATABASE_POOL_MAX', 10),
+    databaseConnectTimeoutMs: int(env, 'PQSEAL_DATABASE_CONNECT_TIMEOUT_MS', 5_000),
+    databaseStatementTimeoutMs: int(env, 'PQSEAL_DATABASE_STATEMENT_TIMEOUT_MS', 15_000),
     ...overrides,
   };
   if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
@@ -102,6 +114,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (config.databasePoolMax < 2) throw new ConfigError('PQSEAL_DATABASE_POOL_MAX must be at least 2');
+  if (config.databaseConnectTimeoutMs < 1) throw new ConfigError('PQSEAL_DATABASE_CONNECT_TIMEOUT_MS must be at least 1');
   return config;
 }
 

@@ -16,7 +16,7 @@ import { TokenService } from './identity/tokens.js';
 import { UserPool } from './identity/user-pool.js';
 import { Periodic } from './core/periodic.js';
 import { KeyRing } from './keys/key-ring.js';
-import { loadMasterKey, MasterKeyEncryption } from './keys/master-key.js';
+import { loadMasterKey, MasterKeyEncryption, requireMasterKeyFromEnv } from './keys/master-key.js';
 import { publishedOrgKeys } from './keys/org-keys.js';
 import { verifyCredentials } from './partners/credentials.js';
 import { onboardOrganisation } from './core/onboarding.js';
@@ -24,7 +24,7 @@ import { rotateOrgKeys } from './core/key-rotation.js';
 import { OrganisationDirectory } from './core/organisation-directory.js';
 import type { IdentityProvider } from './ports/identity-provider.js';
 import type { Store } from './ports/store.js';
-import { openStore } from './store/database.js';
+import { selectStore } from './store/select.js';
 import { storeReadiness } from './store/readiness.js';
 import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
@@ -74,10 +74,11 @@ export interface ServiceOptions {
 }
 
 export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const { key: masterKey } = loadMasterKey(config.dataDir, config.masterKey);
+  // A node on a shared PostgreSQL store keeps nothing of its own on disk (no DATA_DIR, no key file).
+  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { key: masterKey } = config.databaseUrl === undefined ? loadMasterKey(config.dataDir, config.masterKey) : requireMasterKeyFromEnv(config.masterKey);
   const keyEncryption = new MasterKeyEncryption(masterKey);
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await selectStore(config);
   const { db } = store;
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
@@ -143,10 +144,16 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   );
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
-  const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename, options.workerStartup?.audit);
+  // SQLite file: its own connection on a thread (the fsync off the event loop); PostgreSQL: the pool.
+  const auditSink =
+    store.kind === 'sqlite' && store.filename !== ':memory:' ? new ThreadAuditSink(store.filename, options.workerStartup?.audit) : new InProcessAuditSink(db);
   const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, keyEncryption, now);
-  const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
+  const checkpoints = new Checkpointer(db, providers, serviceKeys, {
+    now,
+    sink: options.checkpointSink ?? audit.checkpointSink,
+    leader: (fn) => store.exclusive('audit-checkpoints', fn),
+  });
   if (serving) {
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
     try {
@@ -228,7 +235,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       await new Promise((resolve) => setImmediate(resolve));
       await auditWriter.close();
       // Sign the final chain heads on a clean shutdown (best effort: the store may already be gone).
-      if (serving) await checkpoints.run().catch(() => undefined);
+      if (serving) await checkpoints.runAsLeader().catch(() => undefined);
       await store.close();
     },
   };

@@ -5,7 +5,7 @@ import type { CryptoProviders } from '../crypto/providers.js';
 import type { Database } from '../ports/store-schema.js';
 import { checkpointLinkProblem, checkpointSignatureProblem } from './checkpoint-checks.js';
 import { appendToSink, readCheckpointLines } from './checkpoint-sink.js';
-import { chainRecords, recordAt, writeTransaction } from './chain-store.js';
+import { chainRecords, lockChains, recordAt, writeTransaction } from './chain-store.js';
 import { checkpointFromRow, checkpointHash, checkpointMessage, sameCheckpoint, type Checkpoint, type UnsignedCheckpoint } from './checkpoints.js';
 import { AuditChainBrokenError, type RefusedChain } from './errors.js';
 import { GENESIS_HASH } from './record.js';
@@ -46,6 +46,11 @@ export interface CheckpointerOptions {
   readonly now?: () => number;
   /** PQSEAL_CHECKPOINT_SINK: a file every checkpoint is appended to. */
   readonly sink?: string | undefined;
+  /**
+   * Runs a periodic round only if no other node runs one (the store's leader lock, `Store.exclusive`);
+   * without it every round runs.
+   */
+  readonly leader?: <T>(fn: () => Promise<T>) => Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
 interface Head {
@@ -63,6 +68,7 @@ export class Checkpointer {
   private log: CheckpointLog = STDERR_LOG;
   private readonly now: () => number;
   private readonly sink: string | undefined;
+  private readonly leader: CheckpointerOptions['leader'];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -72,6 +78,7 @@ export class Checkpointer {
   ) {
     this.now = options.now ?? Date.now;
     this.sink = options.sink;
+    this.leader = options.leader;
   }
 
   /** Where refusals are reported (the server passes its logger). */
@@ -90,10 +97,17 @@ export class Checkpointer {
     return next;
   }
 
+  /** `run()` while holding the leader lock; resolves [] without running when another node holds it. */
+  async runAsLeader(): Promise<Checkpoint[]> {
+    if (!this.leader) return this.run();
+    const result = await this.leader(() => this.run());
+    return result.ran ? result.value : [];
+  }
+
   /** Signs periodically until `stop()`; refusals are logged by the run itself, other errors go to `onError`. */
   start(intervalMs: number, onError: (error: unknown) => void): void {
     if (intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.run().catch((e: unknown) => (e instanceof AuditChainBrokenError ? undefined : onError(e))), intervalMs);
+    this.timer = setInterval(() => void this.runAsLeader().catch((e: unknown) => (e instanceof AuditChainBrokenError ? undefined : onError(e))), intervalMs);
     this.timer.unref();
   }
 
@@ -174,6 +188,7 @@ export class Checkpointer {
    */
   private store(cp: Checkpoint, base: Checkpoint | null, at: number, signature: Uint8Array): Promise<boolean> {
     return writeTransaction(this.db, async (trx) => {
+      await lockChains(trx, [cp.chain_id]);
       const newest = await trx
         .selectFrom('audit_checkpoints')
         .selectAll()

@@ -22,6 +22,23 @@ export const MASTER_KEY_FILE = 'master.key';
 
 export function loadMasterKey(dataDir: string, fromEnv: string | undefined): { key: Uint8Array; source: 'env' | 'file' | 'created' } {
   if (fromEnv !== undefined && fromEnv !== '') return { key: parseMasterKey(fromEnv, 'PQSEAL_MASTER_KEY'), source: 'env' };
+  return loadMasterKeyFile(dataDir);
+}
+
+/**
+ * For a shared store (PostgreSQL): every node must wrap and unwrap with the same key, so it comes
+ * from PQSEAL_MASTER_KEY — never a key file one node would create for itself.
+ */
+export function requireMasterKeyFromEnv(fromEnv: string | undefined): { key: Uint8Array; source: 'env' } {
+  if (fromEnv === undefined || fromEnv === '') {
+    throw new MasterKeyError(
+      'with DATABASE_URL the master key must be given in PQSEAL_MASTER_KEY (the same on every node); generate one with: openssl rand -hex 32',
+    );
+  }
+  return { key: parseMasterKey(fromEnv, 'PQSEAL_MASTER_KEY'), source: 'env' };
+}
+
+function loadMasterKeyFile(dataDir: string): { key: Uint8Array; source: 'file' | 'created' } {
   const path = join(dataDir, MASTER_KEY_FILE);
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;

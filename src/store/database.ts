@@ -28,6 +28,12 @@ import type { Database } from '../ports/store-schema.js';
 
 export const DB_FILENAME = 'pqseal.db';
 
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  /** Path of the database file (or `:memory:`). */
+  readonly filename: string;
+}
+
 export type StoreOptions = { readonly dataDir: string } | { readonly filename: string };
 
 const MIGRATION_ATTEMPTS = 5;
@@ -35,7 +41,7 @@ const MIGRATION_ATTEMPTS = 5;
 const WRITE_PROBE_KEY = 'write_probe_at';
 const MIGRATION_LOCK_TABLE = 'pqseal_migration_lock';
 
-export async function openStore(options: StoreOptions): Promise<Store> {
+export async function openStore(options: StoreOptions): Promise<SqliteStore> {
   const filename = 'dataDir' in options ? join(options.dataDir, DB_FILENAME) : options.filename;
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   if (filename !== ':memory:') createPrivateFile(filename);
@@ -58,7 +64,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   return {
     db,
+    kind: 'sqlite',
     filename,
+    description: filename,
+    // One file on one host: SQLite's write lock already serialises what `exclusive` guards.
+    exclusive: async (_name, fn) => ({ ran: true, value: await fn() }),
     getMeta: (key) => getMeta(db, key),
     setMeta: (key, value) => setMeta(db, key, value),
     async close() {

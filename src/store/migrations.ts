@@ -18,6 +18,7 @@ export interface ColumnTypes {
 }
 
 export const SQLITE_COLUMN_TYPES: ColumnTypes = { binary: 'blob', int64: 'integer' };
+export const POSTGRES_COLUMN_TYPES: ColumnTypes = { binary: 'bytea', int64: 'bigint' };
 
 type MigrationSet = Record<string, Migration>;
 

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { ServiceOptions } from '../../src/services.js';
+import { createTestDatabase, randomMasterKey, TEST_ON_POSTGRES, type TestDatabase } from './postgres.js';
 import { assertNoSecretsIn, collectLog, registerSecret } from './redaction.js';
 
 export { registerSecret } from './redaction.js';
@@ -47,6 +48,22 @@ export function tempDataDir(): string {
 }
 
 /**
+ * With PQSEAL_TEST_DATABASE=postgres, a data directory stands for a PostgreSQL database of its own and
+ * a master key: a server restarted on the same data directory finds the same database.
+ */
+const postgresFor = new Map<string, { database: TestDatabase; masterKey: string }>();
+
+async function postgresOverrides(dataDir: string, overrides: Partial<Config>, env: Record<string, string>): Promise<Partial<Config>> {
+  if (!TEST_ON_POSTGRES || overrides.databaseUrl !== undefined || env.DATABASE_URL !== undefined) return {};
+  let entry = postgresFor.get(dataDir);
+  if (!entry) {
+    entry = { database: await createTestDatabase(), masterKey: randomMasterKey() };
+    postgresFor.set(dataDir, entry);
+  }
+  return { databaseUrl: entry.database.url, masterKey: overrides.masterKey ?? env.PQSEAL_MASTER_KEY ?? entry.masterKey };
+}
+
+/**
  * Starts the real server on an ephemeral loopback port with a fresh (or given) data directory.
  * `serviceOptions` passes e.g. an injectable clock (`now`) to the services.
  */
@@ -62,7 +79,7 @@ export async function startTestServer(
   // and test files run side by side on a few cores.
   const config = loadConfig(
     { PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000', ...env },
-    { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 1, logLevel: 'info', ...overrides },
+    { port: 0, host: '127.0.0.1', dataDir, demo: false, workers: 1, logLevel: 'info', ...(await postgresOverrides(dataDir, overrides, env)), ...overrides },
   );
   const where = `the test server on ${dataDir}`;
   const logs = collectLog(where);
@@ -82,7 +99,11 @@ export async function startTestServer(
     },
     async stop(options = {}) {
       await running.close();
-      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await postgresFor.get(dataDir)?.database.drop();
+        postgresFor.delete(dataDir);
+      }
       assertNoSecretsIn(logs, where);
     },
   };

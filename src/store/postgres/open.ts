@@ -1,0 +1,145 @@
+import pg from 'pg';
+import { Kysely, sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { ADVISORY_LOCK_NAMESPACE, type Store } from '../../ports/store.js';
+import type { Database } from '../../ports/store-schema.js';
+import { StoreMigrationError, StoreOpenError } from '../errors.js';
+import { getMeta, setMeta } from '../meta.js';
+import { migrationProvider, POSTGRES_COLUMN_TYPES } from '../migrations.js';
+import { ClassifyingPostgresDialect } from './driver.js';
+
+/**
+ * The PostgreSQL adapter of the store port (src/ports/store.ts): a `pg` Pool under Kysely's
+ * PostgreSQL dialect, the same migrations as SQLite with PostgreSQL's column types, run by one
+ * process at a time under an advisory lock.
+ */
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user[:password]@host[:port]/database[?…]` */
+  readonly url: string;
+  /** Connections this process opens at most (pg Pool `max`); at least 2. */
+  readonly maxConnections: number;
+  /** Waiting for a connection (new, or free in the pool) fails after this long: 503. */
+  readonly connectTimeoutMs: number;
+  /** A statement running longer is cancelled by the server (57014): 503. 0 = no limit. */
+  readonly statementTimeoutMs: number;
+}
+
+const WRITE_PROBE_KEY = 'write_probe_at';
+const INT8_OID = 20;
+
+/** int8 (bigint: timestamps in ms, counters, versions, `count(*)`) as a JS number, like SQLite's integers. */
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`a bigint column holds ${text}, beyond a JavaScript number's exact range`);
+  return value;
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const description = describeUrl(options.url);
+  let closed = false;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: 'pqseal',
+    ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs } : {}),
+    // The pool's own parsers, not pg's global ones: other users of `pg` in the process are unaffected.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection the server ended (restart, pg_terminate_backend) is dropped by the pool; the
+  // next query opens a new one. Without a listener the event would end the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new ClassifyingPostgresDialect({ pool }, () => closed) });
+
+  try {
+    await migrate(db);
+  } catch (error) {
+    closed = true;
+    await db.destroy().catch(() => undefined);
+    if (error instanceof StoreMigrationError) throw error;
+    throw new StoreOpenError(`cannot open the store at ${description}`, { cause: error });
+  }
+
+  return {
+    db,
+    kind: 'postgres',
+    description,
+    getMeta: (key) => getMeta(db, key),
+    setMeta: (key, value) => setMeta(db, key, value),
+    exclusive: (name, fn) => exclusive(db, name, fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async writable() {
+      if (closed) return false;
+      try {
+        await db.transaction().execute((trx) => setMeta(trx, WRITE_PROBE_KEY, String(Date.now())));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * Several nodes may start at once on a fresh database: the first takes the session lock and migrates,
+ * the others wait for it and then find nothing to do. (Kysely's own migration lock is taken inside the
+ * migration transaction, after its table was created: two creators could still collide.)
+ */
+async function migrate(db: Kysely<Database>): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${ADVISORY_LOCK_NAMESPACE.migrations}, 0)`.execute(conn);
+    try {
+      const { error } = await new Migrator({ db: conn, provider: migrationProvider(POSTGRES_COLUMN_TYPES) }).migrateToLatest();
+      if (error !== undefined) throw new StoreMigrationError('the store schema could not be brought up to date', { cause: error });
+    } finally {
+      await sql`select pg_advisory_unlock(${ADVISORY_LOCK_NAMESPACE.migrations}, 0)`.execute(conn).catch(() => undefined);
+    }
+  });
+}
+
+/** A session-level advisory lock held on one pooled connection while `fn` runs (on others). */
+async function exclusive<T>(db: Kysely<Database>, name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  return db.connection().execute(async (conn) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${ADVISORY_LOCK_NAMESPACE.leader}, hashtext(${name})) as locked`.execute(conn);
+    if (rows[0]?.locked !== true) return { ran: false as const };
+    try {
+      return { ran: true as const, value: await fn() };
+    } finally {
+      await sql`select pg_advisory_unlock(${ADVISORY_LOCK_NAMESPACE.leader}, hashtext(${name}))`.execute(conn).catch(() => undefined);
+    }
+  });
+}
+
+/** The URL for messages and logs: never its password. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable DATABASE_URL)';
+  }
+}
