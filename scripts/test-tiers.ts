@@ -20,7 +20,30 @@ import { fileURLToPath } from 'node:url';
 interface Tier {
   /** Test files run at once: every file starts its own servers, ports and temp folders. */
   readonly concurrency: number;
+  /** The tier's files, when not every file of dist/test/<tier>/ (paths relative to dist/test/). */
+  readonly files?: readonly string[];
+  /** Added to the environment of the tier's test processes. */
+  readonly env?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The store and API suites again, every test server on a PostgreSQL database of its own
+ * (test/helpers/postgres.ts); tests that work on the SQLite file itself skip there with their reason.
+ * The PostgreSQL-only files (test/integration/postgres-*.test.ts) run in the integration tier.
+ */
+const POSTGRES_FILES = [
+  'integration/server.api.test.js',
+  'integration/server.identity.test.js',
+  'integration/server.logins.test.js',
+  'integration/server.tokens.test.js',
+  'integration/server.cli-user-changes.test.js',
+  'integration/permissions.test.js',
+  'integration/sharing-audit.test.js',
+  'integration/audit.test.js',
+  'integration/organisation-names.test.js',
+  'integration/organisation-transactions.test.js',
+  'integration/envelope-origin.test.js',
+];
 
 const cores = availableParallelism();
 // Integration files spend much of their time waiting on sockets, child processes and timers, so one
@@ -29,6 +52,7 @@ const TIERS: Readonly<Record<string, Tier>> = {
   unit: { concurrency: cores },
   integration: { concurrency: cores + 1 },
   browser: { concurrency: cores },
+  postgres: { concurrency: cores + 1, files: POSTGRES_FILES, env: { PQSEAL_TEST_DATABASE: 'postgres' } },
 };
 
 const ROOT = new URL('../../', import.meta.url);
@@ -45,19 +69,22 @@ if (names.length === 0 || unknown.length > 0) {
 rmSync(new URL('test-results/', ROOT), { recursive: true, force: true });
 
 async function runTier(name: string): Promise<{ name: string; ok: boolean; line: string }> {
+  const tier = TIERS[name] as Tier;
   const dir = `dist/test/${name}`;
+  const listed = tier.files?.map((f) => `dist/test/${f}`) ?? readdirSync(new URL(`${dir}/`, ROOT)).map((f) => `${dir}/${f}`);
   // Largest files first: they are the longest, and a long file started last would run alone at the
   // end while the other slots sit idle (size is a fair proxy for duration here).
-  const files = readdirSync(new URL(`${dir}/`, ROOT))
+  const files = listed
     .filter((f) => f.endsWith('.test.js'))
-    .map((f) => ({ path: `${dir}/${f}`, size: statSync(new URL(`${dir}/${f}`, ROOT)).size }))
+    .map((f) => ({ path: f, size: statSync(new URL(f, ROOT)).size }))
     .sort((a, b) => b.size - a.size || a.path.localeCompare(b.path))
     .map((f) => f.path);
-  const concurrency = Number.isInteger(override) && override > 0 ? override : (TIERS[name] as Tier).concurrency;
+  const concurrency = Number.isInteger(override) && override > 0 ? override : tier.concurrency;
   const started = performance.now();
   const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
     cwd: fileURLToPath(ROOT),
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...tier.env },
   });
   const output: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));

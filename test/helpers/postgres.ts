@@ -61,3 +61,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export function randomMasterKey(): string {
   return randomBytes(32).toString('hex');
 }
+
+/**
+ * For `test(name, { skip: sqliteOnly('…') }, fn)`: a test that works on the SQLite file itself
+ * (fault injection with triggers, reading or editing pqseal.db) is skipped in the postgres tier,
+ * with the reason it gives.
+ */
+export function sqliteOnly(reason: string): string | false {
+  return TEST_ON_POSTGRES ? `SQLite only: ${reason}` : false;
+}

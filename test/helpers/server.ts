@@ -64,6 +64,15 @@ async function postgresOverrides(dataDir: string, overrides: Partial<Config>, en
 }
 
 /**
+ * The environment that points a `pqseal` CLI process at the same store as the test server on
+ * `dataDir`: DATA_DIR, plus DATABASE_URL and PQSEAL_MASTER_KEY when it runs on PostgreSQL.
+ */
+export function storeEnv(dataDir: string): Record<string, string> {
+  const entry = postgresFor.get(dataDir);
+  return entry ? { DATA_DIR: dataDir, DATABASE_URL: entry.database.url, PQSEAL_MASTER_KEY: entry.masterKey } : { DATA_DIR: dataDir };
+}
+
+/**
  * Starts the real server on an ephemeral loopback port with a fresh (or given) data directory.
  * `serviceOptions` passes e.g. an injectable clock (`now`) to the services.
  */

@@ -18,7 +18,8 @@ import { DB_FILENAME, openStore } from '../../src/store/database.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { openSqliteConnection } from '../../src/store/sqlite-connection.js';
 import type { Database } from '../../src/ports/store-schema.js';
-import { managedHeaders, post, registerSecret, startTestServer, tempDataDir } from '../helpers/server.js';
+import { managedHeaders, post, registerSecret, startTestServer, storeEnv, tempDataDir } from '../helpers/server.js';
+import { sqliteOnly } from '../helpers/postgres.js';
 
 /**
  * Organisation names cannot impersonate: invisible, control and bidirectional characters and outer
@@ -125,7 +126,7 @@ describe('organisation names: the server and the CLI', () => {
         return (await post(`${server.url}/v1/decrypt-verify`, managedHeaders(org), { encrypted_data: sealed.json.body.encrypted_data })).json.body.signed_by;
       };
       assert.equal(await signedBy(), 'Before Rename Ltd');
-      const env = { ...process.env, DATA_DIR: server.dataDir };
+      const env = { ...process.env, ...storeEnv(server.dataDir) };
       const renamed = await run('node', [CLI, 'org', 'rename', '--org', org.org_id, '--name', 'After Rename Ltd', '--json'], { env });
       assert.deepEqual(JSON.parse(renamed.stdout), { org_id: org.org_id, name: 'After Rename Ltd' });
       await new Promise((r) => setTimeout(r, 1100));
@@ -137,7 +138,7 @@ describe('organisation names: the server and the CLI', () => {
 
   test('pqseal org create refuses a taken or invalid name: exit 2, one clear line, nothing created', async () => {
     const dataDir = tempDataDir();
-    const env = { ...process.env, DATA_DIR: dataDir };
+    const env = { ...process.env, ...storeEnv(dataDir) };
     const first = await run('node', [CLI, 'org', 'create', '--name', 'CLI Names Ltd', '--json'], { env });
     const org = JSON.parse(first.stdout) as NewOrganisation;
     registerSecret(org.password, org.secret_key);
@@ -161,7 +162,7 @@ describe('organisation names: the server and the CLI', () => {
   });
 });
 
-describe('organisation names: upgrading a store that already holds duplicates', () => {
+describe('organisation names: upgrading a store that already holds duplicates', { skip: sqliteOnly('builds the old store with a SQLite connection') }, () => {
   const NAME_KEYS_MIGRATION = '005_organisation_name_keys';
 
   /** A store as the previous release made it (every migration before name keys), with real keys, users and credentials. */
@@ -203,7 +204,7 @@ describe('organisation names: upgrading a store that already holds duplicates', 
 
   test('the upgrade starts, keeps every organisation working, warns at start, lists them, refuses new duplicates; rename resolves them', async () => {
     const dataDir = tempDataDir();
-    const env = { ...process.env, DATA_DIR: dataDir };
+    const env = { ...process.env, ...storeEnv(dataDir) };
     const names = ['Acme Health', 'ACME  health', 'Globex', 'acme health', 'Bidi\u202Eevil', 'Ｇｌｏｂｅｘ'];
     const [genuine, impostor, globex, impostor2, bidi, globex2] = await oldStore(dataDir, names);
 

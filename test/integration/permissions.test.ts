@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { NewOrganisation } from '../../src/core/organisations.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, type JsonResponse, type TestServer } from '../helpers/server.js';
+import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, storeEnv, type JsonResponse, type TestServer } from '../helpers/server.js';
+import { sqliteOnly } from '../helpers/postgres.js';
 
 /**
  * Partner sharing over real HTTP with three organisations (owner, permitted partners, stranger):
@@ -272,7 +273,7 @@ describe('revocation', () => {
 
   test('the CLI revokes and restores, and the running server applies it to the very next open (no caching)', async () => {
     const e1 = await seal([grant(partner)]);
-    const env = { ...process.env, DATA_DIR: server.dataDir };
+    const env = { ...process.env, ...storeEnv(server.dataDir) };
     const revoked = await run('node', [CLI, 'permissions', 'revoke', '--org', owner.org_id, '--partner', partner.org_id, '--envelope', e1.id, '--json'], {
       env,
     });
@@ -320,7 +321,7 @@ describe('the permission list is bound into the envelope', () => {
 });
 
 describe('fail closed', () => {
-  test("revocation state unreadable: partner opens are 503, the owner's own decrypts keep working, strangers still 403", async () => {
+  test("revocation state unreadable: partner opens are 503, the owner's own decrypts keep working, strangers still 403", { skip: sqliteOnly('renames the table in pqseal.db') }, async () => {
     const { env } = await seal([grant(partner)]);
     const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
     db.pragma('busy_timeout = 5000');

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { TOKEN_GENERATION_CLAIM } from '../../src/identity/tokens.js';
-import { login, partnerHeaders, post, registerSecret, startTestServer, type TestServer } from '../helpers/server.js';
+import { login, partnerHeaders, post, registerSecret, startTestServer, storeEnv, type TestServer } from '../helpers/server.js';
 
 /**
  * User changes made by another process — `pqseal user …` beside a running server — reach that
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const CLI = new URL('../../../bin/pqseal.js', import.meta.url).pathname;
 
 async function pqsealUser(server: TestServer, args: string[]): Promise<void> {
-  await run(process.execPath, [CLI, 'user', ...args], { env: { ...process.env, DATA_DIR: server.dataDir } });
+  await run(process.execPath, [CLI, 'user', ...args], { env: { ...process.env, ...storeEnv(server.dataDir) } });
 }
 
 async function directEncrypt(server: TestServer, token: string, org: NewOrganisation) {
