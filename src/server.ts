@@ -36,7 +36,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   services.checkpoints.useLogger(app.log);
   let demo: DemoBootstrap | undefined;
   try {
-    demo = config.demo ? await bootstrapDemo(services) : undefined;
+    // Nodes of one PostgreSQL store starting at once: one creates the demo, the others find it made (or skip).
+    const bootstrapped = config.demo ? await services.store.exclusive('demo-bootstrap', () => bootstrapDemo(services)) : undefined;
+    demo = bootstrapped?.ran ? bootstrapped.value : undefined;
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await app.close().catch(() => undefined);

@@ -6,7 +6,7 @@ import { demoBanner } from './demo.js';
 export async function serve(config: Config): Promise<number> {
   const server = await startServer(config);
   if (server.demo) process.stdout.write(demoBanner(server.url, server.demo.org));
-  server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workers }, 'pqseal listening');
+  server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workers, store: server.services.store.description }, 'pqseal listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
