@@ -56,20 +56,20 @@ export async function inTransaction<T>(handle: StoreHandle, fn: (trx: Kysely<Dat
 
 /** SQLSTATEs of a transaction that lost to a concurrent one and may simply be run again. */
 const CONFLICT_REASONS: ReadonlySet<string> = new Set(['40001', '40P01']);
-const CONFLICT_ATTEMPTS = 5;
+const CONFLICT_ATTEMPTS = 10;
 
 export function isConflict(error: unknown): boolean {
   return error instanceof StoreUnavailableError && CONFLICT_REASONS.has(error.reason);
 }
 
-/** Runs a whole transaction again (up to 5 times, with jittered back-off) while it fails with a conflict. */
+/** Runs a whole transaction again (up to 10 times, with jittered exponential back-off) while it fails with a conflict. */
 export async function retryingConflicts<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
 }

@@ -58,6 +58,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle connection the server ended (restart, pg_terminate_backend) is dropped by the pool; the
   // next query opens a new one. Without a listener the event would end the process.
   pool.on('error', () => undefined);
+  // The same for a connection lost while checked out between two queries: the next query on it fails
+  // (classified, 503) and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new ClassifyingPostgresDialect({ pool }, () => closed) });
 
   try {
@@ -79,7 +82,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy();
+      // The pool, not Kysely's driver: a query after close then reaches our driver and fails with StoreClosedError.
+      await pool.end();
     },
     async ping() {
       if (closed) return false;
