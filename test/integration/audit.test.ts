@@ -319,41 +319,45 @@ describe('GET /v1/audit and GET /audit', () => {
 });
 
 describe('no 2xx without a durable record', () => {
-  test('when the audit log cannot be written, operations answer 503 without data and revocations change nothing', { skip: sqliteOnly('injects the fault with a SQLite trigger') }, async () => {
-    const h = managedHeaders(alpha);
-    const sealed = await post(`${server.url}/v1/encrypt`, h, {
-      data: 'must not leak when unaudited',
-      permissions: [{ partner_id: beta.org_id, permissions: ['read'] }],
-    });
-    // Before the audit goes down: logins are audited too (test/integration/server.logins.test.ts).
-    const token = (await login(server.url, alpha)).IdToken;
-    const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
-    db.pragma('busy_timeout = 5000');
-    try {
-      db.exec(`create trigger audit_down before insert on audit_records begin select raise(abort, 'audit disk full'); end`);
-      const res = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data });
-      assert.equal(res.status, 503);
-      assert.equal(res.json.statusCode, 503);
-      assert.equal(res.json.body.error.code, 'AUDIT_UNAVAILABLE');
-      assert.ok(!JSON.stringify(res.json).includes('must not leak'));
-      const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${token}`, ...partnerHeaders(alpha) }, { data: 'x' });
-      assert.equal(direct.status, 503);
-      assert.equal(direct.json.code, 'AUDIT_UNAVAILABLE');
+  test(
+    'when the audit log cannot be written, operations answer 503 without data and revocations change nothing',
+    { skip: sqliteOnly('injects the fault with a SQLite trigger') },
+    async () => {
+      const h = managedHeaders(alpha);
+      const sealed = await post(`${server.url}/v1/encrypt`, h, {
+        data: 'must not leak when unaudited',
+        permissions: [{ partner_id: beta.org_id, permissions: ['read'] }],
+      });
+      // Before the audit goes down: logins are audited too (test/integration/server.logins.test.ts).
+      const token = (await login(server.url, alpha)).IdToken;
+      const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
+      db.pragma('busy_timeout = 5000');
+      try {
+        db.exec(`create trigger audit_down before insert on audit_records begin select raise(abort, 'audit disk full'); end`);
+        const res = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data });
+        assert.equal(res.status, 503);
+        assert.equal(res.json.statusCode, 503);
+        assert.equal(res.json.body.error.code, 'AUDIT_UNAVAILABLE');
+        assert.ok(!JSON.stringify(res.json).includes('must not leak'));
+        const direct = await post(`${server.url}/encrypt`, { authorization: `Bearer ${token}`, ...partnerHeaders(alpha) }, { data: 'x' });
+        assert.equal(direct.status, 503);
+        assert.equal(direct.json.code, 'AUDIT_UNAVAILABLE');
 
-      const revoke = await post(`${server.url}/v1/permissions/revoke`, h, { partner_id: beta.org_id, envelope_id: sealed.json.body.envelope_id });
-      assert.equal(revoke.status, 503);
-      assert.equal(revoke.json.body.error.code, 'STORE_UNAVAILABLE');
-      const rows = db
-        .prepare('select count(*) as n from revocations where owner_org_id = ? and envelope_id = ?')
-        .get(alpha.org_id, sealed.json.body.envelope_id) as { n: number };
-      assert.equal(rows.n, 0, 'the revocation rolled back with its audit record');
-    } finally {
-      db.exec('drop trigger audit_down');
-      db.close();
-    }
-    const ok = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data });
-    assert.equal(ok.status, 200);
-  });
+        const revoke = await post(`${server.url}/v1/permissions/revoke`, h, { partner_id: beta.org_id, envelope_id: sealed.json.body.envelope_id });
+        assert.equal(revoke.status, 503);
+        assert.equal(revoke.json.body.error.code, 'STORE_UNAVAILABLE');
+        const rows = db
+          .prepare('select count(*) as n from revocations where owner_org_id = ? and envelope_id = ?')
+          .get(alpha.org_id, sealed.json.body.envelope_id) as { n: number };
+        assert.equal(rows.n, 0, 'the revocation rolled back with its audit record');
+      } finally {
+        db.exec('drop trigger audit_down');
+        db.close();
+      }
+      const ok = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data });
+      assert.equal(ok.status, 200);
+    },
+  );
 });
 
 describe('periodic checkpoints', () => {

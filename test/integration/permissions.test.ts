@@ -5,7 +5,17 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { NewOrganisation } from '../../src/core/organisations.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, storeEnv, type JsonResponse, type TestServer } from '../helpers/server.js';
+import {
+  login,
+  managedHeaders,
+  partnerHeaders,
+  post,
+  registerSecret,
+  startTestServer,
+  storeEnv,
+  type JsonResponse,
+  type TestServer,
+} from '../helpers/server.js';
 import { sqliteOnly } from '../helpers/postgres.js';
 
 /**
@@ -321,28 +331,32 @@ describe('the permission list is bound into the envelope', () => {
 });
 
 describe('fail closed', () => {
-  test("revocation state unreadable: partner opens are 503, the owner's own decrypts keep working, strangers still 403", { skip: sqliteOnly('renames the table in pqseal.db') }, async () => {
-    const { env } = await seal([grant(partner)]);
-    const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
-    db.pragma('busy_timeout = 5000');
-    try {
-      db.exec('alter table revocations rename to revocations_unreadable');
-      const partnerRes = await open(partner, env);
-      assert.equal(partnerRes.status, 503, JSON.stringify(partnerRes.json));
-      assert.equal(partnerRes.json.body.error.code, 'REVOCATION_STATE_UNAVAILABLE');
-      assert.ok(Number(partnerRes.headers.get('retry-after')) > 0);
-      assert.ok(!JSON.stringify(partnerRes.json).includes(SECRET_TEXT));
-      const verifyRes = await open(partner, env, 'decrypt-verify');
-      assert.equal(verifyRes.status, 503);
+  test(
+    "revocation state unreadable: partner opens are 503, the owner's own decrypts keep working, strangers still 403",
+    { skip: sqliteOnly('renames the table in pqseal.db') },
+    async () => {
+      const { env } = await seal([grant(partner)]);
+      const db = new BetterSqlite3(join(server.dataDir, 'pqseal.db'));
+      db.pragma('busy_timeout = 5000');
+      try {
+        db.exec('alter table revocations rename to revocations_unreadable');
+        const partnerRes = await open(partner, env);
+        assert.equal(partnerRes.status, 503, JSON.stringify(partnerRes.json));
+        assert.equal(partnerRes.json.body.error.code, 'REVOCATION_STATE_UNAVAILABLE');
+        assert.ok(Number(partnerRes.headers.get('retry-after')) > 0);
+        assert.ok(!JSON.stringify(partnerRes.json).includes(SECRET_TEXT));
+        const verifyRes = await open(partner, env, 'decrypt-verify');
+        assert.equal(verifyRes.status, 503);
 
-      const ownerRes = await open(owner, env, 'decrypt-verify');
-      assert.equal(ownerRes.status, 200, 'the owner path never reads revocation state');
-      assert.equal(ownerRes.json.body.decrypted_data, SECRET_TEXT);
-      assertDenied(await open(stranger, env), 'stranger during the outage');
-    } finally {
-      db.exec('alter table revocations_unreadable rename to revocations');
-      db.close();
-    }
-    assert.equal((await open(partner, env)).status, 200, 'back once the state is readable');
-  });
+        const ownerRes = await open(owner, env, 'decrypt-verify');
+        assert.equal(ownerRes.status, 200, 'the owner path never reads revocation state');
+        assert.equal(ownerRes.json.body.decrypted_data, SECRET_TEXT);
+        assertDenied(await open(stranger, env), 'stranger during the outage');
+      } finally {
+        db.exec('alter table revocations_unreadable rename to revocations');
+        db.close();
+      }
+      assert.equal((await open(partner, env)).status, 200, 'back once the state is readable');
+    },
+  );
 });

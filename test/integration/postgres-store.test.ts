@@ -32,7 +32,9 @@ describe('PostgreSQL store', () => {
     const { url } = await database();
     const stores = await Promise.all(Array.from({ length: 8 }, () => open(url, 2)));
     try {
-      const { rows } = await sql<{ name: string; n: number }>`select name, count(*)::int8 as n from kysely_migration group by name order by name`.execute(stores[0]!.db);
+      const { rows } = await sql<{ name: string; n: number }>`select name, count(*)::int8 as n from kysely_migration group by name order by name`.execute(
+        stores[0]!.db,
+      );
       assert.deepEqual(
         rows.map((r) => [r.name, r.n]),
         migrationNames().map((n) => [n, 1]),
@@ -97,7 +99,10 @@ describe('PostgreSQL store', () => {
 });
 
 /** A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped, new ones refused) and restore. */
-async function cuttableProxy(target: { host: string; port: number }): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+async function cuttableProxy(target: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -202,7 +207,10 @@ describe('PostgreSQL trouble, through the API', () => {
       await new Promise((r) => setTimeout(r, 500));
       stop = true;
       await load;
-      assert.ok(statuses.every((s) => s === 200 || s === 503), `only 200 and 503: ${[...new Set(statuses)].join(',')}`);
+      assert.ok(
+        statuses.every((s) => s === 200 || s === 503),
+        `only 200 and 503: ${[...new Set(statuses)].join(',')}`,
+      );
       assert.equal((await seal()).status, 200);
     } finally {
       await admin.close();

@@ -41,7 +41,10 @@ export function postgresUnavailableReason(error: unknown): string | undefined {
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
     if (current instanceof StoreUnavailableError) return current.reason;
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNAVAILABLE_STATES.has(code) || SOCKET_CODES.has(code) || UNAVAILABLE_CLASSES.some((c) => code.length === 5 && code.startsWith(c)))) {
+    if (
+      typeof code === 'string' &&
+      (UNAVAILABLE_STATES.has(code) || SOCKET_CODES.has(code) || UNAVAILABLE_CLASSES.some((c) => code.length === 5 && code.startsWith(c)))
+    ) {
       return code;
     }
     const message = (current as { message?: unknown }).message;
