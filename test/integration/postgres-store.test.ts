@@ -82,6 +82,30 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('exclusive: while one store holds a lock another store skips the work; once released, the next one runs', async () => {
+    const { url } = await database();
+    const [first, second] = await Promise.all([open(url), open(url)]);
+    try {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let entered: () => void = () => undefined;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const leader = first.exclusive('audit-checkpoints', async () => {
+        entered();
+        await held;
+        return 'first';
+      });
+      await inside;
+      assert.deepEqual(await second.exclusive('audit-checkpoints', async () => 'second'), { ran: false });
+      assert.deepEqual(await second.exclusive('another-lock', async () => 'other'), { ran: true, value: 'other' });
+      release();
+      assert.deepEqual(await leader, { ran: true, value: 'first' });
+      assert.deepEqual(await second.exclusive('audit-checkpoints', async () => 'second'), { ran: true, value: 'second' });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   test('the driver codes that mean "cannot serve now" are StoreUnavailableError; a query after close is STORE_CLOSED', async () => {
     for (const code of ['40001', '40P01', '53100', '53300', '57P01', '57014', '08006', '55P03', 'ECONNREFUSED', 'ECONNRESET']) {
       assert.equal(postgresUnavailableReason(Object.assign(new Error('x'), { code })), code);

@@ -39,6 +39,11 @@ function parseInt8(text: string): number {
   return value;
 }
 
+function poolTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID && format !== 'binary') return parseInt8;
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}
+
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const description = describeUrl(options.url);
   let closed = false;
@@ -50,10 +55,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     application_name: 'pqseal',
     ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs } : {}),
     // The pool's own parsers, not pg's global ones: other users of `pg` in the process are unaffected.
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-    },
+    types: { getTypeParser: poolTypeParser as typeof pg.types.getTypeParser },
   });
   // An idle connection the server ended (restart, pg_terminate_backend) is dropped by the pool; the
   // next query opens a new one. Without a listener the event would end the process.
