@@ -99,7 +99,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async writable() {
       if (closed) return false;
       try {
-        await db.transaction().execute((trx) => setMeta(trx, WRITE_PROBE_KEY, String(Date.now())));
+        // Read committed: probes of several nodes rewrite the same row, and at serializable the later one would fail (40001).
+        await db
+          .transaction()
+          .setIsolationLevel('read committed')
+          .execute((trx) => setMeta(trx, WRITE_PROBE_KEY, String(Date.now())));
         return true;
       } catch {
         return false;
