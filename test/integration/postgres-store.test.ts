@@ -9,7 +9,7 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/
 import { postgresUnavailableReason } from '../../src/store/postgres/errors.js';
 import { getMeta, setMeta } from '../../src/store/meta.js';
 import { createTestDatabase, randomMasterKey, type TestDatabase } from '../helpers/postgres.js';
-import { managedHeaders, post, startTestServer } from '../helpers/server.js';
+import { login, managedHeaders, post, startTestServer } from '../helpers/server.js';
 
 /** The PostgreSQL store adapter on its own: migrations under concurrency, conflicts retried, errors classified. */
 
@@ -236,6 +236,46 @@ describe('PostgreSQL trouble, through the API', () => {
         `only 200 and 503: ${[...new Set(statuses)].join(',')}`,
       );
       assert.equal((await seal()).status, 200);
+    } finally {
+      await admin.close();
+      await server.stop();
+    }
+  });
+
+  test('disk full while writing the audit log (53100, injected by a trigger): 503 without data, the revocation rolls back, no login token', async () => {
+    const db = await database();
+    const server = await startTestServer({ databaseUrl: db.url, masterKey: randomMasterKey() });
+    const admin = await open(db.url, 2);
+    try {
+      const [alpha, beta] = [await server.createOrg('Alpha Disk'), await server.createOrg('Beta Disk')];
+      const h = managedHeaders(alpha);
+      const sealed = await post(`${server.url}/v1/encrypt`, h, {
+        data: 'must not leak when unaudited',
+        permissions: [{ partner_id: beta.org_id, permissions: ['read'] }],
+      });
+      assert.equal(sealed.status, 200);
+      await sql`create function audit_down() returns trigger language plpgsql as $$ begin raise exception 'could not extend file' using errcode = '53100'; end $$`.execute(
+        admin.db,
+      );
+      await sql`create trigger audit_down before insert on audit_records for each row execute function audit_down()`.execute(admin.db);
+
+      const res = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data });
+      assert.equal(res.status, 503);
+      assert.equal(res.json.body.error.code, 'AUDIT_UNAVAILABLE');
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+      assert.ok(!JSON.stringify(res.json).includes('must not leak'));
+
+      const revoke = await post(`${server.url}/v1/permissions/revoke`, h, { partner_id: beta.org_id, envelope_id: sealed.json.body.envelope_id });
+      assert.equal(revoke.status, 503);
+      assert.equal(revoke.json.body.error.code, 'STORE_UNAVAILABLE');
+      const { rows } = await sql<{ n: number }>`select count(*) as n from revocations where owner_org_id = ${alpha.org_id}`.execute(admin.db);
+      assert.equal(rows[0]?.n, 0, 'the revocation rolled back with its audit record');
+
+      await assert.rejects(login(server.url, beta), /503/);
+
+      await sql`drop trigger audit_down on audit_records`.execute(admin.db);
+      assert.equal((await post(`${server.url}/v1/decrypt`, h, { encrypted_data: sealed.json.body.encrypted_data })).status, 200);
+      assert.ok((await login(server.url, beta)).IdToken);
     } finally {
       await admin.close();
       await server.stop();
