@@ -62,6 +62,15 @@ describe('PostgreSQL store', () => {
     }
   });
 
+  test('a database that cannot be reached at start: StoreOpenError naming the place and the reason, never the password', async () => {
+    await assert.rejects(open('postgres://postgres:hunter2@127.0.0.1:1/nowhere'), (e: unknown) => {
+      const message = (e as Error).message;
+      return (
+        (e as { code?: string }).code === 'STORE_OPEN_FAILED' && /127\.0\.0\.1:1/.test(message) && /ECONNREFUSED/.test(message) && !message.includes('hunter2')
+      );
+    });
+  });
+
   test('concurrent read-then-write transactions: serialization failures are retried, no update is lost', async () => {
     const { url } = await database();
     const store = await open(url, 8);

@@ -71,7 +71,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     closed = true;
     await db.destroy().catch(() => undefined);
     if (error instanceof StoreMigrationError) throw error;
-    throw new StoreOpenError(`cannot open the store at ${description}`, { cause: error });
+    throw new StoreOpenError(`cannot open the store at ${description}: ${driverMessage(error)}`, { cause: error });
   }
 
   return {
@@ -140,6 +140,17 @@ async function exclusive<T>(db: Kysely<Database>, name: string, fn: () => Promis
       await sql`select pg_advisory_unlock(${ADVISORY_LOCK_NAMESPACE.leader}, hashtext(${name}))`.execute(conn).catch(() => undefined);
     }
   });
+}
+
+/** What the driver said (e.g. `connect ECONNREFUSED …`, `database "x" does not exist`): the innermost cause's message. */
+function driverMessage(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null) break;
+    current = cause;
+  }
+  return current instanceof Error ? current.message : String(current);
 }
 
 /** The URL for messages and logs: never its password. */
