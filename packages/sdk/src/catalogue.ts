@@ -297,7 +297,7 @@ export function errorSpec(code: ErrorCode): ErrorSpec {
  * so that every code the source throws is accounted for (test/error-catalogue.test.ts).
  */
 export const INTERNAL_ERROR_CODES = {
-  STORE_OPEN_FAILED: 'The store file could not be opened at start-up.',
+  STORE_OPEN_FAILED: 'The store (the SQLite file, or the PostgreSQL database of DATABASE_URL) could not be opened at start-up.',
   STORE_MIGRATION_FAILED: 'A schema migration failed at start-up.',
   MASTER_KEY_INVALID: 'The master key (PQSEAL_MASTER_KEY or master.key) is missing, malformed or too widely readable.',
   JWT_KEY_UNAVAILABLE: "The identity pool's token signing key could not be loaded or unwrapped.",
