@@ -53,7 +53,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     application_name: 'pqseal',
-    ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs } : {}),
+    // A node that vanished mid-transaction (partition, frozen VM) must not hold chain locks for long:
+    // TCP keep-alive finds the dead peer, and an idle transaction is ended by the server.
+    keepAlive: true,
+    ...(options.statementTimeoutMs > 0
+      ? {
+          statement_timeout: options.statementTimeoutMs,
+          lock_timeout: options.statementTimeoutMs,
+          idle_in_transaction_session_timeout: 2 * options.statementTimeoutMs,
+        }
+      : {}),
     // The pool's own parsers, not pg's global ones: other users of `pg` in the process are unaffected.
     types: { getTypeParser: poolTypeParser as typeof pg.types.getTypeParser },
   });
