@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,7 +161,10 @@ export async function login(baseUrl: string, org: NewOrganisation): Promise<{ Id
   return json.AuthenticationResult;
 }
 
+/** Everything the store holds for the test server on `dataDir`: the SQLite file and its WAL, or a data dump of its PostgreSQL database. */
 export function readDbBytes(dataDir: string): Buffer {
+  const entry = postgresFor.get(dataDir);
+  if (entry) return execFileSync('pg_dump', ['--data-only', '--dbname', entry.database.url], { maxBuffer: 256 * 1024 * 1024 });
   const files = ['pqseal.db', 'pqseal.db-wal'].map((f) => {
     try {
       return readFileSync(join(dataDir, f));

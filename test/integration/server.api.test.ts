@@ -266,6 +266,7 @@ describe('errors', () => {
 
   test('nothing secret reaches the store', async () => {
     const bytes = readDbBytes(server.dataDir);
+    assert.ok(bytes.includes(Buffer.from(rockville.username)), 'what the store holds was read');
     for (const secret of [rockville.password, rockville.secret_key, other.password, other.secret_key, 'sensitive information to sign and encrypt']) {
       assert.equal(bytes.includes(Buffer.from(secret)), false);
     }
