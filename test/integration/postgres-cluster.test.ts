@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -19,6 +20,7 @@ const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 interface Node {
   readonly child: ChildProcess;
   readonly url: string;
+  readonly dataDir: string;
   output: string;
 }
 
@@ -42,7 +44,8 @@ function nodeEnv(): NodeJS.ProcessEnv {
 }
 
 async function startNode(): Promise<Node> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: nodeEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = nodeEnv();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -61,7 +64,7 @@ async function startNode(): Promise<Node> {
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`node exited (${code}) before listening:\n${output}`)));
   });
-  const node: Node = { child, url, output };
+  const node: Node = { child, url, dataDir: env.DATA_DIR as string, output };
   const keep = (chunk: Buffer) => (node.output += chunk.toString());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -114,6 +117,7 @@ describe('two nodes on one PostgreSQL database', () => {
     assert.equal((await query('select id from service_keys')).length, 1);
     const [docA, docB] = await Promise.all([fetch(`${a.url}/v1/keys/service`).then((r) => r.json()), fetch(`${b.url}/v1/keys/service`).then((r) => r.json())]);
     assert.deepEqual(docA, docB);
+    for (const node of [a, b]) assert.deepEqual(readdirSync(node.dataDir), [], 'a node of a shared store writes nothing to DATA_DIR (no master.key)');
   });
 
   test('the CLI honours DATABASE_URL: an organisation it creates is served by both nodes', async () => {
@@ -135,7 +139,6 @@ describe('two nodes on one PostgreSQL database', () => {
     const result = await cli(['org', 'list'], env);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /PQSEAL_MASTER_KEY/);
-    const { readdirSync } = await import('node:fs');
     assert.deepEqual(readdirSync(base.DATA_DIR as string), []);
   });
 
