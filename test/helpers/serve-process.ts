@@ -1,0 +1,85 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { collectLog } from './redaction.js';
+
+/** `bin/pqseal.js` of this tree (the tests run from dist/test/…). */
+export const CLI = new URL('../../../bin/pqseal.js', import.meta.url).pathname;
+
+export interface ServeProcess {
+  readonly url: string;
+  readonly child: ChildProcessWithoutNullStreams;
+  /** What the process wrote to stdout: pino's JSON log lines. */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** stderr once it matches `pattern` (pipes deliver stdout and stderr in no fixed order). */
+  stderrMatching(pattern: RegExp): Promise<string>;
+  /** SIGTERM, then the exit code (SIGKILL after 20 s). */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs `pqseal serve --port 0` (or `bin` with `args`) as a process with stdout and stderr kept apart,
+ * until its log says "pqseal listening". The log stream (stdout) is checked for registered secrets after
+ * the file's last test (test/helpers/redaction.ts); stderr, where a development start prints the demo
+ * banner, is the test's to check.
+ */
+export async function spawnServe(
+  env: Record<string, string | undefined>,
+  options: { readonly cwd?: string; readonly bin?: string; readonly args?: readonly string[]; readonly what?: string } = {},
+): Promise<ServeProcess> {
+  const what = options.what ?? 'pqseal serve';
+  const child = spawn('node', [options.bin ?? CLI, ...(options.args ?? ['serve', '--port', '0'])], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PQSEAL_WORKERS: '1', ...env },
+  });
+  const outLines = collectLog(`${what} (stdout)`);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    outLines.splice(0, outLines.length, ...out.split('\n'));
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  // 'close': the process has exited and both pipes are drained.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    // A first start generates keys and hashes passwords: slow on a loaded machine.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start:\n${out}\n${err}`));
+    }, 90_000);
+    const check = () => {
+      const listening = /"url":"([^"]+)".*pqseal listening|pqseal listening.*"url":"([^"]+)"/.exec(out);
+      if (listening) {
+        clearTimeout(timer);
+        resolve(listening[1] ?? listening[2] ?? '');
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${String(code)} before listening:\n${out}\n${err}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async stderrMatching(pattern) {
+      for (const started = Date.now(); !pattern.test(err); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() - started > 10_000) throw new Error(`${what}: stderr never matched ${String(pattern)}:\n${err}`);
+      }
+      return err;
+    },
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+}
