@@ -24,11 +24,20 @@ export interface ServeProcess {
  */
 export async function spawnServe(
   env: Record<string, string | undefined>,
-  options: { readonly cwd?: string; readonly bin?: string; readonly args?: readonly string[]; readonly what?: string } = {},
+  options: {
+    readonly cwd?: string;
+    /** The command line; default `node bin/pqseal.js serve --port 0`. */
+    readonly command?: readonly [string, ...string[]];
+    readonly what?: string;
+  } = {},
 ): Promise<ServeProcess> {
   const what = options.what ?? 'pqseal serve';
-  const child = spawn('node', [options.bin ?? CLI, ...(options.args ?? ['serve', '--port', '0'])], {
+  const [command, ...args] = options.command ?? ['node', CLI, 'serve', '--port', '0'];
+  // A process group of its own: `npm start` runs the server under `sh -c`, which does not pass
+  // SIGTERM on, so stop() signals the whole group.
+  const child = spawn(command, args, {
     cwd: options.cwd,
+    detached: true,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PQSEAL_WORKERS: '1', ...env },
   });
   const outLines = collectLog(`${what} (stdout)`);
@@ -46,7 +55,7 @@ export async function spawnServe(
   const url = await new Promise<string>((resolve, reject) => {
     // A first start generates keys and hashes passwords: slow on a loaded machine.
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       reject(new Error(`${what} did not start:\n${out}\n${err}`));
     }, 90_000);
     const check = () => {
@@ -75,8 +84,15 @@ export async function spawnServe(
     },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, signal);
+        } catch {
+          // The group is gone already.
+        }
+      };
+      signalGroup('SIGTERM');
+      const killer = setTimeout(() => signalGroup('SIGKILL'), 20_000);
       const code = await exited;
       clearTimeout(killer);
       return code;
