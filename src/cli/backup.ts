@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { MASTER_KEY_FILE } from '../keys/master-key.js';
-import { backupStore, BackupInvalidError, BackupRefusedError, restoreStore, type BackupSummary } from '../store/backup.js';
+import { openServices } from '../services.js';
+import { backupStore, BackupInvalidError, BackupRefusedError, removeRestoredStore, restoreStore, type BackupSummary } from '../store/backup.js';
 
 /** `pqseal backup --out FILE` and `pqseal restore --from FILE` (SQLite; PostgreSQL has pg_dump). */
 
@@ -44,12 +45,29 @@ export async function restoreCommand(args: string[], config: Config): Promise<nu
     if (process.env.DATABASE_URL) throw new BackupRefusedError(PG_DUMP_HINT.replace('pqseal backup does not copy', 'pqseal restore does not fill'));
     if (!values.from) throw new BackupRefusedError('--from FILE is required');
     const summary = await restoreStore(values.from, config.dataDir, [MASTER_KEY_FILE]);
-    const keyHint =
-      config.masterKey || existsSync(join(config.dataDir, MASTER_KEY_FILE))
-        ? ''
-        : `\nNo master key yet: set PQSEAL_MASTER_KEY, or put the backed-up master.key (mode 0600) in ${config.dataDir}, before starting the server.`;
+    const haveMasterKey = Boolean(config.masterKey) || existsSync(join(config.dataDir, MASTER_KEY_FILE));
+    if (haveMasterKey) await checkMasterKeyOpens(config);
+    const keyHint = haveMasterKey
+      ? ' The master key opens its keys.'
+      : `\nNo master key yet: set PQSEAL_MASTER_KEY, or put the backed-up master.key (mode 0600) in ${config.dataDir}, before starting the server.`;
     report(summary, values.json, `Restored ${summary.file} (schema ${summary.schema}) from ${values.from}.${keyHint}`);
   });
+}
+
+/**
+ * Opens the restored store as the CLI does, which unwraps its JWT signing keys with the master key:
+ * a wrong key takes the store out again, so the operator does not find out only when the server
+ * refuses to start (having made a master.key of its own).
+ */
+async function checkMasterKeyOpens(config: Config): Promise<void> {
+  try {
+    const services = await openServices(config, { workers: false });
+    await services.close();
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'JWT_KEY_UNAVAILABLE') throw e;
+    removeRestoredStore(config.dataDir);
+    throw new BackupInvalidError(`the master key does not open the keys in this backup (${(e as Error).message}); the restored store was removed again`);
+  }
 }
 
 function usage(text: string): number {

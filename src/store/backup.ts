@@ -97,6 +97,11 @@ export async function restoreStore(from: string, dataDir: string, allowed: reado
   }
 }
 
+/** Takes a restored store out of `dataDir` again (its keys turned out not to open with the master key). */
+export function removeRestoredStore(dataDir: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `${DB_FILENAME}${suffix}`), { force: true });
+}
+
 /** `pragma integrity_check`, the pqseal tables, and migrations this build knows, all of them applied. */
 async function checkSnapshot(file: string): Promise<Omit<BackupSummary, 'file'>> {
   const known = Object.keys(await migrationProvider(SQLITE_COLUMN_TYPES).getMigrations()).sort();

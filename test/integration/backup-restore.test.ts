@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
@@ -24,6 +24,13 @@ async function pqseal(args: string[], env: Record<string, string>): Promise<Exit
   } catch (e) {
     const failed = e as { code?: number; stdout?: string; stderr?: string };
     return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+/** Polls (the load runs in this process too) until `done()`, or fails after a minute. */
+async function until(done: () => boolean): Promise<void> {
+  for (const started = Date.now(); !done(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - started > 60_000) throw new Error('the load did not get that far within a minute');
   }
 }
 
@@ -54,16 +61,16 @@ describe('pqseal backup and restore (SQLite)', () => {
         }
       };
       const load = [...orgs, ...orgs].map(client);
-      await new Promise((r) => setTimeout(r, 500));
+      await until(() => sealed.length >= 20);
       // Changes the backup must carry: new key versions, an organisation created mid-load.
       await server.services.rotateKeys(orgs[0]!.org_id);
       const late = await server.createOrg('Backup Org Late');
       orgs.push(late);
       load.push(client(late));
-      await new Promise((r) => setTimeout(r, 500));
+      await until(() => sealed.filter((s) => s.org === late).length >= 3);
       backupStartedAt = Date.now();
       backup = await pqseal(['backup', '--out', out, '--json'], { DATA_DIR: dataDir });
-      await new Promise((r) => setTimeout(r, 300));
+      await until(() => sealed.some((s) => s.at > backupStartedAt));
       loading = false;
       await Promise.all(load);
     } finally {
@@ -76,7 +83,7 @@ describe('pqseal backup and restore (SQLite)', () => {
       assert.ok(!readFileSync(out).includes(form), 'the master key is not in the backup');
     const before = sealed.filter((s) => s.at < backupStartedAt);
     const after = sealed.filter((s) => s.at > backupStartedAt);
-    assert.ok(before.length >= 20 && after.length > 0, `sealed ${before.length} before and ${after.length} during/after the backup`);
+    assert.ok(before.length >= 23 && after.length > 0, `sealed ${before.length} before and ${after.length} during/after the backup`);
     assert.ok(before.some((s) => s.org.name === 'Backup Org Late'));
 
     // Another DATA_DIR: the master key is put back first (it is backed up separately), then the store.
@@ -131,6 +138,16 @@ describe('pqseal backup and restore (SQLite)', () => {
       assert.equal(refused.code, 4, `${file}: ${refused.stderr}`);
       assert.throws(() => statSync(join(target, 'pqseal.db')), 'nothing is left in DATA_DIR');
     }
+
+    const wrongKey = join(dir, 'wrong-key');
+    const refusedKey = await pqseal(['restore', '--from', good], { DATA_DIR: wrongKey, PQSEAL_MASTER_KEY: 'ab'.repeat(32) });
+    assert.equal(refusedKey.code, 4, refusedKey.stderr);
+    assert.match(refusedKey.stderr, /master key does not open/);
+    assert.deepEqual(readdirSync(wrongKey), [], 'the store was taken out again');
+    copyFileSync(join(source, 'master.key'), join(wrongKey, 'master.key'));
+    const opened = await pqseal(['restore', '--from', good], { DATA_DIR: wrongKey });
+    assert.equal(opened.code, 0, opened.stderr);
+    assert.match(opened.stdout, /The master key opens its keys/);
 
     for (const args of [
       ['backup', '--out', join(dir, 'pg.db')],
