@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
@@ -10,8 +10,17 @@ import { spawnServe } from '../helpers/serve-process.js';
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
-/** What a built tree ships: manifests, the launcher, the compiled server and SDK, the console's assets. */
-const SHIPPED = ['package.json', 'package-lock.json', 'bin', 'dist/src', 'packages/sdk/package.json', 'packages/sdk/dist', 'src/web/public'];
+/**
+ * What a built tree ships: what the Dockerfile's runtime stage copies from its build stage (so this test
+ * also proves that set is enough), and the lock file its production-dependencies stage installs from.
+ */
+function shipped(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+  const copies = [...runtime.matchAll(/^COPY --from=build \/app\/(\S+) (\S+)$/gm)].map((m) => m[1] as string);
+  assert.ok(copies.includes('dist/src') && copies.includes('bin'), `the runtime stage's copies: ${copies.join(', ')}`);
+  return [...copies, 'package-lock.json'];
+}
 
 /**
  * A copy of this tree's node_modules (here possibly a folder of links to another checkout's: each entry
@@ -26,9 +35,9 @@ function copyNodeModules(to: string): void {
 }
 
 describe('production install', () => {
-  test('a built tree with its dev dependencies pruned starts with npm start, seals and opens over HTTP', async () => {
+  test("a built tree (the Docker runtime stage's files) with its dev dependencies pruned starts with npm start, seals and opens over HTTP", async () => {
     const tree = tempDir('pqseal-prod-');
-    for (const path of SHIPPED) cpSync(join(ROOT, path), join(tree, path), { recursive: true });
+    for (const path of shipped()) cpSync(join(ROOT, path), join(tree, path), { recursive: true });
     copyNodeModules(tree);
     await run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: tree });
     assert.ok(!existsSync(join(tree, 'node_modules', 'typescript')), 'TypeScript (a dev dependency) is gone');
