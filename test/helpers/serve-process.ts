@@ -10,8 +10,8 @@ export interface ServeProcess {
   /** What the process wrote to stdout: pino's JSON log lines. */
   readonly stdout: () => string;
   readonly stderr: () => string;
-  /** stderr once it matches `pattern` (pipes deliver stdout and stderr in no fixed order). */
-  stderrMatching(pattern: RegExp): Promise<string>;
+  /** The stream once it matches `pattern` (pipes deliver stdout and stderr in no fixed order). */
+  matching(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string>;
   /** SIGTERM, then the exit code (SIGKILL after 20 s). */
   stop(): Promise<number | null>;
 }
@@ -29,6 +29,8 @@ export async function spawnServe(
     /** The command line; default `node bin/pqseal.js serve --port 0`. */
     readonly command?: readonly [string, ...string[]];
     readonly what?: string;
+    /** stdout is a terminal (script(1)), where the demo banner belongs: not a log to check for secrets. */
+    readonly terminal?: boolean;
   } = {},
 ): Promise<ServeProcess> {
   const what = options.what ?? 'pqseal serve';
@@ -40,7 +42,7 @@ export async function spawnServe(
     detached: true,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PQSEAL_WORKERS: '1', ...env },
   });
-  const outLines = collectLog(`${what} (stdout)`);
+  const outLines = options.terminal ? [] : collectLog(`${what} (stdout)`);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -76,11 +78,12 @@ export async function spawnServe(
     child,
     stdout: () => out,
     stderr: () => err,
-    async stderrMatching(pattern) {
-      for (const started = Date.now(); !pattern.test(err); await new Promise((r) => setTimeout(r, 20))) {
-        if (Date.now() - started > 10_000) throw new Error(`${what}: stderr never matched ${String(pattern)}:\n${err}`);
+    async matching(stream, pattern) {
+      const text = () => (stream === 'stdout' ? out : err);
+      for (const started = Date.now(); !pattern.test(text()); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() - started > 10_000) throw new Error(`${what}: ${stream} never matched ${String(pattern)}:\n${text()}`);
       }
-      return err;
+      return text();
     },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;

@@ -39,7 +39,7 @@ describe('production mode: the demo organisation and its banner', () => {
     const dataDir = tempDataDir();
     const server = await spawnServe({ DATA_DIR: dataDir });
     try {
-      const org = credentialsIn(await server.stderrMatching(/console\n=+\n/));
+      const org = credentialsIn(await server.matching('stderr', /console\n=+\n/));
       assert.match(server.stderr(), /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/v1\/sign-encrypt/);
       assertEveryLineIsJson(server.stdout());
       assert.ok(!server.stdout().includes(org.secret_key) && !server.stdout().includes(org.password));
@@ -78,6 +78,22 @@ describe('production mode: the demo organisation and its banner', () => {
       }
       assertEveryLineIsJson(server.stdout());
       assert.match(server.stdout(), new RegExp(DEMO_FILE), 'the log says where the credentials are');
+      assert.equal((await post(`${server.url}/v1/sign-encrypt`, org, { data: 'direct data' })).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('NODE_ENV=production at a terminal: the banner is shown there and no credentials file is written', async () => {
+    const dataDir = tempDataDir();
+    // script(1) runs the server on a pseudo-terminal: its stdout and stderr both arrive here as stdout.
+    const server = await spawnServe(
+      { DATA_DIR: dataDir, NODE_ENV: 'production', PQSEAL_DEMO: 'yes' },
+      { command: ['script', '-qefc', `node ${CLI} serve --port 0`, '/dev/null'], what: 'pqseal serve on a terminal', terminal: true },
+    );
+    try {
+      const org = credentialsIn((await server.matching('stdout', /console\r?\n=+\r?\n/)).replaceAll('\r', ''));
+      assert.ok(!existsSync(join(dataDir, DEMO_FILE)), 'no file when a person sees the terminal');
       assert.equal((await post(`${server.url}/v1/sign-encrypt`, org, { data: 'direct data' })).status, 200);
     } finally {
       await server.stop();
