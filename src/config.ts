@@ -43,6 +43,8 @@ export interface Config {
   readonly logLevel: string;
   readonly demo: boolean;
   readonly benchRoutes: boolean;
+  /** NODE_ENV=production: no demo organisation unless PQSEAL_DEMO asks, the first-start banner only on a terminal. */
+  readonly production: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +59,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const workers = int(env, 'PQSEAL_WORKERS', availableParallelism());
   const maxInFlightBytes = overrides.maxInFlightBytes ?? int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024);
+  const production = env.NODE_ENV === 'production';
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
@@ -87,8 +90,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyTimeoutMs: int(env, 'PQSEAL_BODY_TIMEOUT_MS', 10_000),
     cryptoTimeoutMs: int(env, 'PQSEAL_CRYPTO_TIMEOUT_MS', 30_000),
     logLevel: env.LOG_LEVEL || 'info',
-    demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
-    benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
+    demo: bool(env, 'PQSEAL_DEMO', !production),
+    benchRoutes: bool(env, 'PQSEAL_BENCH_ROUTES', false),
+    production,
     ...overrides,
   };
   if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
@@ -111,6 +115,19 @@ function int(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+/** A boolean variable: true/false/1/0/yes/no in any case; unset or empty takes the default; anything else is refused. */
+export function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const word = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new ConfigError(`${name} must be one of true/false/1/0/yes/no, got "${raw}"`);
 }
 
 export function isLoopback(host: string): boolean {

@@ -10,6 +10,7 @@ import { getOrganisation, listOrganisations, renameOrganisation } from '../partn
 import type { RevocationActor } from '../permissions/revocations.js';
 import { openServices, type Services } from '../services.js';
 import { auditCommand } from './audit.js';
+import { backupCommand, restoreCommand } from './backup.js';
 
 type Command = (args: string[], config: Config) => Promise<number>;
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -273,4 +274,6 @@ export const adminCommands: Record<string, Command> = {
   }),
 
   audit: auditCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };

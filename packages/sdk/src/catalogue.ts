@@ -303,4 +303,6 @@ export const INTERNAL_ERROR_CODES = {
   JWT_KEY_UNAVAILABLE: "The identity pool's token signing key could not be loaded or unwrapped.",
   EXPORT_INVALID: 'An audit export file does not parse (pqseal audit verify).',
   AUDIT_CHAIN_BROKEN: 'A checkpoint run refused to sign a chain that did not verify.',
+  BACKUP_REFUSED: 'pqseal backup or restore refused to run: the output exists, DATA_DIR is not empty, there is no store, or the store is PostgreSQL.',
+  BACKUP_INVALID: 'A backup fails its integrity check, is not a pqseal store, or comes from a newer pqseal (pqseal restore).',
 } as const satisfies Record<string, string>;
