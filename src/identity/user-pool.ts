@@ -156,7 +156,7 @@ export class UserPool {
 
   private async checkPassword(username: string, password: string, from: LoginOrigin): Promise<User> {
     // Before anything costs argon2id or a store write.
-    this.addressLimit.take(from.clientAddress);
+    await this.addressLimit.take(from.clientAddress);
     // Malformed input cannot match any account; refusing it early reveals nothing.
     if (!isValidUsername(username) || typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH * 2) {
       throw new NotAuthorizedError();
