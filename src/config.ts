@@ -43,6 +43,14 @@ export interface Config {
   readonly logLevel: string;
   readonly demo: boolean;
   readonly benchRoutes: boolean;
+  /** Redis for rate limits and cache invalidation shared by every process (`redis://` or `rediss://`); none = this process only. */
+  readonly redisUrl: string | undefined;
+  /** Every Redis key and channel starts with it, so several deployments can share one Redis. */
+  readonly redisPrefix: string;
+  /** A Redis command or connection attempt that takes longer fails (503 for rate-limited requests). */
+  readonly redisTimeoutMs: number;
+  /** Milliseconds between polls of the store's change log (changes made by the CLI or another node); at least 10. */
+  readonly changePollMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,6 +97,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel: env.LOG_LEVEL || 'info',
     demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
     benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.PQSEAL_REDIS_PREFIX ?? 'pqseal:',
+    redisTimeoutMs: int(env, 'PQSEAL_REDIS_TIMEOUT_MS', 500),
+    changePollMs: int(env, 'PQSEAL_CHANGE_POLL_MS', 250),
     ...overrides,
   };
   if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
@@ -99,6 +111,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError('PQSEAL_HEADERS_TIMEOUT_MS must not exceed PQSEAL_REQUEST_TIMEOUT_MS');
   }
+  if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (config.redisTimeoutMs < 1) throw new ConfigError('PQSEAL_REDIS_TIMEOUT_MS must be at least 1');
+  if (config.changePollMs < 10) throw new ConfigError('PQSEAL_CHANGE_POLL_MS must be at least 10');
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }

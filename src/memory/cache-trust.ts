@@ -1,0 +1,27 @@
+import type { CacheTrust } from '../ports/cache.js';
+
+/**
+ * Caches are trusted while every source of invalidations is healthy (the change-log poll, the Redis
+ * subscription). The epoch moves on every change of that answer, so entries cached before an outage
+ * are never served after it, whatever they missed meanwhile.
+ */
+export class CacheTrustSignals implements CacheTrust {
+  private current = 0;
+  private wasTrusted = true;
+
+  constructor(private readonly healthy: readonly (() => boolean)[]) {}
+
+  get epoch(): number {
+    this.trusted();
+    return this.current;
+  }
+
+  trusted(): boolean {
+    const ok = this.healthy.every((source) => source());
+    if (ok !== this.wasTrusted) {
+      this.wasTrusted = ok;
+      this.current++;
+    }
+    return ok;
+  }
+}
