@@ -7,5 +7,8 @@ import type { Database } from './store-schema.js';
  * the change or not at all. Every serving process polls the log (src/store/change-log-poller.ts).
  */
 export async function recordChange(trx: Kysely<Database>, event: ChangeEvent, at: number = Date.now()): Promise<void> {
-  await trx.insertInto('changes').values({ kind: event.type, subject: changeSubject(event), at }).execute();
+  await trx
+    .insertInto('changes')
+    .values({ kind: event.type, subject: changeSubject(event), at })
+    .execute();
 }

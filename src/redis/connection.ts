@@ -110,7 +110,8 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.commands, this.subscriber].map((client) => (client.isOpen ? client.close().catch(() => client.destroy()) : undefined)));
+    const open = [this.commands, this.subscriber].filter((client) => client.isOpen);
+    await Promise.all(open.map((client) => client.close().catch(() => client.destroy())));
   }
 
   private async subscribeAll(): Promise<void> {

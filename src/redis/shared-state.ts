@@ -34,7 +34,8 @@ export async function openRedisSharedState(options: RedisSharedStateOptions): Pr
   const connection = new RedisConnection({
     url: options.url,
     timeoutMs: options.timeoutMs,
-    onDown: (error) => options.warn(`redis unreachable (${error.name}: ${error.message}); rate-limited requests get 503 and caches are bypassed until it is back`),
+    onDown: (error) =>
+      options.warn(`redis unreachable (${error.name}: ${error.message}); rate-limited requests get 503 and caches are bypassed until it is back`),
     onUp: () => options.warn('redis reachable again'),
   });
   const name = keyNamer(options.masterKey, options.prefix);

@@ -78,13 +78,7 @@ export class ChangeLogPoller {
   /** One poll (the timer calls it; tests may too). */
   async poll(): Promise<void> {
     try {
-      const rows = await this.db
-        .selectFrom('changes')
-        .select(['seq', 'kind', 'subject'])
-        .where('seq', '>', this.floor)
-        .orderBy('seq')
-        .limit(BATCH)
-        .execute();
+      const rows = await this.db.selectFrom('changes').select(['seq', 'kind', 'subject']).where('seq', '>', this.floor).orderBy('seq').limit(BATCH).execute();
       for (const row of rows) {
         const seq = Number(row.seq);
         if (this.seen.has(seq)) continue;
@@ -95,7 +89,10 @@ export class ChangeLogPoller {
       this.advance();
       if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) {
         this.lastPrune = this.now();
-        await this.db.deleteFrom('changes').where('at', '<', this.now() - this.retentionMs).execute();
+        await this.db
+          .deleteFrom('changes')
+          .where('at', '<', this.now() - this.retentionMs)
+          .execute();
       }
       this.lastSuccess = this.now();
       if (this.failing) {

@@ -97,7 +97,10 @@ for (const transport of ['redis', 'change log'] as const) {
         // Per-node buckets would let 20 through; one shared bucket lets the burst plus the refill.
         assert.ok(ok >= 10 && ok <= 10 + Math.ceil(elapsedSeconds) + 1, `${ok} accepted in ${elapsedSeconds} s`);
         assert.ok(new Set(limited.map((a) => a.node)).size === 2, 'both nodes refuse once the shared budget is spent');
-        assert.ok(limited.every((a) => Number(a.retryAfter) >= 1), 'with Retry-After');
+        assert.ok(
+          limited.every((a) => Number(a.retryAfter) >= 1),
+          'with Retry-After',
+        );
       });
     }
 
@@ -167,17 +170,26 @@ describe('Redis down (a private redis-server, killed and restarted)', () => {
     assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
     assert.ok(Date.now() - started < 2_000, `refused fast (${Date.now() - started} ms)`);
     // Logins are refused before any password check too: the per-address budget lives in Redis.
-    const login = await post(`${node.url}/`, { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' }, {
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      ClientId: 'pqseal',
-      AuthParameters: { USERNAME: org.username, PASSWORD: 'not the password' },
-    });
+    const login = await post(
+      `${node.url}/`,
+      { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
+      {
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        ClientId: 'pqseal',
+        AuthParameters: { USERNAME: org.username, PASSWORD: 'not the password' },
+      },
+    );
     assert.equal(login.status, 503, JSON.stringify(login.json));
     assert.equal((await fetch(`${node.url}/readyz`)).status, 503, 'not ready while Redis is unreachable');
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200, 'but alive');
 
     await redis.restart();
-    const ms = await untilAll([node], async (n) => (await fetch(`${n.url}/readyz`)).status === 200 && (await encrypt(n, org)).status === 200, 10_000, 'recovered');
+    const ms = await untilAll(
+      [node],
+      async (n) => (await fetch(`${n.url}/readyz`)).status === 200 && (await encrypt(n, org)).status === 200,
+      10_000,
+      'recovered',
+    );
     process.stdout.write(`# recovered ${ms} ms after redis-server was back\n`);
   });
 });
