@@ -87,7 +87,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
   const shared = await openSharedState(config, store, masterKey, options.workers !== false);
-  const { redis, changeLog, cacheTrust } = shared;
+  const { redis, cacheTrust } = shared;
   const buckets = (kind: 'request' | 'login', ratePerSecond: number, burst: number, clock?: () => number): TokenBuckets =>
     redis ? redis.buckets(kind, ratePerSecond, burst) : new InMemoryTokenBuckets(ratePerSecond, burst, clock);
 
@@ -164,7 +164,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
     try {
       await serviceKeys.active();
-      await changeLog?.start();
+      await shared.startWatching();
     } catch (e) {
       await pool?.close();
       await redis?.close();
@@ -237,7 +237,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     async close() {
       checkpoints.stop();
       await pruning.stop();
-      await changeLog?.stop();
+      await shared.stopWatching();
       // Crypto first: requests whose clients went away are still running; let them finish and
       // write their audit records (one more I/O turn) before the audit log closes.
       await pool?.close();
@@ -253,9 +253,10 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 
 interface SharedState {
   readonly redis: RedisSharedState | undefined;
-  /** Polls the store's change log (serving processes only). */
-  readonly changeLog: ChangeLogPoller | undefined;
   readonly cacheTrust: CacheTrust;
+  /** Serving processes: poll the store's change log and watch the sources of invalidations. */
+  startWatching(): Promise<void>;
+  stopWatching(): Promise<void>;
 }
 
 /**
@@ -276,14 +277,26 @@ async function openSharedState(config: Config, store: Store, masterKey: Uint8Arr
         warn,
       })
     : undefined;
-  if (!serving) return { redis, changeLog: undefined, cacheTrust: ALWAYS_TRUSTED };
+  if (!serving) return { redis, cacheTrust: ALWAYS_TRUSTED, startWatching: async () => undefined, stopWatching: async () => undefined };
   const changeLog = new ChangeLogPoller(store.db, (event) => identityEvents.emit(event, 'remote'), {
     intervalMs: config.changePollMs,
     onError: (e) => warn(`polling the change log failed (caches bypassed until it works): ${e instanceof Error ? e.message : String(e)}`),
     onRecovered: () => warn('polling the change log works again'),
   });
   const healthy = [() => changeLog.healthy(), ...(redis ? [() => redis.subscriptionLive()] : [])];
-  return { redis, changeLog, cacheTrust: new CacheTrustSignals(healthy) };
+  const cacheTrust = new CacheTrustSignals(healthy);
+  return {
+    redis,
+    cacheTrust,
+    async startWatching() {
+      await changeLog.start();
+      cacheTrust.watch();
+    },
+    async stopWatching() {
+      cacheTrust.stop();
+      await changeLog.stop();
+    },
+  };
 }
 
 /** /readyz: the store, and Redis when configured. */

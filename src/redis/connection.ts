@@ -42,9 +42,13 @@ export interface RedisConnectionOptions {
   readonly onUp: () => void;
 }
 
+/** The subscriber sends PING this often: a connection that stops answering (a black-holed network) is not trusted. */
+const PING_INTERVAL_MS = 1_000;
+
 function newClient(options: RedisConnectionOptions) {
   return createClient({
     url: options.url,
+    pingInterval: PING_INTERVAL_MS,
     // Fail fast: a command while disconnected rejects at once instead of waiting in a queue.
     disableOfflineQueue: true,
     commandOptions: { timeout: options.timeoutMs },
@@ -66,6 +70,7 @@ export class RedisConnection {
   private down = false;
   private readonly subscriptions = new Map<string, (message: string) => void>();
   private readonly subscribed = new Set<string>();
+  private lastPong = 0;
 
   constructor(private readonly options: RedisConnectionOptions) {
     this.commands = newClient(options);
@@ -75,7 +80,11 @@ export class RedisConnection {
       client.on('ready', () => this.markUp());
     }
     // A subscriber that reconnects resubscribes by itself; one that never got to subscribe does it here.
-    this.subscriber.on('ready', () => void this.subscribeAll());
+    this.subscriber.on('ready', () => {
+      this.lastPong = Date.now();
+      void this.subscribeAll();
+    });
+    this.subscriber.on('ping-interval', () => (this.lastPong = Date.now()));
   }
 
   /** Connects both clients, waiting at most `waitMs`; a server that is down is retried in the background. */
@@ -90,9 +99,10 @@ export class RedisConnection {
     return this.commands.isReady && this.subscriptionsLive();
   }
 
-  /** The subscriber is connected and subscribed: published changes reach this process. */
+  /** The subscriber is connected, subscribed and answered a PING lately: published changes reach this process. */
   subscriptionsLive(): boolean {
-    return this.subscriber.isReady && this.subscribed.size === this.subscriptions.size;
+    const answering = Date.now() - this.lastPong <= 3 * PING_INTERVAL_MS + this.options.timeoutMs;
+    return this.subscriber.isReady && answering && this.subscribed.size === this.subscriptions.size;
   }
 
   /** Runs the token-bucket script; rejects at once while disconnected, or after the timeout. */

@@ -5,7 +5,7 @@ import type { Database } from '../ports/store-schema.js';
 export interface ChangeLogPollerOptions {
   /** Milliseconds between polls (PQSEAL_CHANGE_POLL_MS). */
   readonly intervalMs: number;
-  /** The poll counts as unhealthy (caches bypassed) when none succeeded for this long. */
+  /** The poll counts as unhealthy (caches bypassed) after a failed poll, or when none succeeded for this long (a hung query). */
   readonly staleAfterMs?: number;
   /** Rows older than this are deleted (by every node, at most once a minute). */
   readonly retentionMs?: number;
@@ -48,7 +48,8 @@ export class ChangeLogPoller {
     private readonly options: ChangeLogPollerOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.staleAfterMs = options.staleAfterMs ?? Math.max(1_000, options.intervalMs * 4);
+    // Generous: a poll that is merely late (a busy event loop) misses nothing; failures count at once.
+    this.staleAfterMs = options.staleAfterMs ?? Math.max(2_000, options.intervalMs * 8);
     this.retentionMs = options.retentionMs ?? 10 * 60_000;
   }
 
@@ -66,7 +67,7 @@ export class ChangeLogPoller {
 
   /** Whether a poll succeeded recently enough that no change can have been missed for longer. */
   healthy(): boolean {
-    return this.now() - this.lastSuccess <= this.staleAfterMs;
+    return !this.failing && this.now() - this.lastSuccess <= this.staleAfterMs;
   }
 
   async stop(): Promise<void> {

@@ -26,7 +26,8 @@ after(() => assertNoSecretsIn(childLog, 'pqseal serve processes (multi-node)'));
 
 function nodeEnv(redisUrl: string | undefined, prefix: string): Record<string, string> {
   return {
-    ...(redisUrl ? { REDIS_URL: redisUrl, PQSEAL_REDIS_PREFIX: prefix } : {}),
+    // With Redis, the change-log poll is slowed down to a minute: only pub/sub can make the 1 s.
+    ...(redisUrl ? { REDIS_URL: redisUrl, PQSEAL_REDIS_PREFIX: prefix, PQSEAL_CHANGE_POLL_MS: '60000' } : {}),
     PQSEAL_RATE_LIMIT_RPS: '1',
     PQSEAL_RATE_LIMIT_BURST: '10',
     PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000',

@@ -11,8 +11,8 @@ import { countKeys, deleteKeys, PrivateRedis, SHARED_REDIS_URL, testPrefix } fro
 
 const masterKey = randomBytes(32);
 
-function open(url: string, prefix: string, timeoutMs = 500): Promise<RedisSharedState> {
-  return openRedisSharedState({ url, prefix, timeoutMs, masterKey, bus: new EventChannel<ChangeEvents>(), receive: false, warn: () => undefined });
+function open(url: string, prefix: string, timeoutMs = 500, receive = false, bus = new EventChannel<ChangeEvents>()): Promise<RedisSharedState> {
+  return openRedisSharedState({ url, prefix, timeoutMs, masterKey, bus, receive, warn: () => undefined });
 }
 
 describe('Redis token buckets (shared Redis)', () => {
@@ -77,23 +77,65 @@ describe('Redis token buckets (shared Redis)', () => {
   });
 });
 
+describe('invalidations over Redis pub/sub', () => {
+  test("a change emitted on one process's bus reaches the other's as remote, once, and the subscription stays live", { timeout: 20_000 }, async () => {
+    const prefix = testPrefix();
+    const busA = new EventChannel<ChangeEvents>();
+    const busB = new EventChannel<ChangeEvents>();
+    const options = { url: SHARED_REDIS_URL, prefix, timeoutMs: 500, masterKey, receive: true, warn: () => undefined };
+    const a = await openRedisSharedState({ ...options, bus: busA });
+    const b = await openRedisSharedState({ ...options, bus: busB });
+    try {
+      const onA: string[] = [];
+      const onB: string[] = [];
+      busA.onAny((event, origin) => onA.push(`${event.type}/${origin}`));
+      busB.onAny((event, origin) => onB.push(`${event.type}/${origin}`));
+      busA.emit({ type: 'keys-rotated', orgId: 'org-1' });
+      const deadline = Date.now() + 1_000;
+      while (onB.length === 0 && Date.now() < deadline) await sleep(10);
+      await sleep(100);
+      assert.deepEqual(onB, ['keys-rotated/remote']);
+      assert.deepEqual(onA, ['keys-rotated/local'], 'not echoed back');
+      await sleep(4_500);
+      assert.equal(b.subscriptionLive(), true, 'PINGs keep it live');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('Redis token buckets when Redis is down', () => {
   test('fail closed at once with RateLimitUnavailableError, and work again after Redis is back, without a new connection', async () => {
     const redis = await PrivateRedis.start();
-    const state = await open(redis.url, testPrefix(), 300);
+    const prefix = testPrefix();
+    const bus = new EventChannel<ChangeEvents>();
+    const received: string[] = [];
+    bus.on('user-changed', (event, origin) => received.push(`${event.userId}/${origin}`));
+    const state = await open(redis.url, prefix, 300, true, bus);
     try {
       const buckets = state.buckets('request', 100, 100);
       assert.equal(await buckets.tryTake('frank'), 0);
       assert.equal(state.ready(), true);
+      assert.equal(state.subscriptionLive(), true);
       await redis.stop();
       const started = Date.now();
       await assert.rejects(buckets.tryTake('frank'), RateLimitUnavailableError);
       assert.ok(Date.now() - started < 1_000, `fails fast (${Date.now() - started} ms)`);
       assert.equal(state.ready(), false);
+      assert.equal(state.subscriptionLive(), false, 'caches are bypassed: invalidations could be missed');
       await redis.restart();
       const deadline = Date.now() + 5_000;
       while (!state.ready() && Date.now() < deadline) await sleep(50);
       assert.equal(state.ready(), true, 'reconnected');
+      assert.equal(state.subscriptionLive(), true, 'resubscribed');
+      const otherBus = new EventChannel<ChangeEvents>();
+      const other = await open(redis.url, prefix, 300, false, otherBus);
+      otherBus.emit({ type: 'user-changed', userId: 'after-restart' });
+      await other.close();
+      const until = Date.now() + 1_000;
+      while (received.length === 0 && Date.now() < until) await sleep(10);
+      assert.deepEqual(received, ['after-restart/remote'], 'changes published after the restart arrive');
       assert.equal(await buckets.tryTake('frank'), 0);
     } finally {
       await state.close();
