@@ -5,8 +5,8 @@ import { activeOrgKey, findOrgKey, type OrgKeyRecord } from './org-keys.js';
 
 /**
  * In-memory view of organisation keys for the hot path. Key records never change once written, so
- * lookups by id are cached for good; "which version is active" is cached briefly so that a rotation
- * made by another process is picked up within `activeTtlMs` (and at once in this process).
+ * lookups by id are cached for good; "which version is active" is cached for `activeTtlMs` and dropped
+ * on a rotation: at once in this process, from the invalidation bus for rotations made elsewhere.
  */
 export class KeyRing {
   private readonly byIdCache = new Map<string, OrgKeyRecord>();

@@ -138,6 +138,22 @@ for (const transport of ['redis', 'change log'] as const) {
       const ms = await untilAll(nodes, async (n) => (await kemKeyOf(n)) === rotated.kem_key_id, PROPAGATION_MS, 'new keys used');
       process.stdout.write(`# ${transport}: key rotation reached both nodes ${ms} ms after the CLI exited\n`);
     });
+
+    test('an organisation renamed with the CLI signs with its new name on both nodes within 1 s', async () => {
+      const org = await newOrg(dataDir, `Old Name Org ${transport}`);
+      const signedBy = async (n: ServerProcess): Promise<string> => {
+        const sealed = await post(`${n.url}/v1/sign-encrypt`, managedHeaders(org), { data: 'named' });
+        assert.equal(sealed.status, 200, JSON.stringify(sealed.json));
+        const opened = await post(`${n.url}/v1/decrypt-verify`, managedHeaders(org), { encrypted_data: sealed.json.body.encrypted_data });
+        assert.equal(opened.status, 200, JSON.stringify(opened.json));
+        return opened.json.body.signed_by as string;
+      };
+      for (const n of nodes) assert.equal(await signedBy(n), `Old Name Org ${transport}`, 'the old name is cached');
+      const renamed = `New Name Org ${transport}`;
+      await cli(dataDir, cliEnv, ['org', 'rename', '--org', org.org_id, '--name', renamed]);
+      const ms = await untilAll(nodes, async (n) => (await signedBy(n)) === renamed, PROPAGATION_MS, 'new name used');
+      process.stdout.write(`# ${transport}: rename reached both nodes ${ms} ms after the CLI exited\n`);
+    });
   });
 }
 
