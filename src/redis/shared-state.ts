@@ -35,7 +35,9 @@ export async function openRedisSharedState(options: RedisSharedStateOptions): Pr
     url: options.url,
     timeoutMs: options.timeoutMs,
     onDown: (error) =>
-      options.warn(`redis unreachable (${error.name}: ${error.message}); rate-limited requests get 503 and caches are bypassed until it is back`),
+      options.warn(
+        `redis unreachable (${error.name}: ${error.message}); ${options.receive ? 'rate-limited requests get 503 and caches are bypassed until it is back' : 'changes reach the servers through the change log only'}`,
+      ),
     onUp: () => options.warn('redis reachable again'),
   });
   const name = keyNamer(options.masterKey, options.prefix);

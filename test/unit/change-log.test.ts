@@ -56,22 +56,41 @@ describe('change log', () => {
   });
 
   test('a number committed late (below one already seen) is still delivered; a gap that never fills is skipped after its grace', async () => {
-    const top = Number((await store.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirstOrThrow()).m);
+    const top = Number(
+      (
+        await store.db
+          .selectFrom('changes')
+          .select((eb) => eb.fn.max('seq').as('m'))
+          .executeTakeFirstOrThrow()
+      ).m,
+    );
     // What PostgreSQL can do: seq top+2 commits while top+1 is still in flight.
-    await store.db.insertInto('changes').values({ seq: top + 2, kind: 'user-changed', subject: 'second', at: clock }).execute();
+    await store.db
+      .insertInto('changes')
+      .values({ seq: top + 2, kind: 'user-changed', subject: 'second', at: clock })
+      .execute();
     await poller.poll();
-    await store.db.insertInto('changes').values({ seq: top + 1, kind: 'user-changed', subject: 'first-late', at: clock }).execute();
+    await store.db
+      .insertInto('changes')
+      .values({ seq: top + 1, kind: 'user-changed', subject: 'first-late', at: clock })
+      .execute();
     await poller.poll();
     assert.deepEqual(
       delivered.splice(0).map((e) => e.type === 'user-changed' && e.userId),
       ['second', 'first-late'],
     );
 
-    await store.db.insertInto('changes').values({ seq: top + 5, kind: 'user-changed', subject: 'after-a-gap', at: clock }).execute();
+    await store.db
+      .insertInto('changes')
+      .values({ seq: top + 5, kind: 'user-changed', subject: 'after-a-gap', at: clock })
+      .execute();
     await poller.poll();
     clock += 10_001;
     await poller.poll();
-    await store.db.insertInto('changes').values({ seq: top + 6, kind: 'user-changed', subject: 'next', at: clock }).execute();
+    await store.db
+      .insertInto('changes')
+      .values({ seq: top + 6, kind: 'user-changed', subject: 'next', at: clock })
+      .execute();
     await poller.poll();
     assert.deepEqual(
       delivered.splice(0).map((e) => e.type === 'user-changed' && e.userId),
@@ -80,7 +99,15 @@ describe('change log', () => {
   });
 
   test('rows past the retention are pruned, at most once a minute', async () => {
-    const count = async (): Promise<number> => Number((await store.db.selectFrom('changes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (): Promise<number> =>
+      Number(
+        (
+          await store.db
+            .selectFrom('changes')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     assert.ok((await count()) > 0);
     clock += 11 * 60_000;
     await poller.poll();
