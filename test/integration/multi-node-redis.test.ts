@@ -209,4 +209,33 @@ describe('Redis down (a private redis-server, killed and restarted)', () => {
     );
     process.stdout.write(`# recovered ${ms} ms after redis-server was back\n`);
   });
+
+  test('while the invalidation subscription is down nothing cached is honoured: a CLI change applies at once', async () => {
+    // No rate limits (nothing asks Redis per request) and a change-log poll slowed to a minute:
+    // only the bypass of the caches can make the disable below take effect at once.
+    const unlimited = await ServerProcess.start({
+      dataDir,
+      workers: 1,
+      onLog,
+      env: {
+        REDIS_URL: redis.url,
+        PQSEAL_REDIS_PREFIX: prefix,
+        PQSEAL_RATE_LIMIT_RPS: '0',
+        PQSEAL_LOGIN_RATE_PER_ADDRESS: '0',
+        PQSEAL_CHANGE_POLL_MS: '60000',
+      },
+    });
+    try {
+      const victim = await newOrg(dataDir, 'Stale Cache Org');
+      assert.equal((await encrypt(unlimited, victim)).status, 200, 'accepted and cached while Redis is up');
+      await redis.stop();
+      await untilAll([unlimited], async (n) => (await fetch(`${n.url}/readyz`)).status === 503, 5_000, 'not ready');
+      await cli(dataDir, {}, ['user', 'disable', '--username', victim.username]);
+      const refused = await encrypt(unlimited, victim);
+      assert.equal(refused.status, 401, `a disabled user's cached login is not honoured: ${JSON.stringify(refused.json)}`);
+    } finally {
+      await unlimited.stop();
+      await redis.restart();
+    }
+  });
 });
