@@ -45,6 +45,14 @@ export interface Config {
   readonly benchRoutes: boolean;
   /** NODE_ENV=production: no demo organisation unless PQSEAL_DEMO asks, the first-start banner only on a terminal. */
   readonly production: boolean;
+  /** Redis for rate limits and cache invalidation shared by every process (`redis://` or `rediss://`); none = this process only. */
+  readonly redisUrl: string | undefined;
+  /** Every Redis key and channel starts with it, so several deployments can share one Redis. */
+  readonly redisPrefix: string;
+  /** A Redis command or connection attempt that takes longer fails (503 for rate-limited requests). */
+  readonly redisTimeoutMs: number;
+  /** Milliseconds between polls of the store's change log (changes made by the CLI or another node); at least 10. */
+  readonly changePollMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,6 +101,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     demo: bool(env, 'PQSEAL_DEMO', !production),
     benchRoutes: bool(env, 'PQSEAL_BENCH_ROUTES', false),
     production,
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.PQSEAL_REDIS_PREFIX ?? 'pqseal:',
+    redisTimeoutMs: int(env, 'PQSEAL_REDIS_TIMEOUT_MS', 500),
+    changePollMs: int(env, 'PQSEAL_CHANGE_POLL_MS', 250),
     ...overrides,
   };
   if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
@@ -103,6 +115,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError('PQSEAL_HEADERS_TIMEOUT_MS must not exceed PQSEAL_REQUEST_TIMEOUT_MS');
   }
+  if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (config.redisTimeoutMs < 1) throw new ConfigError('PQSEAL_REDIS_TIMEOUT_MS must be at least 1');
+  if (config.changePollMs < 10) throw new ConfigError('PQSEAL_CHANGE_POLL_MS must be at least 10');
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }

@@ -113,7 +113,7 @@ export const adminCommands: Record<string, Command> = {
         print(
           { org_id: org.id, name: org.name },
           v.json,
-          `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server signs with it within PQSEAL_LOGIN_CACHE_TTL seconds.`,
+          `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; running servers on this store sign with it within a second.`,
         );
       },
     },

@@ -248,6 +248,14 @@ export const ERROR_CATALOGUE = {
     description:
       'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.',
   },
+  RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    message: 'the rate-limit state is unavailable, retry shortly',
+    retryable: true,
+    retryAfterSeconds: 2,
+    description:
+      'The shared rate-limit state (Redis, REDIS_URL) cannot be reached, so the request is refused rather than let through unmetered (fail closed); nothing was done. The service reconnects by itself. Retry after Retry-After seconds.',
+  },
   SERVICE_BUSY: {
     status: 503,
     message: 'the service is at capacity, retry shortly',
