@@ -2,7 +2,7 @@
 //
 //   cli → server (composition root) → http → core (application) → domain (permissions → audit → identity
 //   → partners → keys) → ports → common → envelope → crypto;
-//   adapters (store/, memory/) implement ports and are wired only in the composition root (and the CLI).
+//   adapters (store/, memory/, redis/) implement ports and are wired only in the composition root (and the CLI).
 //
 // A module may import its own layer and any layer below it, never one above; no import cycles between
 // files (type-only imports included) nor between folders. The domain folders are ordered too, so
@@ -25,7 +25,7 @@ const LAYERS = [
   { name: 'crypto', path: '^src/crypto/' },
 ];
 
-const ADAPTERS = '^src/(store|memory)/';
+const ADAPTERS = '^src/(store|memory|redis)/';
 
 /**
  * Known exceptions, each one file and the imports it may make against the rules below; the comment
@@ -98,7 +98,7 @@ module.exports = {
     ...layerRules,
     ...withExceptions({
       name: 'adapters-only-in-the-composition-root',
-      comment: 'Adapters (store/, memory/) are wired in src/services.ts and src/server.ts (and used by the CLI); the rest depends on src/ports/.',
+      comment: 'Adapters (store/, memory/, redis/) are wired in src/services.ts and src/server.ts (and used by the CLI); the rest depends on src/ports/.',
       severity: 'error',
       from: { path: '^src/', pathNot: `${ADAPTERS}|^src/cli/|^src/(server|services)[.]ts$` },
       to: { path: ADAPTERS },

@@ -43,6 +43,16 @@ export interface Config {
   readonly logLevel: string;
   readonly demo: boolean;
   readonly benchRoutes: boolean;
+  /** NODE_ENV=production: no demo organisation unless PQSEAL_DEMO asks, the first-start banner only on a terminal. */
+  readonly production: boolean;
+  /** Redis for rate limits and cache invalidation shared by every process (`redis://` or `rediss://`); none = this process only. */
+  readonly redisUrl: string | undefined;
+  /** Every Redis key and channel starts with it, so several deployments can share one Redis. */
+  readonly redisPrefix: string;
+  /** A Redis command or connection attempt that takes longer fails (503 for rate-limited requests). */
+  readonly redisTimeoutMs: number;
+  /** Milliseconds between polls of the store's change log (changes made by the CLI or another node); at least 10. */
+  readonly changePollMs: number;
   /** DATABASE_URL: PostgreSQL (`postgres://…`) instead of the SQLite file in DATA_DIR. */
   readonly databaseUrl: string | undefined;
   /** Connections each process opens to PostgreSQL at most. */
@@ -65,6 +75,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const workers = int(env, 'PQSEAL_WORKERS', availableParallelism());
   const maxInFlightBytes = overrides.maxInFlightBytes ?? int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024);
+  const production = env.NODE_ENV === 'production';
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
@@ -95,8 +106,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyTimeoutMs: int(env, 'PQSEAL_BODY_TIMEOUT_MS', 10_000),
     cryptoTimeoutMs: int(env, 'PQSEAL_CRYPTO_TIMEOUT_MS', 30_000),
     logLevel: env.LOG_LEVEL || 'info',
-    demo: (env.PQSEAL_DEMO ?? 'true') !== 'false',
-    benchRoutes: env.PQSEAL_BENCH_ROUTES === 'true',
+    demo: bool(env, 'PQSEAL_DEMO', !production),
+    benchRoutes: bool(env, 'PQSEAL_BENCH_ROUTES', false),
+    production,
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.PQSEAL_REDIS_PREFIX ?? 'pqseal:',
+    redisTimeoutMs: int(env, 'PQSEAL_REDIS_TIMEOUT_MS', 500),
+    changePollMs: int(env, 'PQSEAL_CHANGE_POLL_MS', 250),
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolMax: int(env, 'PQSEAL_DATABASE_POOL_MAX', 10),
     databaseConnectTimeoutMs: int(env, 'PQSEAL_DATABASE_CONNECT_TIMEOUT_MS', 5_000),
@@ -111,6 +127,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError('PQSEAL_HEADERS_TIMEOUT_MS must not exceed PQSEAL_REQUEST_TIMEOUT_MS');
   }
+  if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (config.redisTimeoutMs < 1) throw new ConfigError('PQSEAL_REDIS_TIMEOUT_MS must be at least 1');
+  if (config.changePollMs < 10) throw new ConfigError('PQSEAL_CHANGE_POLL_MS must be at least 10');
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError('PQSEAL_TLS_CERT and PQSEAL_TLS_KEY must be given together');
   }
@@ -128,6 +147,19 @@ function int(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+/** A boolean variable: true/false/1/0/yes/no in any case; unset or empty takes the default; anything else is refused. */
+export function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const word = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new ConfigError(`${name} must be one of true/false/1/0/yes/no, got "${raw}"`);
 }
 
 export function isLoopback(host: string): boolean {

@@ -33,6 +33,11 @@ import { auditSettings } from './audit/settings.js';
 import { AuditWriter } from './audit/writer.js';
 import { InProcessAuditSink, ThreadAuditSink } from './audit/append-thread.js';
 import { orgKeyDocument } from './keys/public-key-document.js';
+import { ALWAYS_TRUSTED, type CacheTrust } from './ports/cache.js';
+import type { TokenBuckets } from './ports/rate-limit.js';
+import { CacheTrustSignals } from './memory/cache-trust.js';
+import { ChangeLogPoller } from './store/change-log-poller.js';
+import { openRedisSharedState, type RedisSharedState } from './redis/shared-state.js';
 import { PartnerAccess, PermissionPolicy } from './permissions/policy.js';
 import { Revocations } from './permissions/revocations.js';
 
@@ -82,6 +87,10 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const { db } = store;
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
+  const shared = await openSharedState(config, store, masterKey, options.workers !== false);
+  const { redis, cacheTrust } = shared;
+  const buckets = (kind: 'request' | 'login', ratePerSecond: number, burst: number, clock?: () => number): TokenBuckets =>
+    redis ? redis.buckets(kind, ratePerSecond, burst) : new InMemoryTokenBuckets(ratePerSecond, burst, clock);
 
   const tokens = await TokenService.create({
     store,
@@ -96,10 +105,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     store,
     tokens,
     now,
-    addressBuckets: new InMemoryTokenBuckets(config.loginRatePerAddress / 60, config.loginBurstPerAddress, now),
+    addressBuckets: buckets('login', config.loginRatePerAddress / 60, config.loginBurstPerAddress, now),
     userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
+    cacheTrust,
   });
-  const keyRing = new KeyRing(db);
+  const keyRing = new KeyRing(db, undefined, cacheTrust);
+  identityEvents.on('keys-rotated', ({ orgId }) => keyRing.invalidate(orgId));
   const pool =
     options.workers === false
       ? undefined
@@ -117,11 +128,13 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     verifyBearer: (token) => userPool.authenticateBearer(token),
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
-  const auth = new Authenticator(identityProvider, (ttlMs) => new TtlCache(ttlMs, undefined, now), config.loginCacheTtlSeconds * 1000);
+  const auth = new Authenticator(identityProvider, (ttlMs) => new TtlCache(ttlMs, undefined, now, cacheTrust), config.loginCacheTtlSeconds * 1000);
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
-  const organisations = new OrganisationDirectory(store, new TtlCache<string>(config.loginCacheTtlSeconds * 1000));
+  const organisationNames = new TtlCache<string>(config.loginCacheTtlSeconds * 1000, undefined, undefined, cacheTrust);
+  identityEvents.on('organisation-renamed', ({ orgId }) => organisationNames.delete(orgId));
+  const organisations = new OrganisationDirectory(store, organisationNames);
 
   const identity: IdentityEndpoints = {
     clientId: config.clientId,
@@ -158,8 +171,10 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     // Generated on first start, so GET /v1/keys/service is stable from the first request.
     try {
       await serviceKeys.active();
+      await shared.startWatching();
     } catch (e) {
       await pool?.close();
+      await redis?.close();
       await store.close();
       throw e;
     }
@@ -195,13 +210,13 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       partners: new PartnerAccess(revocations, now),
     }),
     permissions: new PermissionPolicy((orgId) => organisations.exists(orgId), now),
-    limiter: new RequestLimiter(new InMemoryTokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst)),
+    limiter: new RequestLimiter(buckets('request', config.rateLimitPerSecond, config.rateLimitBurst)),
     admission: new Admission({
       maxInFlightBytes: config.maxInFlightBytes,
       maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,
       saturated: () => pool?.saturated ?? false,
     }),
-    ready: storeReadiness(store),
+    ready: withRedis(storeReadiness(store), redis),
     revocations,
     auditWriter,
     serviceKeys,
@@ -229,6 +244,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     async close() {
       checkpoints.stop();
       await pruning.stop();
+      await shared.stopWatching();
       // Crypto first: requests whose clients went away are still running; let them finish and
       // write their audit records (one more I/O turn) before the audit log closes.
       await pool?.close();
@@ -236,7 +252,61 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       await auditWriter.close();
       // Sign the final chain heads on a clean shutdown (best effort: the store may already be gone).
       if (serving) await checkpoints.runAsLeader().catch(() => undefined);
+      await redis?.close();
       await store.close();
     },
   };
+}
+
+interface SharedState {
+  readonly redis: RedisSharedState | undefined;
+  readonly cacheTrust: CacheTrust;
+  /** Serving processes: poll the store's change log and watch the sources of invalidations. */
+  startWatching(): Promise<void>;
+  stopWatching(): Promise<void>;
+}
+
+/**
+ * How this process shares state with the others on the same store: Redis when REDIS_URL is set
+ * (global rate limits, invalidations by pub/sub), and always, when serving, the store's change log.
+ * Caches are trusted only while every source of invalidations is healthy.
+ */
+async function openSharedState(config: Config, store: Store, masterKey: Uint8Array, serving: boolean): Promise<SharedState> {
+  const warn = (message: string): void => process.emitWarning(message);
+  const redis = config.redisUrl
+    ? await openRedisSharedState({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        timeoutMs: config.redisTimeoutMs,
+        masterKey,
+        bus: identityEvents,
+        receive: serving,
+        warn,
+      })
+    : undefined;
+  if (!serving) return { redis, cacheTrust: ALWAYS_TRUSTED, startWatching: async () => undefined, stopWatching: async () => undefined };
+  const changeLog = new ChangeLogPoller(store.db, (event) => identityEvents.emit(event, 'remote'), {
+    intervalMs: config.changePollMs,
+    onError: (e) => warn(`polling the change log failed (caches bypassed until it works): ${e instanceof Error ? e.message : String(e)}`),
+    onRecovered: () => warn('polling the change log works again'),
+  });
+  const healthy = [() => changeLog.healthy(), ...(redis ? [() => redis.subscriptionLive()] : [])];
+  const cacheTrust = new CacheTrustSignals(healthy);
+  return {
+    redis,
+    cacheTrust,
+    async startWatching() {
+      await changeLog.start();
+      cacheTrust.watch();
+    },
+    async stopWatching() {
+      cacheTrust.stop();
+      await changeLog.stop();
+    },
+  };
+}
+
+/** /readyz: the store, and Redis when configured. */
+function withRedis(storeReady: () => Promise<boolean>, redis: RedisSharedState | undefined): () => Promise<boolean> {
+  return async () => (redis === undefined || redis.ready()) && (await storeReady());
 }

@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly onLog?: (line: string) => void;
   /** Extra node flags for the server process (for experiments, e.g. GC settings). */
   readonly nodeFlags?: readonly string[];
+  /** Extra environment of the server process (e.g. REDIS_URL), over the defaults of `serverEnv`. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ServerStats {
@@ -70,7 +72,7 @@ export function serverEnv(dataDir: string, options: ServerOptions = {}): NodeJS.
   else delete env.PQSEAL_WORKERS;
   if (options.maxQueue !== undefined) env.PQSEAL_MAX_QUEUE = String(options.maxQueue);
   else delete env.PQSEAL_MAX_QUEUE;
-  return env;
+  return { ...env, ...options.env };
 }
 
 /** Data directories made by this process (removed by their owners, or on an interrupt). */

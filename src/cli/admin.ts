@@ -10,6 +10,7 @@ import { getOrganisation, listOrganisations, renameOrganisation } from '../partn
 import type { RevocationActor } from '../permissions/revocations.js';
 import { openServices, type Services } from '../services.js';
 import { auditCommand } from './audit.js';
+import { backupCommand, restoreCommand } from './backup.js';
 
 type Command = (args: string[], config: Config) => Promise<number>;
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -112,7 +113,7 @@ export const adminCommands: Record<string, Command> = {
         print(
           { org_id: org.id, name: org.name },
           v.json,
-          `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; a running server signs with it within PQSEAL_LOGIN_CACHE_TTL seconds.`,
+          `Renamed ${org.id} to "${org.name}". Envelopes it signed before keep the name they were signed with; running servers on this store sign with it within a second.`,
         );
       },
     },
@@ -273,4 +274,6 @@ export const adminCommands: Record<string, Command> = {
   }),
 
   audit: auditCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };

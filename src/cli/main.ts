@@ -53,6 +53,10 @@ Audit log
   audit export --org <org id> --out <file.jsonl>               records + checkpoints + service key
   audit checkpoint [--org <org id>]                            verify, then sign the chain heads now (exit 4 if refused)
 
+Backup (SQLite; with DATABASE_URL use pg_dump)
+  backup --out FILE [--json]                 consistent snapshot while the server runs (0600, never overwrites; no master key in it)
+  restore --from FILE [--json]               into an empty DATA_DIR, after integrity and schema checks (exit 4 if the file is bad)
+
 ${CLIENT_HELP}
 
 Environment: HOST, PORT, DATA_DIR, PQSEAL_MASTER_KEY, PQSEAL_CHECKPOINT_INTERVAL, … (see README "Configuration").

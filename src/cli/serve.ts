@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
 import { startServer } from '../server.js';
-import { demoBanner } from './demo.js';
+import { showDemoCredentials } from './demo.js';
 
 /** Runs until SIGTERM/SIGINT, then drains in-flight requests and closes the store cleanly. */
 export async function serve(config: Config): Promise<number> {
   const server = await startServer(config);
-  if (server.demo) process.stdout.write(demoBanner(server.url, server.demo.org));
+  if (server.demo) showDemoCredentials(config, server.url, server.demo.org, server.app.log);
   server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workers, store: server.services.store.description }, 'pqseal listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

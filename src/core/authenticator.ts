@@ -11,7 +11,8 @@ import type { BearerIdentity, IdentityProvider, LoginIdentity, LoginOrigin, Part
  * password): the cache never holds the password, an attacker who reads the memory learns nothing
  * reusable elsewhere, and a wrong password simply misses. Partner credential checks are cached the
  * same way. Entries are dropped the moment a user is disabled or changes password, or credentials
- * are revoked (in this process; other processes see it within the TTL — the documented trade-off).
+ * are revoked: here at once, elsewhere as the change log or Redis carries the event (within a second).
+ * While invalidations may be missed the caches are bypassed (src/ports/cache.ts `CacheTrust`).
  */
 
 /** What the authenticator needs from the identity pool and the partner registry. */

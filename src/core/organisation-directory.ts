@@ -4,7 +4,7 @@ import type { StoreHandle } from '../ports/store.js';
 
 /**
  * Organisation display names for the hot path (`signed_by`, partner checks), cached. Renames happen
- * in another process (`pqseal org rename`): like logins, they take effect within the cache's TTL.
+ * in another process (`pqseal org rename`): the composition root drops the name on the invalidation bus.
  */
 export class OrganisationDirectory {
   constructor(

@@ -100,7 +100,7 @@ export function errorCodesFor(t: RouteTraits): ErrorCode[] {
   if (t.query || t.params) add('VALIDATION_ERROR');
   if (t.params) add('BAD_REQUEST', 'PATH_PARAMETER_TOO_LONG');
   if (t.query) add('INVALID_CURSOR');
-  if (t.auth !== 'none') add('VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED');
+  if (t.auth !== 'none') add('VALIDATION_ERROR', 'PARTNER_CREDENTIALS_INVALID', 'PARTNER_CREDENTIALS_MISMATCH', 'RATE_LIMITED', 'RATE_LIMIT_UNAVAILABLE');
   if (t.auth === 'managed') add('NOT_AUTHORIZED', 'LOGIN_THROTTLED', 'LOGIN_RATE_LIMITED');
   if (t.auth === 'direct') add('TOKEN_INVALID', 'TOKEN_EXPIRED');
   if (t.operation !== undefined) add('AUDIT_UNAVAILABLE');
@@ -122,7 +122,7 @@ export function errorCodesFor(t: RouteTraits): ErrorCode[] {
   }
   if (op === 'decrypt-verify') add('ENVELOPE_NOT_SIGNED');
   if (op === 'permissions.revoke' || op === 'permissions.restore') add('ENVELOPE_NOT_FOUND');
-  if (/\/keys\//.test(t.url)) add('RATE_LIMITED');
+  if (/\/keys\//.test(t.url)) add('RATE_LIMITED', 'RATE_LIMIT_UNAVAILABLE');
   if (/\/keys\/:orgId$/.test(t.url)) add('ORGANISATION_NOT_FOUND', 'VALIDATION_ERROR');
   return API_ERROR_CODES.filter((code) => codes.has(code));
 }

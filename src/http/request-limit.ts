@@ -5,9 +5,9 @@ import type { TokenBuckets } from '../ports/rate-limit.js';
 export class RequestLimiter {
   constructor(private readonly buckets: TokenBuckets) {}
 
-  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After. */
-  take(key: string): void {
-    const retryAfterSeconds = this.buckets.tryTake(key);
+  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After (503 `RateLimitUnavailableError` when the state cannot be reached). */
+  async take(key: string): Promise<void> {
+    const retryAfterSeconds = await this.buckets.tryTake(key);
     if (retryAfterSeconds > 0) throw new ServiceError('RATE_LIMITED', undefined, { retryAfterSeconds });
   }
 }

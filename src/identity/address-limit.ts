@@ -13,8 +13,8 @@ export class LoginAddressLimit {
   constructor(private readonly buckets: TokenBuckets | undefined) {}
 
   /** Takes one password check for the address or throws `LoginRateLimitedError`. */
-  take(clientAddress: string | undefined): void {
-    const retryAfterSeconds = this.buckets?.tryTake(addressKey(clientAddress)) ?? 0;
+  async take(clientAddress: string | undefined): Promise<void> {
+    const retryAfterSeconds = (await this.buckets?.tryTake(addressKey(clientAddress))) ?? 0;
     if (retryAfterSeconds > 0) throw new LoginRateLimitedError(retryAfterSeconds);
   }
 }

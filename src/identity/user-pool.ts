@@ -1,6 +1,7 @@
 import type { StoreHandle } from '../ports/store.js';
 import { getOrganisation, type Organisation } from '../partners/organisations.js';
 import type { TokenBuckets } from '../ports/rate-limit.js';
+import { ALWAYS_TRUSTED, type CacheTrust } from '../ports/cache.js';
 import { LoginAddressLimit } from './address-limit.js';
 import { LoginThrottledError, NotAuthorizedError, TokenError } from './errors.js';
 import { identityEvents } from '../ports/invalidation.js';
@@ -33,6 +34,8 @@ export interface UserPoolOptions {
    * within this bound.
    */
   readonly userCacheTtlMs?: number;
+  /** While it says invalidations may be missed, the user cache is bypassed (src/ports/cache.ts). */
+  readonly cacheTrust?: CacheTrust;
 }
 
 export interface Session {
@@ -68,7 +71,8 @@ export class UserPool {
   private readonly addressLimit: LoginAddressLimit;
   private readonly refreshTokenTtlMs: number;
   private readonly userCacheTtlMs: number;
-  private readonly userCache = new Map<string, { user: User | undefined; until: number }>();
+  private readonly userCache = new Map<string, { user: User | undefined; until: number; epoch: number }>();
+  private readonly cacheTrust: CacheTrust;
   private readonly unsubscribe: () => void;
   /** Bumped by every user change, so a store read that raced with a change is not cached. */
   private generation = 0;
@@ -81,6 +85,7 @@ export class UserPool {
     this.addressLimit = new LoginAddressLimit(options.addressBuckets);
     this.refreshTokenTtlMs = options.refreshTokenTtlMs ?? REFRESH_TOKEN_TTL_MS;
     this.userCacheTtlMs = options.userCacheTtlMs ?? DEFAULT_USER_CACHE_TTL_MS;
+    this.cacheTrust = options.cacheTrust ?? ALWAYS_TRUSTED;
     this.unsubscribe = identityEvents.on('user-changed', ({ userId }) => {
       this.generation++;
       this.userCache.delete(userId);
@@ -156,7 +161,7 @@ export class UserPool {
 
   private async checkPassword(username: string, password: string, from: LoginOrigin): Promise<User> {
     // Before anything costs argon2id or a store write.
-    this.addressLimit.take(from.clientAddress);
+    await this.addressLimit.take(from.clientAddress);
     // Malformed input cannot match any account; refusing it early reveals nothing.
     if (!isValidUsername(username) || typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH * 2) {
       throw new NotAuthorizedError();
@@ -206,7 +211,7 @@ export class UserPool {
   private async cachedUser(userId: string): Promise<User | undefined> {
     const now = this.now();
     const hit = this.userCache.get(userId);
-    if (hit && hit.until > now) return hit.user;
+    if (hit && hit.until > now && hit.epoch === this.cacheTrust.epoch && this.cacheTrust.trusted()) return hit.user;
     return this.readUser(userId);
   }
 
@@ -215,13 +220,13 @@ export class UserPool {
     const now = this.now();
     const generation = this.generation;
     const user = await getUser(this.store, userId);
-    if (generation !== this.generation || this.userCacheTtlMs <= 0) return user;
+    if (generation !== this.generation || this.userCacheTtlMs <= 0 || !this.cacheTrust.trusted()) return user;
     this.userCache.delete(userId);
     if (this.userCache.size >= USER_CACHE_MAX_ENTRIES) {
       const oldest = this.userCache.keys().next().value;
       if (oldest !== undefined) this.userCache.delete(oldest);
     }
-    this.userCache.set(userId, { user, until: now + this.userCacheTtlMs });
+    this.userCache.set(userId, { user, until: now + this.userCacheTtlMs, epoch: this.cacheTrust.epoch });
     return user;
   }
 }

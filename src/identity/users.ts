@@ -4,6 +4,7 @@ import { newId } from '../common/ids.js';
 import type { Database, UsersTable } from '../ports/store-schema.js';
 import { OrganisationNotFoundError } from '../partners/errors.js';
 import { UsernameExistsError, UserNotFoundError, ValidationError } from './errors.js';
+import { recordChange } from '../ports/change-log.js';
 import { identityEvents } from '../ports/invalidation.js';
 import { hashPassword } from './passwords.js';
 import { revokeRefreshTokensForUser } from './refresh-tokens.js';
@@ -148,6 +149,7 @@ async function changeUser(store: StoreHandle, userId: string, change: (trx: Kyse
     const exists = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
     if (!exists) throw new UserNotFoundError(userId);
     await change(trx);
+    await recordChange(trx, { type: 'user-changed', userId });
     return getUser(trx, userId);
   });
   if (!user) throw new UserNotFoundError(userId);

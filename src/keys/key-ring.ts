@@ -1,27 +1,30 @@
 import type { Kysely } from 'kysely';
+import { ALWAYS_TRUSTED, type CacheTrust } from '../ports/cache.js';
 import type { Database } from '../ports/store-schema.js';
 import { activeOrgKey, findOrgKey, type OrgKeyRecord } from './org-keys.js';
 
 /**
  * In-memory view of organisation keys for the hot path. Key records never change once written, so
- * lookups by id are cached for good; "which version is active" is cached briefly so that a rotation
- * made by another process is picked up within `activeTtlMs` (and at once in this process).
+ * lookups by id are cached for good; "which version is active" is cached for `activeTtlMs` and dropped
+ * on a rotation: at once in this process, from the invalidation bus for rotations made elsewhere.
  */
 export class KeyRing {
   private readonly byIdCache = new Map<string, OrgKeyRecord>();
-  private readonly activeCache = new Map<string, { signing: OrgKeyRecord; kem: OrgKeyRecord; until: number }>();
+  private readonly activeCache = new Map<string, { signing: OrgKeyRecord; kem: OrgKeyRecord; until: number; epoch: number }>();
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly activeTtlMs = 30_000,
+    /** While it says a rotation may be missed, "which version is active" is read every time. */
+    private readonly trust: CacheTrust = ALWAYS_TRUSTED,
   ) {}
 
   async active(orgId: string): Promise<{ signing: OrgKeyRecord; kem: OrgKeyRecord } | undefined> {
     const hit = this.activeCache.get(orgId);
-    if (hit && hit.until > Date.now()) return hit;
+    if (hit && hit.until > Date.now() && hit.epoch === this.trust.epoch && this.trust.trusted()) return hit;
     const [signing, kem] = await Promise.all([activeOrgKey(this.db, orgId, 'signing'), activeOrgKey(this.db, orgId, 'kem')]);
     if (!signing || !kem) return undefined;
-    this.activeCache.set(orgId, { signing, kem, until: Date.now() + this.activeTtlMs });
+    if (this.trust.trusted()) this.activeCache.set(orgId, { signing, kem, until: Date.now() + this.activeTtlMs, epoch: this.trust.epoch });
     this.byIdCache.set(signing.id, signing);
     this.byIdCache.set(kem.id, kem);
     return { signing, kem };
@@ -35,7 +38,7 @@ export class KeyRing {
     return record;
   }
 
-  /** Call after a rotation in this process. */
+  /** Call after a rotation (made here, or learnt from the invalidation bus). */
   invalidate(orgId: string): void {
     this.activeCache.delete(orgId);
   }

@@ -15,7 +15,11 @@ export class InMemoryTokenBuckets implements TokenBuckets {
   ) {}
 
   /** Takes one token for `key`: 0 when taken, otherwise the whole seconds until one is available. */
-  tryTake(key: string): number {
+  tryTake(key: string): Promise<number> {
+    return Promise.resolve(this.take(key));
+  }
+
+  private take(key: string): number {
     if (this.ratePerSecond <= 0) return 0;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };

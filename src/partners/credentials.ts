@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Selectable } from 'kysely';
+import { recordChange } from '../ports/change-log.js';
 import { identityEvents } from '../ports/invalidation.js';
 import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
 import { newId, randomBase62 } from '../common/ids.js';
@@ -90,7 +91,9 @@ export async function getCredentials(store: StoreHandle, id: string): Promise<Cr
 export async function revokeCredentials(store: StoreHandle, id: string, now: number = Date.now()): Promise<CredentialsInfo> {
   const info = await inTransaction(store, async (trx) => {
     await trx.updateTable('credentials').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    return getCredentials(trx, id);
+    const info = await getCredentials(trx, id);
+    if (info) await recordChange(trx, { type: 'credentials-revoked', credentialId: id }, now);
+    return info;
   });
   if (!info) throw new CredentialsNotFoundError(id);
   identityEvents.emit({ type: 'credentials-revoked', credentialId: id });

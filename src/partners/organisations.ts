@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { recordChange } from '../ports/change-log.js';
+import { identityEvents } from '../ports/invalidation.js';
 import { dbOf, inTransaction, type StoreHandle } from '../ports/store.js';
 import { newId } from '../common/ids.js';
 import type { Database } from '../ports/store-schema.js';
@@ -39,9 +41,11 @@ export async function renameOrganisation(store: StoreHandle, orgId: string, name
     const row = await trx.selectFrom('organisations').select(['id', 'name', 'name_key', 'created_at']).where('id', '=', orgId).executeTakeFirst();
     if (!row) throw new OrganisationNotFoundError(orgId);
     await trx.updateTable('organisations').set({ name: newName, name_key: key, name_duplicate: 0 }).where('id', '=', orgId).execute();
+    await recordChange(trx, { type: 'organisation-renamed', orgId });
     if (row.name_key !== key) await reserveForOldestDuplicate(trx, row.name_key);
     renamed = { id: orgId, name: newName, createdAt: Number(row.created_at) };
   });
+  identityEvents.emit({ type: 'organisation-renamed', orgId });
   return renamed as Organisation;
 }
 

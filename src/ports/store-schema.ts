@@ -141,6 +141,16 @@ export interface ServiceKeysTable {
   created_at: number;
 }
 
+/** One committed change that caches depend on (src/ports/change-log.ts); polled by every serving process. */
+export interface ChangesTable {
+  seq: Generated<number>;
+  /** The event type (`user-changed`, `credentials-revoked`, `keys-rotated`, `organisation-renamed`). */
+  kind: string;
+  /** The id it is about (user, credential set, organisation); never a secret. */
+  subject: string;
+  at: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -155,4 +165,5 @@ export interface Database {
   audit_heads: AuditHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
   service_keys: ServiceKeysTable;
+  changes: ChangesTable;
 }

@@ -15,10 +15,16 @@ export interface ColumnTypes {
   readonly binary: ColumnDataType;
   /** 64-bit integers: millisecond timestamps, counters, 0/1 booleans. */
   readonly int64: ColumnDataType;
+  /**
+   * A primary key the database numbers itself, never reusing a number even after the highest rows
+   * are deleted: SQLite `integer primary key autoincrement`, PostgreSQL `bigserial primary key`
+   * (`{ type: 'bigserial', autoIncrement: false }`).
+   */
+  readonly sequenceKey: { readonly type: ColumnDataType; readonly autoIncrement: boolean };
 }
 
-export const SQLITE_COLUMN_TYPES: ColumnTypes = { binary: 'blob', int64: 'integer' };
-export const POSTGRES_COLUMN_TYPES: ColumnTypes = { binary: 'bytea', int64: 'bigint' };
+export const SQLITE_COLUMN_TYPES: ColumnTypes = { binary: 'blob', int64: 'integer', sequenceKey: { type: 'integer', autoIncrement: true } };
+export const POSTGRES_COLUMN_TYPES: ColumnTypes = { binary: 'bytea', int64: 'bigint', sequenceKey: { type: 'bigserial', autoIncrement: false } };
 
 type MigrationSet = Record<string, Migration>;
 
@@ -245,6 +251,24 @@ function migrations(t: ColumnTypes): MigrationSet {
           .where(sql.ref('name_duplicate'), '=', 0)
           .execute();
         await db.schema.createIndex('organisations_name_key').on('organisations').column('name_key').execute();
+      },
+    },
+
+    /**
+     * The change log: every change that caches depend on, written in the transaction that makes it,
+     * polled by every serving process (`where seq > last`) so a change made elsewhere (the CLI, another
+     * node) reaches its caches within a second without Redis. Old rows are pruned.
+     */
+    '006_change_log': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('changes')
+          .addColumn('seq', t.sequenceKey.type, (c) => (t.sequenceKey.autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('at', t.int64, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('changes_at').on('changes').column('at').execute();
       },
     },
   };

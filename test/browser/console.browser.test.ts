@@ -59,6 +59,8 @@ before(async () => {
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
+  // CI runs this tier beside the integration tier on two cores: waits get room beyond playwright's 30 s.
+  context.setDefaultTimeout(90_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page = await context.newPage();
   page.on('console', (message) => {

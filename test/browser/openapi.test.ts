@@ -421,6 +421,8 @@ describe('/docs: the browsable reference, served from this origin only', () => {
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      // CI runs this tier beside the integration tier on two cores: waits get room beyond playwright's 30 s.
+      page.setDefaultTimeout(90_000);
       const foreign: string[] = [];
       const problems: string[] = [];
       page.on('request', (r) => {
@@ -431,7 +433,7 @@ describe('/docs: the browsable reference, served from this origin only', () => {
       });
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`${server.url}/docs`, { waitUntil: 'load' });
-      await page.waitForSelector('.swagger-ui .info .title', { timeout: 15_000 });
+      await page.waitForSelector('.swagger-ui .info .title', { timeout: 90_000 });
       assert.match((await page.textContent('.swagger-ui .info .title')) ?? '', /pqseal/);
       const operationCount = await page.locator('.opblock').count();
       assert.equal(operationCount, operations().length, 'every operation is shown');

@@ -22,14 +22,22 @@ describe('crypto pool', () => {
       assert.equal(pool.inFlight, 0);
       // The same pool, after its worker was terminated: a small task succeeds on the replacement.
       // (A service task, not another ceiling task: the fresh worker need not load the ceiling module within the deadline.)
-      const answer = pool.open({
-        envelope: 'not an envelope',
-        kemKey: { keyId: 'k', wrappedSecret: new Uint8Array(0) },
-        verify: false,
-        room: { before: 0, after: 0 },
-      });
-      const pool2Result = await Promise.race([answer.then((r) => r.kind), new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
-      assert.equal(pool2Result, 'error');
+      // A task handed in while the replacement still starts waits in the queue, and on a loaded machine
+      // (CI runs the tiers in parallel) that start alone can outlast the 800 ms deadline: such a task
+      // fails with CRYPTO_TIMEOUT without touching the worker, so ask again until the worker answers.
+      const openOnce = (): Promise<string> =>
+        pool
+          .open({ envelope: 'not an envelope', kemKey: { keyId: 'k', wrappedSecret: new Uint8Array(0) }, verify: false, room: { before: 0, after: 0 } })
+          .then((r) => r.kind);
+      const giveUpAt = Date.now() + 20_000;
+      let answer: string | undefined;
+      while (answer === undefined && Date.now() < giveUpAt) {
+        answer = await openOnce().catch((e: unknown) => {
+          if (e instanceof CryptoTimeoutError) return undefined;
+          throw e;
+        });
+      }
+      assert.equal(answer, 'error', 'the replacement worker answers a task within 20 s');
     } finally {
       await pool.close();
     }

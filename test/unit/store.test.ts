@@ -62,6 +62,7 @@ describe('openStore', () => {
       '003_audit_checkpoint_chain',
       '004_user_token_generation',
       '005_organisation_name_keys',
+      '006_change_log',
     ]);
     await first.setMeta('bootstrapped', 'yes');
     await first.close();

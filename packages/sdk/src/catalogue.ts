@@ -248,6 +248,14 @@ export const ERROR_CATALOGUE = {
     description:
       'The store cannot be read or written right now (closed, disk full, database read-only, I/O error, locked); nothing was changed. The service recovers by itself when the condition clears. Retry after Retry-After seconds.',
   },
+  RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    message: 'the rate-limit state is unavailable, retry shortly',
+    retryable: true,
+    retryAfterSeconds: 2,
+    description:
+      'The shared rate-limit state (Redis, REDIS_URL) cannot be reached, so the request is refused rather than let through unmetered (fail closed); nothing was done. The service reconnects by itself. Retry after Retry-After seconds.',
+  },
   SERVICE_BUSY: {
     status: 503,
     message: 'the service is at capacity, retry shortly',
@@ -303,4 +311,6 @@ export const INTERNAL_ERROR_CODES = {
   JWT_KEY_UNAVAILABLE: "The identity pool's token signing key could not be loaded or unwrapped.",
   EXPORT_INVALID: 'An audit export file does not parse (pqseal audit verify).',
   AUDIT_CHAIN_BROKEN: 'A checkpoint run refused to sign a chain that did not verify.',
+  BACKUP_REFUSED: 'pqseal backup or restore refused to run: the output exists, DATA_DIR is not empty, there is no store, or the store is PostgreSQL.',
+  BACKUP_INVALID: 'A backup fails its integrity check, is not a pqseal store, or comes from a newer pqseal (pqseal restore).',
 } as const satisfies Record<string, string>;

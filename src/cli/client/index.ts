@@ -209,6 +209,8 @@ const ADMIN_AUDIT = new Set(['verify', 'export', 'checkpoint']);
 export function clientCommand(command: string, rest: readonly string[]): ((args: string[]) => Promise<number>) | undefined {
   if (!(command in SPECS)) return undefined;
   if (command === 'audit' && rest[0] !== undefined && ADMIN_AUDIT.has(rest[0])) return undefined;
+  // `restore --from FILE` restores a store backup (an admin command); `restore --partner` undoes a revoke.
+  if (command === 'restore' && rest.some((arg) => arg === '--from' || arg.startsWith('--from='))) return undefined;
   return (args) => runClient(command, args);
 }
 

@@ -127,7 +127,7 @@ export async function auditRoutes(app: FastifyInstance, services: HttpServices):
 }
 
 async function list(request: FastifyRequest, services: HttpServices, caller: Caller) {
-  services.limiter.take(caller.userId);
+  await services.limiter.take(caller.userId);
   const q = request.query as AuditQueryString;
   const from = q.from === undefined ? undefined : Date.parse(q.from);
   const to = q.to === undefined ? undefined : Date.parse(q.to);

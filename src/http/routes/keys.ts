@@ -92,13 +92,13 @@ export async function keyRoutes(app: FastifyInstance, services: HttpServices): P
 }
 
 async function serviceKeys(request: FastifyRequest, reply: FastifyReply, services: HttpServices) {
-  services.limiter.take(`keys:${request.ip}`);
+  await services.limiter.take(`keys:${request.ip}`);
   void reply.header('cache-control', 'public, max-age=60');
   return services.sharing.publicKeys.service();
 }
 
 async function orgKeys(request: FastifyRequest, reply: FastifyReply, services: HttpServices) {
-  services.limiter.take(`keys:${request.ip}`);
+  await services.limiter.take(`keys:${request.ip}`);
   const { orgId } = request.params as { orgId: string };
   const doc = await services.sharing.publicKeys.org(orgId);
   if (!doc) throw new ServiceError('ORGANISATION_NOT_FOUND', `no organisation with id ${orgId}`);

@@ -100,7 +100,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
 
 async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, room: JsonRoom): Promise<JsonResult> {
   checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
-  services.limiter.take(caller.userId);
+  await services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
   switch (op) {
     case 'encrypt':

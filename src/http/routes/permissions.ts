@@ -166,7 +166,7 @@ export async function permissionRoutes(app: FastifyInstance, services: HttpServi
 }
 
 async function change(request: FastifyRequest, services: HttpServices, caller: Caller, action: 'revoke' | 'restore') {
-  services.limiter.take(caller.userId);
+  await services.limiter.take(caller.userId);
   const body = request.body as ChangeBody;
   const ctx = request.audit;
   if (ctx) {
@@ -194,7 +194,7 @@ async function change(request: FastifyRequest, services: HttpServices, caller: C
 }
 
 async function list(request: FastifyRequest, services: HttpServices, caller: Caller) {
-  services.limiter.take(caller.userId);
+  await services.limiter.take(caller.userId);
   const query = request.query as ListQuery;
   if (request.audit) {
     request.audit.envelopeId = query.envelope_id;
