@@ -46,8 +46,8 @@ export interface LoginAttempt {
 export class LoginThrottle {
   private readonly policy: ThrottlePolicy;
   private readonly now: () => number;
-  /** Attempts running per username key in this process, and who waits for a slot. */
-  private readonly running = new Map<string, { count: number; waiters: (() => void)[] }>();
+  /** Per username key in this process: attempts running, who waits for a slot, who is reading the record, failures committed. */
+  private readonly running = new Map<string, KeyState>();
 
   constructor(
     private readonly store: StoreHandle,
@@ -64,13 +64,31 @@ export class LoginThrottle {
    */
   async beginAttempt(username: string): Promise<LoginAttempt> {
     const key = throttleKey(username);
-    for (;;) {
-      const failures = await this.currentFailures(key);
-      const slots = Math.max(1, this.policy.maxFailures - failures);
-      const running = this.running.get(key);
-      if (!running || running.count < slots) return this.start(key);
-      await new Promise<void>((resolve) => running.waiters.push(resolve));
+    let state = this.running.get(key);
+    if (!state) {
+      state = { count: 0, waiters: [], readers: 0, recorded: 0 };
+      this.running.set(key, state);
     }
+    state.readers++;
+    try {
+      for (;;) {
+        // Failures this process commits while the read is out may be missing from it (on a store with
+        // I/O latency, PostgreSQL, several can): counted on top, so the slots are never too many.
+        const recordedBefore = state.recorded;
+        const failures = (await this.currentFailures(key)) + state.recorded - recordedBefore;
+        const slots = Math.max(1, this.policy.maxFailures - failures);
+        if (state.count < slots) return this.start(key, state);
+        const waiting = state;
+        await new Promise<void>((resolve) => waiting.waiters.push(resolve));
+      }
+    } finally {
+      state.readers--;
+      this.forgetIfIdle(key, state);
+    }
+  }
+
+  private forgetIfIdle(key: string, state: KeyState): void {
+    if (state.count === 0 && state.waiters.length === 0 && state.readers === 0 && this.running.get(key) === state) this.running.delete(key);
   }
 
   /** Milliseconds the username stays locked (0 when it is not). */
@@ -104,22 +122,23 @@ export class LoginThrottle {
     return { failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
   }
 
-  private start(key: string): LoginAttempt {
-    const running = this.running.get(key) ?? { count: 0, waiters: [] };
-    running.count++;
-    this.running.set(key, running);
+  private start(key: string, state: KeyState): LoginAttempt {
+    state.count++;
     let settled = false;
     const release = (): void => {
       if (settled) return;
       settled = true;
-      running.count--;
-      if (running.count === 0 && running.waiters.length === 0) this.running.delete(key);
-      for (const wake of running.waiters.splice(0)) wake();
+      state.count--;
+      for (const wake of state.waiters.splice(0)) wake();
+      this.forgetIfIdle(key, state);
     };
     return {
       failed: async () => {
         try {
-          if (!settled) await this.recordFailure(key);
+          if (!settled) {
+            await this.recordFailure(key);
+            state.recorded++;
+          }
         } finally {
           release();
         }
@@ -156,6 +175,13 @@ export class LoginThrottle {
     if (over < 0) return 0;
     return now + Math.min(this.policy.baseLockMs * 2 ** Math.min(over, 40), this.policy.maxLockMs);
   }
+}
+
+interface KeyState {
+  count: number;
+  readonly waiters: (() => void)[];
+  readers: number;
+  recorded: number;
 }
 
 /** What the table's `username` column holds: a SHA-256 of the username (see above). */
