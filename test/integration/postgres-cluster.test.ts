@@ -40,6 +40,8 @@ function nodeEnv(): NodeJS.ProcessEnv {
     PQSEAL_LOGIN_BURST_PER_ADDRESS: '1000',
     PQSEAL_DATABASE_POOL_MAX: '4',
     PQSEAL_AUDIT_FLUSH_MS: '2',
+    // The load test is about the store: no per-user request budget in the way.
+    PQSEAL_RATE_LIMIT_RPS: '0',
   };
 }
 
@@ -131,6 +133,28 @@ describe('two nodes on one PostgreSQL database', () => {
     assert.equal(opened.status, 200, JSON.stringify(opened.json));
     assert.equal(opened.json.body.decrypted_data, 'sealed on A');
     assert.equal(opened.json.body.is_valid_signature, true);
+  });
+
+  test('credentials revoked with the CLI are refused on both nodes within 1 s (the change log, on PostgreSQL)', async () => {
+    const created = await cli(['org', 'create', '--name', 'Revoked Cluster Org', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const victim = JSON.parse(created.stdout) as NewOrganisation;
+    registerSecret(victim.password, victim.secret_key);
+    // Both nodes have the login cached.
+    for (const node of [a, b]) assert.equal((await post(`${node.url}/v1/sign-encrypt`, managedHeaders(victim), { data: 'x' })).status, 200);
+    const listed = JSON.parse((await cli(['creds', 'list', '--org', victim.org_id, '--json'])).stdout) as { credentials: { id: string }[] };
+    const revoked = await cli(['creds', 'revoke', '--id', listed.credentials[0]?.id ?? '']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const revokedAt = Date.now(); // committed by the time the CLI exits
+    for (const node of [a, b]) {
+      let status = 0;
+      while (Date.now() - revokedAt < 1_000) {
+        status = (await post(`${node.url}/v1/sign-encrypt`, managedHeaders(victim), { data: 'x' })).status;
+        if (status === 403) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(status, 403, `refused on ${node.url} within 1 s of the revoke`);
+    }
   });
 
   test('a node without PQSEAL_MASTER_KEY refuses to start and creates no key file', async () => {
