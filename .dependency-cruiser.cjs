@@ -25,7 +25,7 @@ const LAYERS = [
   { name: 'crypto', path: '^src/crypto/' },
 ];
 
-const ADAPTERS = '^src/(store|memory)/';
+const ADAPTERS = '^src/(store|memory|prometheus)/';
 
 /**
  * Known exceptions, each one file and the imports it may make against the rules below; the comment

@@ -26,6 +26,9 @@ import type { IdentityProvider } from './ports/identity-provider.js';
 import type { Store } from './ports/store.js';
 import { openStore } from './store/database.js';
 import { storeReadiness } from './store/readiness.js';
+import { PrometheusMetrics } from './prometheus/prometheus-metrics.js';
+import { cacheLookups, countedCache, timedAuditSink } from './prometheus/instrumented.js';
+import { LATENCY_BUCKETS, noMetrics } from './ports/metrics.js';
 import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
@@ -56,6 +59,8 @@ export interface Services extends HttpServices {
   /** Signed checkpoints of the audit chain heads. */
   readonly checkpoints: Checkpointer;
   readonly now: () => number;
+  /** This process's metrics registry (serving only; the CLI's admin commands record nothing). */
+  readonly prometheus: PrometheusMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -77,7 +82,14 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { key: masterKey } = loadMasterKey(config.dataDir, config.masterKey);
   const keyEncryption = new MasterKeyEncryption(masterKey);
-  const store = await openStore({ dataDir: config.dataDir });
+  const serving = options.workers !== false;
+  const prometheus = serving ? new PrometheusMetrics() : undefined;
+  const metrics = prometheus ?? noMetrics;
+  const queryLatency = metrics.histogram('store_query_seconds', 'Store query latency by statement kind and outcome', {
+    labelNames: ['kind', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+  });
+  const store = await openStore({ dataDir: config.dataDir }, (kind, seconds, failed) => queryLatency.observe({ kind, outcome: failed ? 'error' : 'ok' }, seconds));
   const { db } = store;
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
@@ -95,7 +107,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     store,
     tokens,
     now,
-    addressBuckets: new InMemoryTokenBuckets(config.loginRatePerAddress / 60, config.loginBurstPerAddress, now),
+    addressBuckets: new InMemoryTokenBuckets(perProcess(config.loginRatePerAddress, config.processes) / 60, perProcess(config.loginBurstPerAddress, config.processes), now),
     userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
   });
   const keyRing = new KeyRing(db);
@@ -108,7 +120,18 @@ export async function openServices(config: Config, options: ServiceOptions = {})
           maxQueue: config.maxQueue,
           taskTimeoutMs: config.cryptoTimeoutMs,
           workerStartup: options.workerStartup?.crypto,
+          onTaskSettled: (() => {
+            const taskTime = metrics.histogram('crypto_task_seconds', 'Crypto task time, queue wait included, by operation and outcome', {
+              labelNames: ['op', 'outcome'],
+              buckets: LATENCY_BUCKETS,
+            });
+            return (t: { op: string; outcome: string; seconds: number }) => taskTime.observe({ op: t.op, outcome: t.outcome }, t.seconds);
+          })(),
         });
+  if (pool) {
+    metrics.gauge('crypto_queue_depth', 'Crypto tasks waiting for a worker thread', () => pool.queueSize);
+    metrics.gauge('crypto_tasks_in_flight', 'Crypto tasks queued or running', () => pool.inFlight);
+  }
 
   const identityProvider: IdentityProvider = {
     login: (username, password, from) => userPool.managedLogin(username, password, from),
@@ -116,11 +139,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     verifyBearer: (token) => userPool.authenticateBearer(token),
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
-  const auth = new Authenticator(identityProvider, (ttlMs) => new TtlCache(ttlMs, undefined, now), config.loginCacheTtlSeconds * 1000);
+  const lookups = cacheLookups(metrics);
+  const auth = new Authenticator(identityProvider, (ttlMs, name) => countedCache(new TtlCache(ttlMs, undefined, now), lookups, name), config.loginCacheTtlSeconds * 1000);
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
-  const organisations = new OrganisationDirectory(store, new TtlCache<string>(config.loginCacheTtlSeconds * 1000));
+  const organisations = new OrganisationDirectory(store, countedCache(new TtlCache<string>(config.loginCacheTtlSeconds * 1000), lookups, 'organisation'));
 
   const identity: IdentityEndpoints = {
     clientId: config.clientId,
@@ -136,7 +160,6 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     openidConfiguration: () => tokens.openidConfiguration(),
   };
 
-  const serving = options.workers !== false;
   const pruning = new Periodic(
     () => userPool.prune(),
     (e) => process.emitWarning(`pruning login records failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -144,7 +167,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const audit = auditSettings();
   const revocations = new Revocations(db, now);
   const auditSink = store.filename === ':memory:' ? new InProcessAuditSink(db) : new ThreadAuditSink(store.filename, options.workerStartup?.audit);
-  const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
+  const auditWriter = new AuditWriter(timedAuditSink(auditSink, metrics), { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, keyEncryption, now);
   const checkpoints = new Checkpointer(db, providers, serviceKeys, { now, sink: options.checkpointSink ?? audit.checkpointSink });
   if (serving) {
@@ -188,13 +211,15 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       partners: new PartnerAccess(revocations, now),
     }),
     permissions: new PermissionPolicy((orgId) => organisations.exists(orgId), now),
-    limiter: new RequestLimiter(new InMemoryTokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst)),
+    limiter: new RequestLimiter(new InMemoryTokenBuckets(perProcess(config.rateLimitPerSecond, config.processes), perProcess(config.rateLimitBurst, config.processes))),
     admission: new Admission({
       maxInFlightBytes: config.maxInFlightBytes,
       maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,
       saturated: () => pool?.saturated ?? false,
     }),
-    ready: storeReadiness(store),
+    readiness: [{ name: 'store', code: 'STORE_UNAVAILABLE', ready: storeReadiness(store) }],
+    metrics,
+    prometheus,
     revocations,
     auditWriter,
     serviceKeys,
@@ -232,4 +257,14 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       await store.close();
     },
   };
+}
+
+/**
+ * In-memory limits are per process: with N processes on one port and no shared store for them, each
+ * takes 1/N of the configured budget (at least 1 where the budget is not 0), so the host as a whole
+ * keeps the configured limit whichever process a request lands on.
+ */
+function perProcess(budget: number, processes: number): number {
+  if (budget === 0 || processes <= 1) return budget;
+  return Math.max(1, budget / processes);
 }
