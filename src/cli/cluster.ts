@@ -99,7 +99,7 @@ export async function servePrimary(config: Config): Promise<number> {
     worker.on('exit', (code, signal) => {
       slot.worker = undefined;
       if (stopping) {
-        if (code !== 0 && code !== null) exitCode = exitCode || 1;
+        if (code !== 0) exitCode = exitCode || 1;
         checkAllExited();
         return;
       }

@@ -12,6 +12,15 @@ import { demoBanner } from './demo.js';
  */
 export async function serve(config: Config): Promise<number> {
   if (config.processes > 1 && cluster.isPrimary) return servePrimary(config);
+  try {
+    return await serveOne(config);
+  } finally {
+    // A worker's IPC channel would keep it alive after it stopped serving (or failed to start).
+    if (cluster.isWorker && process.connected) process.disconnect();
+  }
+}
+
+async function serveOne(config: Config): Promise<number> {
   const slot = cluster.isWorker ? process.env[SLOT_ENV] : undefined;
   const options: StartOptions = slot === undefined ? {} : { cluster: { processLabel: slot, exposition: primaryExposition() } };
   const server = await startServer(config, options);

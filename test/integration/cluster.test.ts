@@ -98,21 +98,31 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
       [],
     );
 
-    // SIGTERM while requests are in flight: they are answered, then every process exits cleanly.
+    // SIGTERM once requests are in flight: what a process has received is answered (or, arriving while
+    // it closes, refused with a clean 503); only connections no process had taken yet are reset.
+    const drainIds = Array.from({ length: 12 }, (_, i) => `drain-${i}-${process.pid}`);
     const inFlight = Promise.all(
-      Array.from({ length: 12 }, (_, i) => freshConnectionPost(`${p.url}/v1/sign-encrypt`, headers, { data: `drain ${i}` }).catch((e: Error) => e)),
+      drainIds.map((id) =>
+        freshConnectionPost(`${p.url}/v1/sign-encrypt`, { ...headers, 'x-request-id': id }, { data: `drain ${id} ${'x'.repeat(512 * 1024)}` }).catch(
+          (e: Error) => e,
+        ),
+      ),
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await p.waitForLine((l) => l.includes('"msg":"incoming request"') && l.includes('"reqId":"drain-'));
     p.child.kill('SIGTERM');
     const answered = await inFlight;
     const code = await p.exited;
     assert.equal(code, 0, p.output.slice(-10).join('\n'));
-    const statuses = answered.map((r) => (r instanceof Error ? r.message : r.status));
-    assert.ok(statuses.filter((s) => s === 200).length >= 1, `statuses ${statuses.join(',')}`);
-    assert.ok(
-      statuses.every((s) => s === 200 || s === 503),
-      `requests in flight are answered (200) or refused cleanly while closing (503): ${statuses.join(',')}`,
-    );
+    const received = new Set(logRecords(p.output).filter((r) => r.msg === 'incoming request').map((r) => String(r.reqId)));
+    const outcomes = drainIds.map((id, i) => {
+      const r = answered[i];
+      return { id, received: received.has(id), status: r instanceof Error ? r.message : r?.status };
+    });
+    assert.ok(outcomes.filter((o) => o.status === 200).length >= 1, JSON.stringify(outcomes));
+    for (const o of outcomes) {
+      if (o.received) assert.ok(o.status === 200 || o.status === 503, `a request a process received was answered: ${JSON.stringify(o)}`);
+      else assert.equal(typeof o.status, 'string', `a request no process received cannot have an answer: ${JSON.stringify(o)}`);
+    }
     assert.equal(logRecords(p.output).filter((r) => r.msg === 'shutting down: draining in-flight requests').length, 2);
 
     // One chain, no fork, every record in order, though two processes appended concurrently.
