@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly onLog?: (line: string) => void;
   /** Extra node flags for the server process (for experiments, e.g. GC settings). */
   readonly nodeFlags?: readonly string[];
+  /** PQSEAL_PROCESSES (server processes on one port); 1 when undefined. */
+  readonly processes?: number;
 }
 
 export interface ServerStats {
@@ -70,6 +72,7 @@ export function serverEnv(dataDir: string, options: ServerOptions = {}): NodeJS.
   else delete env.PQSEAL_WORKERS;
   if (options.maxQueue !== undefined) env.PQSEAL_MAX_QUEUE = String(options.maxQueue);
   else delete env.PQSEAL_MAX_QUEUE;
+  env.PQSEAL_PROCESSES = String(options.processes ?? 1);
   return env;
 }
 

@@ -32,12 +32,18 @@ interface Slot {
   restartTimer: NodeJS.Timeout | undefined;
 }
 
+/** pino's numbers, so the primary's lines read like the servers' and obey the same LOG_LEVEL. */
+const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+let threshold = LEVELS.info as number;
+
 function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
   const levels = { info: 30, warn: 40, error: 50 } as const;
+  if (levels[level] < threshold) return;
   process.stdout.write(`${JSON.stringify({ level: levels[level], time: Date.now(), pid: process.pid, role: 'primary', ...fields, msg })}\n`);
 }
 
 export async function servePrimary(config: Config): Promise<number> {
+  threshold = LEVELS[config.logLevel] ?? (LEVELS.info as number);
   const demo = await prepareDataDir(config);
   const exposition = answerWorkerScrapes();
   let metrics: MetricsListener | undefined;
