@@ -729,7 +729,9 @@ async function compareProcesses(s: LoadSettings): Promise<number> {
             const p = await measurePoint(server.url, request, connections, s.durationSeconds);
             const key = `${layout.label}|${scenario.id}`;
             rps.set(key, [...(rps.get(key) ?? []), p.rps]);
-            progress(`  round ${round + 1} ${layout.label} ${scenario.id}: ${fmtRps(p.rps)} req/s, p50 ${p.latency.p50.toFixed(1)} ms, non-2xx ${p.non2xx} ${JSON.stringify(p.statusCounts)}`);
+            progress(
+              `  round ${round + 1} ${layout.label} ${scenario.id}: ${fmtRps(p.rps)} req/s, p50 ${p.latency.p50.toFixed(1)} ms, non-2xx ${p.non2xx} ${JSON.stringify(p.statusCounts)}`,
+            );
           }
         } finally {
           await server.stop();

@@ -89,7 +89,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     labelNames: ['kind', 'outcome'],
     buckets: LATENCY_BUCKETS,
   });
-  const store = await openStore({ dataDir: config.dataDir }, (kind, seconds, failed) => queryLatency.observe({ kind, outcome: failed ? 'error' : 'ok' }, seconds));
+  const store = await openStore({ dataDir: config.dataDir }, (kind, seconds, failed) =>
+    queryLatency.observe({ kind, outcome: failed ? 'error' : 'ok' }, seconds),
+  );
   const { db } = store;
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
@@ -107,7 +109,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     store,
     tokens,
     now,
-    addressBuckets: new InMemoryTokenBuckets(perProcess(config.loginRatePerAddress, config.processes) / 60, perProcess(config.loginBurstPerAddress, config.processes), now),
+    addressBuckets: new InMemoryTokenBuckets(
+      perProcess(config.loginRatePerAddress, config.processes) / 60,
+      perProcess(config.loginBurstPerAddress, config.processes),
+      now,
+    ),
     userCacheTtlMs: config.loginCacheTtlSeconds * 1000,
   });
   const keyRing = new KeyRing(db);
@@ -140,7 +146,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
   const lookups = cacheLookups(metrics);
-  const auth = new Authenticator(identityProvider, (ttlMs, name) => countedCache(new TtlCache(ttlMs, undefined, now), lookups, name), config.loginCacheTtlSeconds * 1000);
+  const auth = new Authenticator(
+    identityProvider,
+    (ttlMs, name) => countedCache(new TtlCache(ttlMs, undefined, now), lookups, name),
+    config.loginCacheTtlSeconds * 1000,
+  );
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
@@ -211,7 +221,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       partners: new PartnerAccess(revocations, now),
     }),
     permissions: new PermissionPolicy((orgId) => organisations.exists(orgId), now),
-    limiter: new RequestLimiter(new InMemoryTokenBuckets(perProcess(config.rateLimitPerSecond, config.processes), perProcess(config.rateLimitBurst, config.processes))),
+    limiter: new RequestLimiter(
+      new InMemoryTokenBuckets(perProcess(config.rateLimitPerSecond, config.processes), perProcess(config.rateLimitBurst, config.processes)),
+    ),
     admission: new Admission({
       maxInFlightBytes: config.maxInFlightBytes,
       maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,

@@ -25,7 +25,10 @@ async function serveOne(config: Config): Promise<number> {
   const options: StartOptions = slot === undefined ? {} : { cluster: { processLabel: slot, exposition: primaryExposition() } };
   const server = await startServer(config, options);
   if (server.demo) process.stdout.write(demoBanner(server.url, server.demo.org));
-  server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workers, ...(slot === undefined ? {} : { process: Number(slot) }) }, 'pqseal listening');
+  server.app.log.info(
+    { url: server.url, dataDir: config.dataDir, workers: config.workers, ...(slot === undefined ? {} : { process: Number(slot) }) },
+    'pqseal listening',
+  );
   if (cluster.isWorker) process.send?.({ type: LISTENING, url: server.url });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

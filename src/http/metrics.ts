@@ -23,7 +23,10 @@ export function installRequestMetrics(app: FastifyInstance, metrics: Metrics, op
     buckets: LATENCY_BUCKETS,
   });
   const refusals = metrics.counter('refusals_total', 'Requests refused by rate limits and load shedding, by error code', ['code']);
-  const perProcess = options.processLabel === undefined ? undefined : metrics.counter('process_requests_total', 'HTTP requests answered by each server process of a cluster', ['process']);
+  const perProcess =
+    options.processLabel === undefined
+      ? undefined
+      : metrics.counter('process_requests_total', 'HTTP requests answered by each server process of a cluster', ['process']);
   app.addHook('onResponse', async (request, reply) => {
     const labels = { route: routeOf(request), method: METHODS.has(request.method) ? request.method : 'other', status: String(reply.statusCode) };
     requests.inc(labels);
@@ -47,13 +50,17 @@ function routeOf(request: FastifyRequest): string {
  * route. With PQSEAL_METRICS_PORT the route is not on the public port at all (src/server.ts).
  */
 export async function metricsRoute(app: FastifyInstance, exposition: MetricsExposition, options: { readonly public: boolean }): Promise<void> {
-  app.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics (text format), names prefixed pqseal_; from this host only unless PQSEAL_METRICS_PUBLIC' } }, async (request, reply) => {
-    if (!options.public && !fromThisHost(request)) {
-      return sendError(request, reply, wireError('NOT_FOUND', `no route for GET /metrics`));
-    }
-    const text = await exposition.text();
-    return reply.header('content-type', exposition.contentType).header('cache-control', 'no-store').send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['Operations'], summary: 'Prometheus metrics (text format), names prefixed pqseal_; from this host only unless PQSEAL_METRICS_PUBLIC' } },
+    async (request, reply) => {
+      if (!options.public && !fromThisHost(request)) {
+        return sendError(request, reply, wireError('NOT_FOUND', `no route for GET /metrics`));
+      }
+      const text = await exposition.text();
+      return reply.header('content-type', exposition.contentType).header('cache-control', 'no-store').send(text);
+    },
+  );
 }
 
 function fromThisHost(request: FastifyRequest): boolean {

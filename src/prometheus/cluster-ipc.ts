@@ -36,7 +36,8 @@ export function answerWorkerScrapes(): MetricsExposition {
     if (!isMessage<ScrapeRequest>(message, REQUEST)) return;
     exposition.text().then(
       (text) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, text } satisfies ScrapeReply),
-      (e: unknown) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, error: e instanceof Error ? e.message : 'failed' } satisfies ScrapeReply),
+      (e: unknown) =>
+        worker.isConnected() && worker.send({ type: REPLY, id: message.id, error: e instanceof Error ? e.message : 'failed' } satisfies ScrapeReply),
     );
   });
   return exposition;

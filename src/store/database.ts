@@ -53,7 +53,9 @@ export async function openStore(options: StoreOptions, observeQuery?: QueryObser
   const close = (): void => connection.close();
   const db = new Kysely<Database>({
     dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction),
-    ...(observeQuery ? { log: (event: LogEvent) => observeQuery(statementKind(event.query.sql), event.queryDurationMillis / 1000, event.level === 'error') } : {}),
+    ...(observeQuery
+      ? { log: (event: LogEvent) => observeQuery(statementKind(event.query.sql), event.queryDurationMillis / 1000, event.level === 'error') }
+      : {}),
   });
 
   try {

@@ -48,9 +48,18 @@ function demoCredentials(output: readonly string[]): Record<string, string> {
   const field = (name: string) => {
     const line = output.find((l) => l.trim().startsWith(`${name}:`));
     assert.ok(line, `banner has ${name}`);
-    return line.trim().slice(name.length + 1).trim();
+    return line
+      .trim()
+      .slice(name.length + 1)
+      .trim();
   };
-  const creds = { username: field('username'), password: field('password'), api_key: field('api_key'), access_key: field('access_key'), secret_key: field('secret_key') };
+  const creds = {
+    username: field('username'),
+    password: field('password'),
+    api_key: field('api_key'),
+    access_key: field('access_key'),
+    secret_key: field('secret_key'),
+  };
   registerSecret(creds.password, creds.secret_key);
   return creds;
 }
@@ -66,7 +75,9 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
 
     // Concurrent load through the cluster: every request a connection of its own.
     const load = async (n: number) => {
-      const results = await Promise.all(Array.from({ length: n }, (_, i) => freshConnectionPost(`${p.url}/v1/sign-encrypt`, headers, { data: `cluster load ${i}` })));
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) => freshConnectionPost(`${p.url}/v1/sign-encrypt`, headers, { data: `cluster load ${i}` })),
+      );
       return results.map((r) => r.status);
     };
     assert.deepEqual(
@@ -113,7 +124,11 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
     const answered = await inFlight;
     const code = await p.exited;
     assert.equal(code, 0, p.output.slice(-10).join('\n'));
-    const received = new Set(logRecords(p.output).filter((r) => r.msg === 'incoming request').map((r) => String(r.reqId)));
+    const received = new Set(
+      logRecords(p.output)
+        .filter((r) => r.msg === 'incoming request')
+        .map((r) => String(r.reqId)),
+    );
     const outcomes = drainIds.map((id, i) => {
       const r = answered[i];
       return { id, received: received.has(id), status: r instanceof Error ? r.message : r?.status };

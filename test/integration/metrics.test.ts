@@ -52,14 +52,23 @@ describe('GET /metrics', () => {
 
     assert.equal(total(samples, 'pqseal_crypto_task_seconds_count', { op: 'seal', outcome: 'ok' }), 1);
     assert.equal(total(samples, 'pqseal_crypto_task_seconds_count', { op: 'open', outcome: 'ok' }), 1);
-    assert.ok(samples.some((s) => s.name === 'pqseal_crypto_queue_depth'), 'crypto queue depth');
+    assert.ok(
+      samples.some((s) => s.name === 'pqseal_crypto_queue_depth'),
+      'crypto queue depth',
+    );
     assert.ok(total(samples, 'pqseal_audit_batch_size_count') >= 1, 'audit batches');
     assert.ok(total(samples, 'pqseal_audit_commit_seconds_count', { outcome: 'ok' }) >= 1, 'audit commits');
     assert.ok(total(samples, 'pqseal_cache_lookups_total', { cache: 'login', result: 'hit' }) >= 1, 'the second Managed request hit the login cache');
     assert.ok(total(samples, 'pqseal_cache_lookups_total', { cache: 'login', result: 'miss' }) >= 1);
     assert.ok(total(samples, 'pqseal_store_query_seconds_count', { kind: 'select', outcome: 'ok' }) >= 1, 'store queries');
-    assert.ok(samples.some((s) => s.name === 'pqseal_process_cpu_user_seconds_total'), 'the process metrics, prefixed');
-    assert.ok(samples.some((s) => s.name === 'pqseal_nodejs_eventloop_lag_p99_seconds'), 'event loop lag');
+    assert.ok(
+      samples.some((s) => s.name === 'pqseal_process_cpu_user_seconds_total'),
+      'the process metrics, prefixed',
+    );
+    assert.ok(
+      samples.some((s) => s.name === 'pqseal_nodejs_eventloop_lag_p99_seconds'),
+      'event loop lag',
+    );
 
     // Bounded cardinality: every route label is a registered pattern or `unmatched`.
     const routes = new Set(samples.filter((s) => s.labels.route !== undefined).map((s) => s.labels.route));
