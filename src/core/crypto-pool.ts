@@ -138,7 +138,7 @@ export class CryptoPool {
     let outcome: TaskSettled['outcome'] = 'error';
     const signal = AbortSignal.timeout(this.taskTimeoutMs);
     try {
-      const result = await this.pool.run(task, { ...options, signal, ...(transferList ? { transferList: transferList as ArrayBuffer[] } : {}) });
+      const result: unknown = await this.pool.run(task, { ...options, signal, ...(transferList ? { transferList: transferList as ArrayBuffer[] } : {}) });
       outcome = 'ok';
       return result;
     } catch (e) {

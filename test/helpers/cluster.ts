@@ -44,7 +44,11 @@ export async function spawnServe(env: Record<string, string>, options: { dataDir
       if (!line) continue;
       output.push(line);
       if (line.startsWith('{')) logLines.push(line);
-      for (const w of [...waiters]) if (w.predicate(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      for (const w of [...waiters]) {
+        if (!w.predicate(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
     }
   };
   child.stdout?.on('data', onData);
