@@ -146,8 +146,9 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
     assert.notEqual(report.ok, false, verify.stdout);
   });
 
-  test('in-memory per-user limits are split between the processes, so the host keeps the configured budget', async () => {
-    const p = await cluster({ PQSEAL_DEMO: 'true', PQSEAL_RATE_LIMIT_RPS: '1', PQSEAL_RATE_LIMIT_BURST: '4' });
+  test('in-memory per-user limits are split between the processes; the primary serves the summed metrics on PQSEAL_METRICS_PORT', async () => {
+    const metricsPort = await freePort();
+    const p = await cluster({ PQSEAL_DEMO: 'true', PQSEAL_RATE_LIMIT_RPS: '1', PQSEAL_RATE_LIMIT_BURST: '4', PQSEAL_METRICS_PORT: String(metricsPort) });
     await waitUntil(() => listeningPids(p).size === 2, 60_000, 'two processes listening');
     const headers = demoCredentials(p.output);
     const statuses: number[] = [];
@@ -157,6 +158,14 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
     // unsplit, both processes would grant 4 each and all ten would pass.
     assert.ok(ok >= 4 && ok <= 6, `statuses ${statuses.join(',')}`);
     assert.ok(statuses.includes(429));
+
+    const scraped = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(scraped.status, 200);
+    assert.equal(total(scraped.samples, 'pqseal_http_requests_total', { route: '/v1/encrypt' }), 10, 'every process counted');
+    assert.equal(total(scraped.samples, 'pqseal_refusals_total', { code: 'RATE_LIMITED' }), 10 - ok);
+    assert.ok(total(scraped.samples, 'pqseal_process_requests_total', { process: '0' }) >= 1);
+    assert.ok(total(scraped.samples, 'pqseal_process_requests_total', { process: '1' }) >= 1);
+    assert.equal((await fetch(`${p.url}/metrics`)).status, 404, 'not on the public port');
   });
 
   test('workers that keep failing at start make the primary give up with a non-zero exit', async () => {
