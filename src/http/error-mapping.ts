@@ -90,6 +90,11 @@ export function sentErrorCode(request: FastifyRequest): string | undefined {
   return sentCodes.get(request);
 }
 
+/** For answers in another wire shape than `sendError`'s (the identity provider's InitiateAuth errors). */
+export function noteErrorCode(request: FastifyRequest, code: string): void {
+  sentCodes.set(request, code);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, wire: WireError): FastifyReply {
   sentCodes.set(request, wire.code);
   if (wire.retryAfterSeconds !== undefined) void reply.header('retry-after', String(wire.retryAfterSeconds));

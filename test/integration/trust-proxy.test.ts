@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { scrape, total } from '../helpers/prometheus-text.js';
 import { managedHeaders, post, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -50,6 +51,8 @@ describe('PQSEAL_TRUST_PROXY', () => {
       'the burst of 2 is spent by that client',
     );
     assert.equal(await initiateAuth(server, '198.51.100.2'), 400, 'another client behind the same proxy has its own budget');
+    const metrics = await scrape(`${server.url}/metrics`);
+    assert.equal(total(metrics.samples, 'pqseal_refusals_total', { code: 'LOGIN_RATE_LIMITED' }), 1, 'the refused login is counted');
   });
 
   test('unset: X-Forwarded-For is ignored, the connection address is audited and limited', async () => {
