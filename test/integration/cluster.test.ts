@@ -174,7 +174,9 @@ describe('PQSEAL_PROCESSES=2 on SQLite', () => {
     await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
     try {
       const p = await cluster({ PQSEAL_DEMO: 'false' }, { port });
-      const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([p.exited, new Promise((r) => (timer = setTimeout(() => r('timeout'), 60_000)))]);
+      clearTimeout(timer);
       assert.notEqual(code, 0);
       assert.notEqual(code, 'timeout', 'the primary gave up');
       assert.ok(p.output.some((l) => l.includes('keep failing at start')));
