@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type LogEvent,
   type SqliteDialectConfig,
 } from 'kysely';
 import { Migrator } from 'kysely/migration';
@@ -35,7 +36,10 @@ const MIGRATION_ATTEMPTS = 5;
 const WRITE_PROBE_KEY = 'write_probe_at';
 const MIGRATION_LOCK_TABLE = 'pqseal_migration_lock';
 
-export async function openStore(options: StoreOptions): Promise<Store> {
+/** Told how long each query through Kysely took (metrics); `kind` is its statement: select, insert, … */
+export type QueryObserver = (kind: string, seconds: number, failed: boolean) => void;
+
+export async function openStore(options: StoreOptions, observeQuery?: QueryObserver): Promise<Store> {
   const filename = 'dataDir' in options ? join(options.dataDir, DB_FILENAME) : options.filename;
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   if (filename !== ':memory:') createPrivateFile(filename);
@@ -47,7 +51,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
   }
   const close = (): void => connection.close();
-  const db = new Kysely<Database>({ dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction) });
+  const db = new Kysely<Database>({
+    dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction),
+    ...(observeQuery
+      ? { log: (event: LogEvent) => observeQuery(statementKind(event.query.sql), event.queryDurationMillis / 1000, event.level === 'error') }
+      : {}),
+  });
 
   try {
     await migrate(db);
@@ -189,4 +198,12 @@ class ImmediateTransactionSqliteDriver extends SqliteDriver {
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.inTransaction()) await super.rollbackTransaction(connection);
   }
+}
+
+const STATEMENT_KINDS = new Set(['select', 'insert', 'update', 'delete', 'begin', 'commit', 'rollback', 'with']);
+
+/** A bounded label for a query: its first keyword when it is a common one. */
+function statementKind(text: string): string {
+  const word = /^\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase() ?? '';
+  return STATEMENT_KINDS.has(word) ? word : 'other';
 }
