@@ -25,7 +25,7 @@ const LAYERS = [
   { name: 'crypto', path: '^src/crypto/' },
 ];
 
-const ADAPTERS = '^src/(store|memory|redis)/';
+const ADAPTERS = '^src/(store|memory|redis|prometheus)/';
 
 /**
  * Known exceptions, each one file and the imports it may make against the rules below; the comment

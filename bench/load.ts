@@ -35,6 +35,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measurePrimitives } from './lib/load-primitives.js';
 import { renderChart } from './lib/load-chart.js';
@@ -93,7 +94,7 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 }
 
 function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSettings {
-  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict']);
+  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict', '--processes']);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(' ')} (accepted: ${[...known].join(', ')})`);
   const smoke = argv.includes('--smoke');
@@ -569,6 +570,7 @@ async function main(): Promise<number> {
     const unknown = s.scenarios.filter((id) => !SCENARIOS.some((x) => x.id === id));
     if (unknown.length) throw new UsageError(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((x) => x.id).join(', ')}`);
   }
+  if (process.argv.includes('--processes')) return compareProcesses(s);
   const loadAverageAtStart = loadavg();
   const dataDir = freshDataDir();
   let server: ServerProcess | undefined;
@@ -659,6 +661,103 @@ async function main(): Promise<number> {
     return s.strict && !report.allTargetsPass ? 2 : 0;
   } finally {
     if (server) await server.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --processes: one server process against PQSEAL_PROCESSES=2 on the same cores
+
+/** The layouts compared: processes × crypto threads each (the default shares the cores out). */
+function processLayouts(): readonly { readonly processes: number; readonly workers: number; readonly label: string }[] {
+  const cores = availableParallelism();
+  const half = Math.max(1, Math.floor(cores / 2));
+  return [
+    { processes: 1, workers: cores, label: `1 process × ${cores} crypto threads (default)` },
+    { processes: 2, workers: half, label: `2 processes × ${half} crypto threads (default for PQSEAL_PROCESSES=2)` },
+    { processes: 2, workers: cores, label: `2 processes × ${cores} crypto threads (oversubscribed)` },
+  ];
+}
+
+/** Until every process answers: requests on connections of their own land on each in turn (round-robin). */
+async function waitForProcesses(url: string, processes: number): Promise<void> {
+  if (processes <= 1) return;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    for (let i = 0; i < processes * 2; i++) {
+      await new Promise<void>((resolve) => {
+        const req = httpGet(`${url}/healthz`, { agent: false }, (res) => res.resume().on('end', () => resolve()));
+        req.on('error', () => resolve());
+      });
+    }
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const answering = new Set([...text.matchAll(/^pqseal_process_requests_total\{process="(\d+)"\}/gm)].map((m) => m[1]));
+    if (answering.size >= processes) return;
+    await sleep(200);
+  }
+  throw new Error(`not all ${processes} server processes answered within 60 s`);
+}
+
+const PROCESS_SCENARIOS = ['bare', 'managed-encrypt-1k', 'managed-sign-encrypt-1k', 'managed-decrypt-verify-1k'];
+
+/**
+ * Interleaved rounds (layout A, B, C, A, B, C, …) at one concurrency, so a change in the machine's
+ * load hits every layout alike; the report is each layout's median, and its ratio to one process.
+ */
+async function compareProcesses(s: LoadSettings): Promise<number> {
+  const rounds = s.smoke ? 1 : s.quick ? 2 : 3;
+  const connections = Math.max(...s.concurrencies.filter((c) => c <= 64));
+  const scenarios = SCENARIOS.filter((x) => PROCESS_SCENARIOS.includes(x.id));
+  const layouts = processLayouts();
+  const dataDir = freshDataDir();
+  const rps = new Map<string, number[]>();
+  try {
+    progress(`processes: ${layouts.length} layouts × ${scenarios.length} scenarios × ${rounds} rounds, c=${connections}, ${s.durationSeconds} s per point`);
+    const org = await createOrganisation(dataDir, 'Bench');
+    for (let round = 0; round < rounds; round++) {
+      for (const layout of layouts) {
+        const server = await ServerProcess.start({ dataDir, workers: layout.workers, processes: layout.processes });
+        try {
+          await waitForProcesses(server.url, layout.processes);
+          const ctx = await prepareContext(server, org);
+          for (const scenario of scenarios) {
+            const request = scenario.request(ctx);
+            // Longer than the matrix's warm-up: right after start, each process still compiles its code
+            // and its crypto threads their libraries (the first seconds of a fresh 2-process server
+            // measured a fifth of what it serves warm).
+            if (!s.smoke) await measurePoint(server.url, request, connections, Math.max(3, s.warmupSeconds));
+            const p = await measurePoint(server.url, request, connections, s.durationSeconds);
+            const key = `${layout.label}|${scenario.id}`;
+            rps.set(key, [...(rps.get(key) ?? []), p.rps]);
+            progress(
+              `  round ${round + 1} ${layout.label} ${scenario.id}: ${fmtRps(p.rps)} req/s, p50 ${p.latency.p50.toFixed(1)} ms, non-2xx ${p.non2xx} ${JSON.stringify(p.statusCounts)}`,
+            );
+          }
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    const lines = [
+      `# 1 vs 2 server processes, ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (server + load generator), c=${connections}, median of ${rounds} × ${s.durationSeconds} s`,
+      '',
+      `| scenario | ${layouts.map((l) => l.label).join(' | ')} |`,
+      `|---|${layouts.map(() => '---').join('|')}|`,
+    ];
+    for (const scenario of scenarios) {
+      const base = medianOf(rps.get(`${(layouts[0] as { label: string }).label}|${scenario.id}`) ?? [0]);
+      const cells = layouts.map((l) => {
+        const m = medianOf(rps.get(`${l.label}|${scenario.id}`) ?? [0]);
+        return l === layouts[0] ? `${fmtRps(m)} req/s` : `${fmtRps(m)} req/s (×${(m / base).toFixed(2)})`;
+      });
+      lines.push(`| ${scenario.id} | ${cells.join(' | ')} |`);
+    }
+    const text = `${lines.join('\n')}\n`;
+    mkdirSync(s.outDir, { recursive: true });
+    writeFileSync(join(s.outDir, 'processes-latest.md'), text);
+    process.stdout.write(text);
+    return 0;
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -53,6 +54,14 @@ export interface Config {
   readonly redisTimeoutMs: number;
   /** Milliseconds between polls of the store's change log (changes made by the CLI or another node); at least 10. */
   readonly changePollMs: number;
+  /** Server processes on one port (node:cluster); 1 = no cluster. */
+  readonly processes: number;
+  /** Fastify's `trustProxy`: false, true, a hop count, or a list of trusted proxy addresses/CIDRs. */
+  readonly trustProxy: boolean | number | readonly string[];
+  /** Serve /metrics on this port only (not on the public one); undefined = on the public port. */
+  readonly metricsPort: number | undefined;
+  /** Answer /metrics on the public port to any client, not only to loopback callers. */
+  readonly metricsPublic: boolean;
   /** DATABASE_URL: PostgreSQL (`postgres://…`) instead of the SQLite file in DATA_DIR. */
   readonly databaseUrl: string | undefined;
   /** Connections each process opens to PostgreSQL at most. */
@@ -73,7 +82,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const workers = int(env, 'PQSEAL_WORKERS', availableParallelism());
+  const processes = processCount(env);
+  // The processes share the cores: each one's crypto pool gets its share (at least one thread).
+  const workers = int(env, 'PQSEAL_WORKERS', Math.max(1, Math.floor(availableParallelism() / processes)));
   const maxInFlightBytes = overrides.maxInFlightBytes ?? int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024);
   const production = env.NODE_ENV === 'production';
   const config: Config = {
@@ -113,6 +124,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisPrefix: env.PQSEAL_REDIS_PREFIX ?? 'pqseal:',
     redisTimeoutMs: int(env, 'PQSEAL_REDIS_TIMEOUT_MS', 500),
     changePollMs: int(env, 'PQSEAL_CHANGE_POLL_MS', 250),
+    processes,
+    trustProxy: trustProxy(env.PQSEAL_TRUST_PROXY),
+    metricsPort: env.PQSEAL_METRICS_PORT ? int(env, 'PQSEAL_METRICS_PORT', 0) : undefined,
+    metricsPublic: bool(env, 'PQSEAL_METRICS_PUBLIC', false),
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolMax: int(env, 'PQSEAL_DATABASE_POOL_MAX', 10),
     databaseConnectTimeoutMs: int(env, 'PQSEAL_DATABASE_CONNECT_TIMEOUT_MS', 5_000),
@@ -160,6 +175,34 @@ export function bool(env: Env, name: string, fallback: boolean): boolean {
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
   throw new ConfigError(`${name} must be one of true/false/1/0/yes/no, got "${raw}"`);
+}
+
+function processCount(env: Env): number {
+  const raw = env.PQSEAL_PROCESSES;
+  if (raw === 'auto') return availableParallelism();
+  const n = int(env, 'PQSEAL_PROCESSES', 1);
+  if (n < 1) throw new ConfigError('PQSEAL_PROCESSES must be at least 1 (or "auto")');
+  return n;
+}
+
+/** PQSEAL_TRUST_PROXY as Fastify's `trustProxy`: true/false, a hop count, or comma-separated addresses/CIDRs. */
+function trustProxy(raw: string | undefined): boolean | number | readonly string[] {
+  const text = raw?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const [address = '', bits, extra] = entry.split('/');
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(address) === 6 ? 128 : 32));
+    if (!isIP(address) || !validBits || extra !== undefined) {
+      throw new ConfigError(`PQSEAL_TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDRs, got "${entry}"`);
+    }
+  }
+  return list;
 }
 
 export function isLoopback(host: string): boolean {

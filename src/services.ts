@@ -26,6 +26,9 @@ import type { IdentityProvider } from './ports/identity-provider.js';
 import type { Store } from './ports/store.js';
 import { selectStore } from './store/select.js';
 import { storeReadiness } from './store/readiness.js';
+import { PrometheusMetrics } from './prometheus/prometheus-metrics.js';
+import { cacheLookups, countedCache, timedAuditSink } from './prometheus/instrumented.js';
+import { LATENCY_BUCKETS, noMetrics } from './ports/metrics.js';
 import { Checkpointer } from './audit/checkpointer.js';
 import { listAuditRecords } from './audit/query.js';
 import { ServiceKeys } from './audit/service-key.js';
@@ -61,6 +64,8 @@ export interface Services extends HttpServices {
   /** Signed checkpoints of the audit chain heads. */
   readonly checkpoints: Checkpointer;
   readonly now: () => number;
+  /** This process's metrics registry (serving only; the CLI's admin commands record nothing). */
+  readonly prometheus: PrometheusMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -83,14 +88,24 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { key: masterKey } = config.databaseUrl === undefined ? loadMasterKey(config.dataDir, config.masterKey) : requireMasterKeyFromEnv(config.masterKey);
   const keyEncryption = new MasterKeyEncryption(masterKey);
-  const store = await selectStore(config);
+  const serving = options.workers !== false;
+  const prometheus = serving ? new PrometheusMetrics() : undefined;
+  const metrics = prometheus ?? noMetrics;
+  const queryLatency = metrics.histogram('store_query_seconds', 'Store query latency by statement kind and outcome', {
+    labelNames: ['kind', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+  });
+  const store = await selectStore(config, (kind, seconds, failed) => queryLatency.observe({ kind, outcome: failed ? 'error' : 'ok' }, seconds));
   const { db } = store;
   const providers = await loadProviders('fastest');
   const now = options.now ?? Date.now;
   const shared = await openSharedState(config, store, masterKey, options.workers !== false);
   const { redis, cacheTrust } = shared;
+  // Redis holds one budget for every process; in memory, each of the host's processes takes its share.
   const buckets = (kind: 'request' | 'login', ratePerSecond: number, burst: number, clock?: () => number): TokenBuckets =>
-    redis ? redis.buckets(kind, ratePerSecond, burst) : new InMemoryTokenBuckets(ratePerSecond, burst, clock);
+    redis
+      ? redis.buckets(kind, ratePerSecond, burst)
+      : new InMemoryTokenBuckets(config.processes > 1 ? ratePerSecond / config.processes : ratePerSecond, perProcess(burst, config.processes), clock);
 
   const tokens = await TokenService.create({
     store,
@@ -120,7 +135,18 @@ export async function openServices(config: Config, options: ServiceOptions = {})
           maxQueue: config.maxQueue,
           taskTimeoutMs: config.cryptoTimeoutMs,
           workerStartup: options.workerStartup?.crypto,
+          onTaskSettled: (() => {
+            const taskTime = metrics.histogram('crypto_task_seconds', 'Crypto task time, queue wait included, by operation and outcome', {
+              labelNames: ['op', 'outcome'],
+              buckets: LATENCY_BUCKETS,
+            });
+            return (t: { op: string; outcome: string; seconds: number }) => taskTime.observe({ op: t.op, outcome: t.outcome }, t.seconds);
+          })(),
         });
+  if (pool) {
+    metrics.gauge('crypto_queue_depth', 'Crypto tasks waiting for a worker thread', () => pool.queueSize);
+    metrics.gauge('crypto_tasks_in_flight', 'Crypto tasks queued or running', () => pool.inFlight);
+  }
 
   const identityProvider: IdentityProvider = {
     login: (username, password, from) => userPool.managedLogin(username, password, from),
@@ -128,11 +154,16 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     verifyBearer: (token) => userPool.authenticateBearer(token),
     verifyPartner: (credentials) => verifyCredentials(store, credentials),
   };
-  const auth = new Authenticator(identityProvider, (ttlMs) => new TtlCache(ttlMs, undefined, now, cacheTrust), config.loginCacheTtlSeconds * 1000);
+  const lookups = cacheLookups(metrics);
+  const auth = new Authenticator(
+    identityProvider,
+    (ttlMs, name) => countedCache(new TtlCache(ttlMs, undefined, now, cacheTrust), lookups, name),
+    config.loginCacheTtlSeconds * 1000,
+  );
   identityEvents.on('user-changed', ({ userId }) => auth.forgetUser(userId));
   identityEvents.on('credentials-revoked', ({ credentialId }) => auth.forgetCredentials(credentialId));
 
-  const organisationNames = new TtlCache<string>(config.loginCacheTtlSeconds * 1000, undefined, undefined, cacheTrust);
+  const organisationNames = countedCache(new TtlCache<string>(config.loginCacheTtlSeconds * 1000, undefined, undefined, cacheTrust), lookups, 'organisation');
   identityEvents.on('organisation-renamed', ({ orgId }) => organisationNames.delete(orgId));
   const organisations = new OrganisationDirectory(store, organisationNames);
 
@@ -150,7 +181,6 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     openidConfiguration: () => tokens.openidConfiguration(),
   };
 
-  const serving = options.workers !== false;
   const pruning = new Periodic(
     () => userPool.prune(),
     (e) => process.emitWarning(`pruning login records failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -160,7 +190,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   // SQLite file: its own connection on a thread (the fsync off the event loop); PostgreSQL: the pool.
   const auditSink =
     store.kind === 'sqlite' && store.filename !== ':memory:' ? new ThreadAuditSink(store.filename, options.workerStartup?.audit) : new InProcessAuditSink(db);
-  const auditWriter = new AuditWriter(auditSink, { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
+  const auditWriter = new AuditWriter(timedAuditSink(auditSink, metrics), { flushDelayMs: options.auditFlushMs ?? audit.flushDelayMs });
   const serviceKeys = new ServiceKeys(db, providers, keyEncryption, now);
   const checkpoints = new Checkpointer(db, providers, serviceKeys, {
     now,
@@ -216,7 +246,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       maxInFlightBytesPerClient: config.maxInFlightBytesPerClient,
       saturated: () => pool?.saturated ?? false,
     }),
-    ready: withRedis(storeReadiness(store), redis),
+    readiness: [
+      { name: 'store', code: 'STORE_UNAVAILABLE', ready: storeReadiness(store) },
+      ...(redis ? [{ name: 'redis', code: 'RATE_LIMIT_UNAVAILABLE' as const, ready: async () => redis.ready() }] : []),
+    ],
+    metrics,
+    prometheus,
     revocations,
     auditWriter,
     serviceKeys,
@@ -306,7 +341,12 @@ async function openSharedState(config: Config, store: Store, masterKey: Uint8Arr
   };
 }
 
-/** /readyz: the store, and Redis when configured. */
-function withRedis(storeReady: () => Promise<boolean>, redis: RedisSharedState | undefined): () => Promise<boolean> {
-  return async () => (redis === undefined || redis.ready()) && (await storeReady());
+/**
+ * In-memory limits are per process: with N processes on one port and no shared store for them, each
+ * takes 1/N of the configured budget (at least 1 where the budget is not 0), so the host as a whole
+ * keeps the configured limit whichever process a request lands on.
+ */
+function perProcess(budget: number, processes: number): number {
+  if (budget === 0 || processes <= 1) return budget;
+  return Math.max(1, budget / processes);
 }

@@ -37,6 +37,8 @@ export interface ServerOptions {
   readonly nodeFlags?: readonly string[];
   /** Extra environment of the server process (e.g. REDIS_URL), over the defaults of `serverEnv`. */
   readonly env?: Readonly<Record<string, string>>;
+  /** PQSEAL_PROCESSES (server processes on one port); 1 when undefined. */
+  readonly processes?: number;
 }
 
 export interface ServerStats {
@@ -72,6 +74,7 @@ export function serverEnv(dataDir: string, options: ServerOptions = {}): NodeJS.
   else delete env.PQSEAL_WORKERS;
   if (options.maxQueue !== undefined) env.PQSEAL_MAX_QUEUE = String(options.maxQueue);
   else delete env.PQSEAL_MAX_QUEUE;
+  env.PQSEAL_PROCESSES = String(options.processes ?? 1);
   return { ...env, ...options.env };
 }
 

@@ -26,16 +26,16 @@ export class Authenticator {
   /** Logins in progress: concurrent requests of one user share a single password check. */
   private readonly loginsInFlight = new Map<string, Promise<LoginIdentity>>();
 
-  /** `newCache(ttlMs)` makes each of the three caches (src/ports/cache.ts; the composition root picks the adapter). */
+  /** `newCache(ttlMs, name)` makes each of the three caches (src/ports/cache.ts; the composition root picks the adapter). */
   constructor(
     private readonly backends: AuthBackends,
-    newCache: <V>(ttlMs: number) => Cache<V>,
+    newCache: <V>(ttlMs: number, name: 'login' | 'bearer' | 'partner') => Cache<V>,
     cacheTtlMs: number,
   ) {
-    this.logins = newCache(cacheTtlMs);
+    this.logins = newCache(cacheTtlMs, 'login');
     // A verified token is cached for a short while only, and never past its own expiry.
-    this.bearers = newCache(Math.min(cacheTtlMs, 30_000));
-    this.partners = newCache(cacheTtlMs);
+    this.bearers = newCache(Math.min(cacheTtlMs, 30_000), 'bearer');
+    this.partners = newCache(cacheTtlMs, 'partner');
   }
 
   /**

@@ -36,6 +36,14 @@ export interface CryptoPoolOptions {
   readonly providerSet?: ProviderSet;
   /** Run by every worker thread as it starts (the benchmark's thread accounting; src/core/worker-startup.ts). */
   readonly workerStartup?: WorkerStartup | undefined;
+  /** Told how long each task took, queue wait included (metrics). */
+  readonly onTaskSettled?: ((task: TaskSettled) => void) | undefined;
+}
+
+export interface TaskSettled {
+  readonly op: 'seal' | 'open' | 'verify' | 'other';
+  readonly outcome: 'ok' | 'error' | 'busy' | 'timeout';
+  readonly seconds: number;
 }
 
 /** Tasks handed to the pool so far, by kind (for tests and metrics). */
@@ -52,12 +60,14 @@ export class CryptoPool {
   readonly maxQueue: number;
   readonly taskTimeoutMs: number;
   private inFlightTasks = 0;
+  private readonly onTaskSettled: ((task: TaskSettled) => void) | undefined;
   readonly tasksRun: TaskCounts = { seal: 0, open: 0, verify: 0, other: 0 };
 
   constructor(options: CryptoPoolOptions) {
     this.threads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? this.threads * 64;
     this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
+    this.onTaskSettled = options.onTaskSettled;
     this.pool = new Piscina({
       // CommonJS on purpose, so piscina never require()s an ES module (crypto-worker-entry.cts).
       filename: new URL('./crypto-worker-entry.cjs', import.meta.url).href,
@@ -71,18 +81,18 @@ export class CryptoPool {
 
   seal(task: Omit<SealTask, 'op'>): Promise<SealResult> {
     this.tasksRun.seal++;
-    return this.run({ op: 'seal', ...task }) as Promise<SealResult>;
+    return this.run('seal', { op: 'seal', ...task }) as Promise<SealResult>;
   }
 
   open(task: Omit<OpenTask, 'op'>): Promise<OpenResult> {
     this.tasksRun.open++;
-    return this.run({ op: 'open', ...task }) as Promise<OpenResult>;
+    return this.run('open', { op: 'open', ...task }) as Promise<OpenResult>;
   }
 
   /** The plaintext of the pending signature is moved to the worker, not copied. */
   verify(task: Omit<VerifyTask, 'op'>): Promise<VerifyResult> {
     this.tasksRun.verify++;
-    return this.run({ op: 'verify', ...task }, {}, [task.pending.plaintext.buffer]) as Promise<VerifyResult>;
+    return this.run('verify', { op: 'verify', ...task }, {}, [task.pending.plaintext.buffer]) as Promise<VerifyResult>;
   }
 
   /**
@@ -91,7 +101,7 @@ export class CryptoPool {
    */
   runModule(filename: string, task: object): Promise<unknown> {
     this.tasksRun.other++;
-    return this.run(task, { filename });
+    return this.run('other', task, { filename });
   }
 
   get queueSize(): number {
@@ -118,18 +128,32 @@ export class CryptoPool {
     await this.pool.close();
   }
 
-  private async run(task: object, options: { filename?: string } = {}, transferList?: ArrayBufferLike[]): Promise<unknown> {
-    if (this.saturated) throw new CryptoPoolBusyError();
+  private async run(op: TaskSettled['op'], task: object, options: { filename?: string } = {}, transferList?: ArrayBufferLike[]): Promise<unknown> {
+    if (this.saturated) {
+      this.onTaskSettled?.({ op, outcome: 'busy', seconds: 0 });
+      throw new CryptoPoolBusyError();
+    }
     this.inFlightTasks++;
+    const started = performance.now();
+    let outcome: TaskSettled['outcome'] = 'error';
     const signal = AbortSignal.timeout(this.taskTimeoutMs);
     try {
-      return await this.pool.run(task, { ...options, signal, ...(transferList ? { transferList: transferList as ArrayBuffer[] } : {}) });
+      const result: unknown = await this.pool.run(task, { ...options, signal, ...(transferList ? { transferList: transferList as ArrayBuffer[] } : {}) });
+      outcome = 'ok';
+      return result;
     } catch (e) {
-      if (signal.aborted) throw new CryptoTimeoutError(this.taskTimeoutMs);
-      if (e instanceof Error && /queue is full/i.test(e.message)) throw new CryptoPoolBusyError();
+      if (signal.aborted) {
+        outcome = 'timeout';
+        throw new CryptoTimeoutError(this.taskTimeoutMs);
+      }
+      if (e instanceof Error && /queue is full/i.test(e.message)) {
+        outcome = 'busy';
+        throw new CryptoPoolBusyError();
+      }
       throw e;
     } finally {
       this.inFlightTasks--;
+      this.onTaskSettled?.({ op, outcome, seconds: (performance.now() - started) / 1000 });
     }
   }
 }

@@ -22,6 +22,8 @@ import { docsPlugin, swaggerOptions, trackRoutes } from './openapi.js';
 import { sendError, toWireError, wireError } from './error-mapping.js';
 import { REDACT_PATHS } from './redaction.js';
 import type { HttpServices } from './services.js';
+import { installRequestMetrics, metricsRoute } from './metrics.js';
+import type { MetricsExposition } from '../ports/metrics.js';
 import type { Config } from '../config.js';
 import { consolePlugin } from '../web/plugin.js';
 
@@ -30,6 +32,10 @@ export interface AppOptions {
   readonly logStream?: Writable;
   /** More routes, registered after the service's own (the benchmark's: bench/server/mode.ts). */
   readonly plugins?: readonly ((scope: FastifyInstance) => Promise<void>)[];
+  /** What GET /metrics serves on this port; unset = no /metrics route here (PQSEAL_METRICS_PORT). */
+  readonly metricsExposition?: MetricsExposition | undefined;
+  /** This process's number in a cluster, for the per-process request count. */
+  readonly processLabel?: string | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -62,6 +68,8 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // PQSEAL_TRUST_PROXY: request.ip is the client's address as forwarded by trusted proxies only.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
   };
   const app = (https ? Fastify({ ...serverOptions, https } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
@@ -69,6 +77,7 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   trackRoutes(app);
   // First onResponse hook: a request answered before its body arrived gets no second answer.
   trackAnswersBeforeBody(app);
+  installRequestMetrics(app, services.metrics, { processLabel: options.processLabel });
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -116,6 +125,8 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
   // After admission's body charge: a body refused for capacity is not waited for.
   installBodyTimeout(app, config.bodyTimeoutMs);
   await app.register(async (scope) => healthRoutes(scope, services));
+  const exposition = options.metricsExposition;
+  if (exposition) await app.register(async (scope) => metricsRoute(scope, exposition, { public: config.metricsPublic }));
   await app.register(async (scope) => identityRoutes(scope, services));
   await app.register(async (scope) => operationRoutes(scope, services));
   await app.register(async (scope) => permissionRoutes(scope, services));
@@ -131,4 +142,10 @@ export async function buildApp(services: HttpServices, options: AppOptions = {})
 function sweepInterval(config: Config): number {
   const timeouts = [config.headersTimeoutMs, config.requestTimeoutMs].filter((t) => t > 0);
   return Math.max(50, Math.min(1_000, Math.floor(Math.min(...timeouts, 4_000) / 4)));
+}
+
+/** Fastify takes a hop count too, though its types do not say so: as the function it would build. */
+function fastifyTrustProxy(setting: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return typeof setting === 'boolean' ? setting : [...setting];
 }

@@ -83,7 +83,20 @@ export function isManagedRequest(request: FastifyRequest): boolean {
 }
 
 /** Writes an error in the shape of the path it came in on. */
+/** The error code each answered request was refused with (read by the metrics hook). */
+const sentCodes = new WeakMap<FastifyRequest, string>();
+
+export function sentErrorCode(request: FastifyRequest): string | undefined {
+  return sentCodes.get(request);
+}
+
+/** For answers in another wire shape than `sendError`'s (the identity provider's InitiateAuth errors). */
+export function noteErrorCode(request: FastifyRequest, code: string): void {
+  sentCodes.set(request, code);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, wire: WireError): FastifyReply {
+  sentCodes.set(request, wire.code);
   if (wire.retryAfterSeconds !== undefined) void reply.header('retry-after', String(wire.retryAfterSeconds));
   const error = { code: wire.code, message: wire.message, ...(wire.details ? { details: wire.details } : {}) };
   void reply.code(wire.status);

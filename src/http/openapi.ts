@@ -386,9 +386,27 @@ const ROUTE_DOCS: Record<string, Json> = {
       503: {
         type: 'object',
         required: ['status', 'code'],
-        properties: { status: { type: 'string', enum: ['unavailable'] }, code: { type: 'string', enum: ['STORE_UNAVAILABLE'] } },
-        examples: [{ status: 'unavailable', code: 'STORE_UNAVAILABLE' }],
-        'x-response-description': 'The store cannot be written: closed, disk full, read-only, I/O error or locked',
+        properties: {
+          status: { type: 'string', enum: ['unavailable'] },
+          code: { type: 'string', description: "The first failing check's error code, e.g. STORE_UNAVAILABLE" },
+          failing: { type: 'array', items: { type: 'string' }, description: 'The names of the failing checks, e.g. ["store"]' },
+        },
+        examples: [{ status: 'unavailable', code: 'STORE_UNAVAILABLE', failing: ['store'] }],
+        'x-response-description': 'A dependency cannot be used: the store closed, full, read-only, failing or locked (or another configured check failing)',
+      },
+    },
+  },
+  'GET /metrics': {
+    description:
+      'Prometheus text exposition (names prefixed pqseal_; the sum over every process with PQSEAL_PROCESSES). Answered on the public port only to a caller on this host that did not come through a proxy, unless PQSEAL_METRICS_PUBLIC=true; absent from the public port when PQSEAL_METRICS_PORT is set. Others get 404 NOT_FOUND.',
+    response: {
+      200: {
+        description: 'The metrics',
+        content: {
+          'text/plain; version=0.0.4': {
+            schema: { type: 'string', examples: ['pqseal_http_requests_total{route="/v1/encrypt",method="POST",status="200"} 12'] },
+          },
+        },
       },
     },
   },

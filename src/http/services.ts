@@ -3,6 +3,8 @@ import type { Authenticator } from '../core/authenticator.js';
 import type { Operations } from '../core/operations.js';
 import type { PermissionPolicy } from '../permissions/policy.js';
 import type { Config } from '../config.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { ReadinessCheck } from '../ports/readiness.js';
 import type { RequestLimiter } from './request-limit.js';
 import type { SharingHttpServices } from './sharing.js';
 
@@ -16,7 +18,10 @@ export interface HttpServices {
   /** Load shedding for the routes that run crypto. */
   readonly admission: Admission;
   readonly identity: IdentityEndpoints;
-  readonly ready: () => Promise<boolean>;
+  /** What /readyz checks (the store's, and whatever else an adapter adds in the composition root). */
+  readonly readiness: readonly ReadinessCheck[];
+  /** Where request metrics are recorded (src/ports/metrics.ts). */
+  readonly metrics: Metrics;
   /** Revocations, the audit log and published keys (src/http/sharing.ts). */
   readonly sharing: SharingHttpServices;
 }

@@ -16,6 +16,7 @@ import { Migrator } from 'kysely/migration';
 import { StoreMigrationError, StoreOpenError, StoreUnavailableError } from './errors.js';
 import { openSqliteConnection, type SqliteConnection } from './sqlite-connection.js';
 import { getMeta, setMeta } from './meta.js';
+import { queryLog, type QueryObserver } from './query-observer.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
 import type { Store } from '../ports/store.js';
 import type { Database } from '../ports/store-schema.js';
@@ -41,7 +42,7 @@ const MIGRATION_ATTEMPTS = 5;
 const WRITE_PROBE_KEY = 'write_probe_at';
 const MIGRATION_LOCK_TABLE = 'pqseal_migration_lock';
 
-export async function openStore(options: StoreOptions): Promise<SqliteStore> {
+export async function openStore(options: StoreOptions, observeQuery?: QueryObserver): Promise<SqliteStore> {
   const filename = 'dataDir' in options ? join(options.dataDir, DB_FILENAME) : options.filename;
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   if (filename !== ':memory:') createPrivateFile(filename);
@@ -53,7 +54,10 @@ export async function openStore(options: StoreOptions): Promise<SqliteStore> {
     throw new StoreOpenError(`cannot open the store at ${filename}`, { cause });
   }
   const close = (): void => connection.close();
-  const db = new Kysely<Database>({ dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction) });
+  const db = new Kysely<Database>({
+    dialect: new StoreDialect({ database: connection.database }, () => connection.inTransaction),
+    ...queryLog(observeQuery),
+  });
 
   try {
     await migrate(db);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditContext } from '../audit-hooks.js';
+import { noteErrorCode } from '../error-mapping.js';
 import type { AuthResult, HttpServices } from '../services.js';
 
 /**
@@ -114,6 +115,7 @@ async function settle(reply: FastifyReply, audit: AuditContext, outcome: Promise
     }
     const retryAfter = typeof error.retryAfterSeconds === 'number' ? String(error.retryAfterSeconds) : '1';
     audit.errorCode = code;
+    if (code !== undefined) noteErrorCode(reply.request, code);
     switch (code) {
       case 'NOT_AUTHORIZED':
         return amzError(reply, 400, 'NotAuthorizedException', 'Incorrect username or password.');

@@ -6,6 +6,7 @@ import type { Database } from '../../ports/store-schema.js';
 import { StoreMigrationError, StoreOpenError } from '../errors.js';
 import { getMeta, setMeta } from '../meta.js';
 import { migrationProvider, POSTGRES_COLUMN_TYPES } from '../migrations.js';
+import { queryLog, type QueryObserver } from '../query-observer.js';
 import { ClassifyingPostgresDialect } from './driver.js';
 
 /**
@@ -44,7 +45,7 @@ function poolTypeParser(oid: number, format?: 'text' | 'binary'): (value: string
   return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
 }
 
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+export async function openPostgresStore(options: PostgresStoreOptions, observeQuery?: QueryObserver): Promise<PostgresStore> {
   const description = describeUrl(options.url);
   let closed = false;
   const pool = new pg.Pool({
@@ -72,7 +73,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // The same for a connection lost while checked out between two queries: the next query on it fails
   // (classified, 503) and the pool discards it.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new ClassifyingPostgresDialect({ pool }, () => closed) });
+  const db = new Kysely<Database>({ dialect: new ClassifyingPostgresDialect({ pool }, () => closed), ...queryLog(observeQuery) });
 
   try {
     await migrate(db);
