@@ -60,6 +60,7 @@ import {
   type SustainResult,
 } from './lib/load-report.js';
 import { measurePoint, type RequestSpec } from './lib/load-run.js';
+import { compareNodes } from './lib/load-nodes.js';
 import {
   REPO_ROOT,
   ServerProcess,
@@ -94,7 +95,7 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 }
 
 function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSettings {
-  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict', '--processes']);
+  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict', '--processes', '--nodes']);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(' ')} (accepted: ${[...known].join(', ')})`);
   const smoke = argv.includes('--smoke');
@@ -571,6 +572,7 @@ async function main(): Promise<number> {
     if (unknown.length) throw new UsageError(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((x) => x.id).join(', ')}`);
   }
   if (process.argv.includes('--processes')) return compareProcesses(s);
+  if (process.argv.includes('--nodes')) return compareNodes(s, { scenarios: SCENARIOS.filter((x) => PROCESS_SCENARIOS.includes(x.id)), prepareContext });
   const loadAverageAtStart = loadavg();
   const dataDir = freshDataDir();
   let server: ServerProcess | undefined;

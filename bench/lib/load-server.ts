@@ -88,9 +88,9 @@ export function freshDataDir(): string {
 }
 
 /** `pqseal org create --name <name> --json` against the data directory (run before the server starts). */
-export async function createOrganisation(dataDir: string, name: string): Promise<BenchOrg> {
+export async function createOrganisation(dataDir: string, name: string, env: Readonly<Record<string, string>> = {}): Promise<BenchOrg> {
   const { stdout } = await execFileAsync(process.execPath, [CLI, 'org', 'create', '--name', name, '--json'], {
-    env: serverEnv(dataDir),
+    env: { ...serverEnv(dataDir), ...env },
     timeout: 60_000,
   });
   const org = JSON.parse(stdout) as BenchOrg;
