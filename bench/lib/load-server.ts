@@ -101,7 +101,7 @@ export async function createOrganisation(dataDir: string, name: string, env: Rea
 }
 
 /** A free loopback port (the server's log line with its URL is at info level, below LOG_LEVEL=warn). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

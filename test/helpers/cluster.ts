@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '../../bench/lib/load-server.js';
 import { collectLog } from './redaction.js';
 import { tempDir } from './server.js';
 
@@ -19,13 +19,7 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 export async function spawnServe(env: Record<string, string>, options: { dataDir?: string; port?: number } = {}): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? tempDir('pqseal-cluster-');

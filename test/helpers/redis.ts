@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
+import { freePort } from '../../bench/lib/load-server.js';
 
 /** The shared Redis of the test machine (and CI): every test uses its own key prefix and deletes its keys. */
 export const SHARED_REDIS_URL = process.env.PQSEAL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -37,18 +37,6 @@ export async function countKeys(url: string, prefix: string): Promise<number> {
   } finally {
     await client.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A private redis-server of this test (no persistence), to stop and start again: "Redis down" without touching the shared one. */

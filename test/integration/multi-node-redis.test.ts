@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { inspectEnvelope } from '@pqseal/sdk';
 import { createOrganisation, serverEnv, ServerProcess, type BenchOrg } from '../../bench/lib/load-server.js';
+import { untilAll } from '../helpers/propagation.js';
 import { assertNoSecretsIn, collectLog } from '../helpers/redaction.js';
 import { deleteKeys, PrivateRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { managedHeaders, post, registerSecret, tempDataDir, type JsonResponse } from '../helpers/server.js';
@@ -47,25 +47,6 @@ async function newOrg(dataDir: string, name: string): Promise<BenchOrg> {
 
 function encrypt(server: ServerProcess, org: BenchOrg, data = 'multi-node payload'): Promise<JsonResponse> {
   return post(`${server.url}/v1/encrypt`, managedHeaders(org), { data });
-}
-
-/**
- * Polls `check` on every server until all pass; returns the milliseconds it took. Fails when a check
- * that started after `withinMs` still fails: from then on every node must show the change (a slow
- * answer on a loaded machine does not count against the propagation).
- */
-async function untilAll(servers: readonly ServerProcess[], check: (s: ServerProcess) => Promise<boolean>, withinMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  const pending = new Set(servers);
-  while (pending.size > 0) {
-    for (const s of [...pending]) {
-      const sentAt = Date.now() - started;
-      if (await check(s)) pending.delete(s);
-      else if (sentAt > withinMs) assert.fail(`${what}: a request sent ${sentAt} ms after the change still saw the old state`);
-    }
-    if (pending.size > 0) await sleep(25);
-  }
-  return Date.now() - started;
 }
 
 for (const transport of ['redis', 'change log'] as const) {

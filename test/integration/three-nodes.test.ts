@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { inspectEnvelope } from '@pqseal/sdk';
 import { ServerProcess, type BenchOrg } from '../../bench/lib/load-server.js';
 import { createTestDatabase, randomMasterKey, type TestDatabase } from '../helpers/postgres.js';
+import { untilAll } from '../helpers/propagation.js';
 import { assertNoSecretsIn, collectLog } from '../helpers/redaction.js';
 import { deleteKeys, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { managedHeaders, post, registerSecret, tempDir, type JsonResponse } from '../helpers/server.js';
@@ -68,21 +69,6 @@ async function newOrg(name: string): Promise<BenchOrg> {
 
 function encrypt(node: ServerProcess, org: BenchOrg, data = 'three nodes'): Promise<JsonResponse> {
   return post(`${node.url}/v1/encrypt`, managedHeaders(org), { data });
-}
-
-/** Polls `check` on every node until all pass; fails when a check sent later than `withinMs` after the change still fails. */
-async function untilAll(on: readonly ServerProcess[], check: (n: ServerProcess) => Promise<boolean>, withinMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  const pending = new Set(on);
-  while (pending.size > 0) {
-    for (const n of [...pending]) {
-      const sentAt = Date.now() - started;
-      if (await check(n)) pending.delete(n);
-      else if (sentAt > withinMs) assert.fail(`${what}: a request sent ${sentAt} ms after the change still saw the old state`);
-    }
-    if (pending.size > 0) await sleep(25);
-  }
-  return Date.now() - started;
 }
 
 before(async () => {
