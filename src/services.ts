@@ -322,6 +322,8 @@ async function openSharedState(config: Config, store: Store, masterKey: Uint8Arr
   if (!serving) return { redis, cacheTrust: ALWAYS_TRUSTED, startWatching: async () => undefined, stopWatching: async () => undefined };
   const changeLog = new ChangeLogPoller(store.db, (event) => identityEvents.emit(event, 'remote'), {
     intervalMs: config.changePollMs,
+    // Longer than a PostgreSQL transaction can stay open (idle_in_transaction = 2 × statement timeout).
+    gapGraceMs: Math.max(60_000, 3 * config.databaseStatementTimeoutMs),
     onError: (e) => warn(`polling the change log failed (caches bypassed until it works): ${e instanceof Error ? e.message : String(e)}`),
     onRecovered: () => warn('polling the change log works again'),
   });

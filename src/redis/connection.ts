@@ -44,6 +44,8 @@ export interface RedisConnectionOptions {
 
 /** The subscriber sends PING this often: a connection that stops answering (a black-holed network) is not trusted. */
 const PING_INTERVAL_MS = 1_000;
+/** Token takes waiting for Redis's reply before further ones are refused at once (503): memory stays bounded. */
+const MAX_IN_FLIGHT = 1_024;
 
 function newClient(options: RedisConnectionOptions) {
   return createClient({
@@ -68,6 +70,7 @@ export class RedisConnection {
   private readonly commands;
   private readonly subscriber;
   private down = false;
+  private inFlight = 0;
   private readonly subscriptions = new Map<string, (message: string) => void>();
   private readonly subscribed = new Set<string>();
   private lastPong = 0;
@@ -105,9 +108,26 @@ export class RedisConnection {
     return this.subscriber.isReady && answering && this.subscribed.size === this.subscriptions.size;
   }
 
-  /** Runs the token-bucket script; rejects at once while disconnected, or after the timeout. */
+  /**
+   * Runs the token-bucket script; rejects at once while disconnected or while `MAX_IN_FLIGHT` takes
+   * already wait for Redis, and after the timeout. node-redis's own command timeout covers only the
+   * wait to be sent, not the wait for the reply: a Redis that is reachable but slow would otherwise
+   * hold every request (and its memory) for as long as it takes.
+   */
   takeToken(key: string, ratePerSecond: number, burst: number): Promise<number> {
-    return this.commands.takeToken(key, ratePerSecond, burst);
+    if (this.inFlight >= MAX_IN_FLIGHT) return Promise.reject(new Error(`${MAX_IN_FLIGHT} Redis commands already waiting for their reply`));
+    this.inFlight++;
+    const reply = this.commands.takeToken(key, ratePerSecond, burst);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply from Redis within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+    });
+    // The slot is freed when Redis answers (or the connection fails), not at the timeout: the command is still out.
+    reply.then(
+      () => this.inFlight--,
+      () => this.inFlight--,
+    );
+    return Promise.race([reply, late]).finally(() => clearTimeout(timer));
   }
 
   async publish(channel: string, message: string): Promise<void> {

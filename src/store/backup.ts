@@ -1,7 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DB_FILENAME } from './database.js';
+import { sql } from 'kysely';
+import { DB_FILENAME, openStore } from './database.js';
 import { migrationProvider, SQLITE_COLUMN_TYPES } from './migrations.js';
 import { openSqliteConnection } from './sqlite-connection.js';
 import { BetterSqlite3Database } from './sqlite-driver.js';
@@ -87,6 +102,8 @@ export async function restoreStore(from: string, dataDir: string, allowed: reado
   try {
     closeSync(openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
     copyFileSync(from, temporary);
+    // copyFileSync gives the copy the backup file's mode; the store holds password hashes and wrapped keys.
+    chmodSync(temporary, 0o600);
     syncFile(temporary);
     const summary = await checkSnapshot(temporary);
     renameSync(temporary, target);
@@ -120,6 +137,20 @@ async function checkSnapshot(file: string): Promise<Omit<BackupSummary, 'file'>>
     for (const table of ['kysely_migration', 'organisations', 'org_keys', 'audit_records', 'meta']) {
       if (!tables.has(table)) throw new BackupInvalidError(`the backup is not a pqseal store (no table ${table})`);
     }
+    // Nothing but pqseal's own tables and indexes: a trigger (say, one that deletes every revocation
+    // as it is inserted), a view or an extra table in a crafted backup would run inside the service.
+    const expected = await schemaObjects();
+    const foreign = (raw.prepare(`select type, name from sqlite_master where name not like 'sqlite_%'`).all() as SchemaObject[]).filter(
+      (o) => !expected.has(`${o.type} ${o.name}`),
+    );
+    if (foreign.length > 0) {
+      throw new BackupInvalidError(
+        `the backup holds objects that are not pqseal's schema (${foreign
+          .slice(0, 5)
+          .map((o) => `${o.type} ${o.name}`)
+          .join(', ')}); refusing it`,
+      );
+    }
     const applied = (raw.prepare('select name from kysely_migration order by name').all() as { name: string }[]).map((r) => r.name);
     const unknown = applied.filter((name) => !known.includes(name));
     if (unknown.length > 0)
@@ -130,6 +161,22 @@ async function checkSnapshot(file: string): Promise<Omit<BackupSummary, 'file'>>
     return { bytes: pageCount * pageSize, schema };
   } finally {
     raw.close();
+  }
+}
+
+interface SchemaObject {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** Every table and index of this build's schema (migrations add, never drop: older schemas are subsets). */
+async function schemaObjects(): Promise<Set<string>> {
+  const fresh = await openStore({ filename: ':memory:' });
+  try {
+    const { rows } = await sql<SchemaObject>`select type, name from sqlite_master where name not like 'sqlite_%'`.execute(fresh.db);
+    return new Set(rows.map((o) => `${o.type} ${o.name}`));
+  } finally {
+    await fresh.close();
   }
 }
 

@@ -9,6 +9,11 @@ export interface ChangeLogPollerOptions {
   readonly staleAfterMs?: number;
   /** Rows older than this are deleted (by every node, at most once a minute). */
   readonly retentionMs?: number;
+  /**
+   * How long a missing number is waited for before it is skipped: longer than any transaction can stay
+   * open (on PostgreSQL, `idle_in_transaction_session_timeout` = 2 × the statement timeout). Default 60 s.
+   */
+  readonly gapGraceMs?: number;
   readonly now?: () => number;
   readonly onError?: (error: unknown) => void;
   readonly onRecovered?: () => void;
@@ -17,9 +22,10 @@ export interface ChangeLogPollerOptions {
 const BATCH = 500;
 /**
  * A number missing below higher committed ones is a transaction still in flight (PostgreSQL numbers
- * rows before commit) or one that rolled back; waited for this long, then skipped.
+ * rows before commit) or one that rolled back; waited for `gapGraceMs`, then skipped. Waiting costs
+ * only re-reading the rows above it: they are delivered at once and remembered in `seen`.
  */
-const GAP_GRACE_MS = 10_000;
+const DEFAULT_GAP_GRACE_MS = 60_000;
 const PRUNE_EVERY_MS = 60_000;
 
 /**
@@ -41,6 +47,7 @@ export class ChangeLogPoller {
   private readonly now: () => number;
   private readonly staleAfterMs: number;
   private readonly retentionMs: number;
+  private readonly gapGraceMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -51,13 +58,19 @@ export class ChangeLogPoller {
     // Generous: a poll that is merely late (a busy event loop) misses nothing; failures count at once.
     this.staleAfterMs = options.staleAfterMs ?? Math.max(2_000, options.intervalMs * 8);
     this.retentionMs = options.retentionMs ?? 10 * 60_000;
+    this.gapGraceMs = options.gapGraceMs ?? DEFAULT_GAP_GRACE_MS;
   }
 
-  /** Starts after the newest change: nothing is cached yet, so nothing older matters. */
+  /**
+   * Starts after the newest change older than the gap grace: nothing is cached yet, so nothing older
+   * matters, and a transaction still in flight now (numbered, not yet committed) is delivered when it
+   * commits. The recent changes are delivered once more on the first poll (harmless: empty caches).
+   */
   async start(): Promise<void> {
     const row = await this.db
       .selectFrom('changes')
       .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('at', '<', this.now() - this.gapGraceMs)
       .executeTakeFirst();
     this.floor = Number(row?.seq ?? 0);
     this.lastSuccess = this.now();
@@ -114,7 +127,7 @@ export class ChangeLogPoller {
         return;
       }
       this.gapSince ??= this.now();
-      if (this.now() - this.gapSince < GAP_GRACE_MS) return;
+      if (this.now() - this.gapSince < this.gapGraceMs) return;
       this.floor = Math.min(...this.seen) - 1;
       this.gapSince = undefined;
     }

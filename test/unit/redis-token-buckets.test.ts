@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventChannel, type ChangeEvents } from '../../src/ports/invalidation.js';
@@ -141,5 +142,51 @@ describe('Redis token buckets when Redis is down', () => {
       await state.close();
       await redis.stop();
     }
+  });
+});
+
+describe('Redis reachable but slow (a proxy that stops passing replies)', () => {
+  const prefix = testPrefix();
+  let stalled = false;
+  const held: (() => void)[] = [];
+  const proxy = createServer((client) => {
+    const upstream = connect(new URL(SHARED_REDIS_URL).port ? Number(new URL(SHARED_REDIS_URL).port) : 6379, new URL(SHARED_REDIS_URL).hostname);
+    // Replies are held back while stalled: Redis answers, the client never hears it in time.
+    upstream.on('data', (d) => (stalled ? held.push(() => client.write(d)) : client.write(d)));
+    client.on('data', (d) => upstream.write(d));
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  });
+  let state: RedisSharedState;
+  before(async () => {
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as { port: number }).port;
+    state = await open(`redis://127.0.0.1:${port}`, prefix, 200);
+  });
+  after(async () => {
+    stalled = false;
+    for (const release of held.splice(0)) release();
+    await state.close();
+    await new Promise((resolve) => proxy.close(resolve));
+    await deleteKeys(SHARED_REDIS_URL, prefix);
+  });
+
+  test('a take whose reply does not come within the timeout fails with RateLimitUnavailableError (fail closed, not held)', async () => {
+    const buckets = state.buckets('request', 10, 10);
+    assert.equal(await buckets.tryTake('dave'), 0, 'served while Redis answers');
+    stalled = true;
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => buckets.tryTake('dave')));
+    const elapsed = Date.now() - started;
+    assert.ok(
+      outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RateLimitUnavailableError),
+      JSON.stringify(outcomes.map((o) => o.status)),
+    );
+    assert.ok(elapsed < 2_000, `refused after ${elapsed} ms (timeout 200 ms)`);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../../common/service-error.js';
+import { addressKey } from '../../common/client-address.js';
 import { errorBody, managed, managedError } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 
@@ -92,13 +93,13 @@ export async function keyRoutes(app: FastifyInstance, services: HttpServices): P
 }
 
 async function serviceKeys(request: FastifyRequest, reply: FastifyReply, services: HttpServices) {
-  await services.limiter.take(`keys:${request.ip}`);
+  await services.limiter.take(`keys:${addressKey(request.ip)}`);
   void reply.header('cache-control', 'public, max-age=60');
   return services.sharing.publicKeys.service();
 }
 
 async function orgKeys(request: FastifyRequest, reply: FastifyReply, services: HttpServices) {
-  await services.limiter.take(`keys:${request.ip}`);
+  await services.limiter.take(`keys:${addressKey(request.ip)}`);
   const { orgId } = request.params as { orgId: string };
   const doc = await services.sharing.publicKeys.org(orgId);
   if (!doc) throw new ServiceError('ORGANISATION_NOT_FOUND', `no organisation with id ${orgId}`);

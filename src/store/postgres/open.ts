@@ -163,14 +163,16 @@ function driverMessage(error: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
-/** The URL for messages and logs: never its password. */
+/**
+ * The URL for messages and logs: never its password. Not through `new URL`: a password with an
+ * unescaped "/" or "?" makes it read the password as host and port and print it. Everything before the
+ * last "@" (user and password) is masked, and the query (which may carry `password=`) is dropped.
+ */
 export function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    parsed.search = '';
-    return parsed.toString();
-  } catch {
-    return 'postgres (unparseable DATABASE_URL)';
-  }
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (scheme === undefined) return 'postgres (unparseable DATABASE_URL)';
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const [location = ''] = (at === -1 ? rest : rest.slice(at + 1)).split('?');
+  return `${scheme}${at === -1 ? '' : '***@'}${location}`;
 }
