@@ -6,6 +6,10 @@ export function sha512(...parts: readonly Uint8Array[]): Uint8Array {
   return digest('sha512', parts);
 }
 
+export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
+  return digest('sha256', parts);
+}
+
 export function sha3_256(...parts: readonly Uint8Array[]): Uint8Array {
   return digest('sha3-256', parts);
 }

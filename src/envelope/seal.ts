@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   ENVELOPE_SIGNATURE_CONTEXT,
-  ENVELOPE_VERSION,
+  ENVELOPE_VERSION_1,
   EnvelopeError,
   MAX_DISPLAY_NAME_BYTES,
   MAX_PERMISSION_BYTES,
@@ -58,6 +58,7 @@ export interface SealedEnvelope {
   readonly byteLength: number;
 }
 
+/** A v1 envelope: its own encapsulation and, signed, its own signature (kept to make v1 vectors and to test v1 opening). */
 export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelope {
   const payload = typeof input.plaintext === 'string' ? utf8.encode(input.plaintext) : input.plaintext;
   if (payload.length > MAX_PLAINTEXT_BYTES) {
@@ -72,7 +73,7 @@ export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelo
 
   const header = encodeHeader(
     {
-      version: ENVELOPE_VERSION,
+      version: ENVELOPE_VERSION_1,
       suite: SUITE_XWING_AES256GCM_MLDSA65ED25519,
       envelopeId,
       createdAtMicros,
@@ -87,7 +88,7 @@ export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelo
   const innerPrefix = encodeInnerPrefix(input.signer && signPayload(providers, input.signer, header, payload));
   const { cipherText: kemCipherText, sharedSecret } = providers.xWing.encapsulate(input.recipient.publicKey, input.random ? input.random(64) : undefined);
   const aad = concatBytes(header, kemCipherText);
-  const { key, nonce } = deriveAeadKey(sharedSecret, envelopeId, ENVELOPE_VERSION, SUITE_XWING_AES256GCM_MLDSA65ED25519);
+  const { key, nonce } = deriveAeadKey(sharedSecret, envelopeId, ENVELOPE_VERSION_1, SUITE_XWING_AES256GCM_MLDSA65ED25519);
   const bytes = aesGcmSeal(key, nonce, [innerPrefix, payload], aad, aad);
   return {
     envelope: encodeBase64Url(bytes),
@@ -97,10 +98,14 @@ export function seal(providers: CryptoProviders, input: SealInput): SealedEnvelo
   };
 }
 
-function signPayload(providers: CryptoProviders, signer: SealSigner, header: Uint8Array, payload: Uint8Array) {
+export function checkSigner(signer: SealSigner): void {
   assertIdentifier(signer.orgId, 'signer organisation id');
   assertIdentifier(signer.keyId, 'signer key id');
   if (utf8.encode(signer.displayName).length > MAX_DISPLAY_NAME_BYTES) throw new RangeError('signer display name too long');
+}
+
+function signPayload(providers: CryptoProviders, signer: SealSigner, header: Uint8Array, payload: Uint8Array) {
+  checkSigner(signer);
   const digest = new Uint8Array(sha512Stream().update(payload).digest());
   const message = signedMessage(header, signer, digest);
   return { signer, signature: providers.composite.sign(signer.key, message, ENVELOPE_SIGNATURE_CONTEXT) };

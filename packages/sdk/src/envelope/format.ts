@@ -4,16 +4,19 @@ import { EnvelopeError, malformed } from './errors.js';
 import { decodePermissions, type PermissionGrant } from './permissions.js';
 
 /**
- * Envelope v1 byte layout (docs/envelope.md §Layout):
+ * Envelope byte layout, v1 and v2 alike (docs/envelope.md §Layout; they differ inside the ciphertext):
  *
- *   version u8 = 1 | suite u8 = 1 | envelope_id [16] | created_at u64 (µs) | content_type u8
+ *   version u8 = 1 or 2 | suite u8 = 1 | envelope_id [16] | created_at u64 (µs) | content_type u8
  *   | owner_org_id lp8 | kem_key_id lp8 | permissions lp32
  *   | kem_ciphertext [1120] | aead_ciphertext (inner || tag)
  *
  * Everything before aead_ciphertext is the AEAD associated data.
  */
 
-export const ENVELOPE_VERSION = 1;
+/** v1: one signature and one encapsulation per envelope. v2: batch-signed, encapsulation shared by a batch. */
+export type EnvelopeVersion = 1 | 2;
+export const ENVELOPE_VERSION_1 = 1;
+export const ENVELOPE_VERSION_2 = 2;
 /** X-Wing ciphertext (draft-connolly-cfrg-xwing-kem): ML-KEM-768 ciphertext (1088) || X25519 ephemeral key (32). */
 export const XWING_CIPHERTEXT_LENGTH = 1088 + 32;
 /** X-Wing KEM, HKDF-SHA-256, AES-256-GCM; signatures composite ML-DSA-65 + Ed25519 (SHA-512). */
@@ -26,7 +29,7 @@ const CONTENT_TYPES: readonly ContentType[] = ['text', 'binary'];
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface EnvelopeHeader {
-  readonly version: number;
+  readonly version: EnvelopeVersion;
   readonly suite: number;
   readonly envelopeId: Uint8Array;
   readonly createdAtMicros: bigint;
@@ -79,10 +82,11 @@ export function parseEnvelopeHeader(bytes: Uint8Array, maxPermissionBytes: numbe
 }
 
 function readHeader(r: ByteReader, maxPermissionBytes: number): { header: EnvelopeHeader; permissionBytes: Uint8Array } {
-  const version = r.u8('version');
-  if (version !== ENVELOPE_VERSION) {
-    throw new EnvelopeError('ENVELOPE_UNSUPPORTED_VERSION', `envelope version ${version} is not supported`);
+  const rawVersion = r.u8('version');
+  if (rawVersion !== ENVELOPE_VERSION_1 && rawVersion !== ENVELOPE_VERSION_2) {
+    throw new EnvelopeError('ENVELOPE_UNSUPPORTED_VERSION', `envelope version ${rawVersion} is not supported`);
   }
+  const version: EnvelopeVersion = rawVersion === ENVELOPE_VERSION_1 ? 1 : 2;
   const suite = r.u8('suite');
   if (suite !== SUITE_XWING_AES256GCM_MLDSA65ED25519) {
     throw new EnvelopeError('ENVELOPE_UNSUPPORTED_SUITE', `algorithm suite ${suite} is not supported`);
