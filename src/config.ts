@@ -29,6 +29,10 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly workers: number;
   readonly maxQueue: number;
+  /** Envelopes sealed under one Merkle-batch signature and one encapsulation at most; 1 = every envelope alone. */
+  readonly sealBatchMax: number;
+  /** How long a seal may wait for others to join its batch while every crypto worker is busy. */
+  readonly sealBatchWindowMs: number;
   /** Request bodies of authenticated callers being processed at once before new ones get 503; 0 = no limit. */
   readonly maxInFlightBytes: number;
   /** The share of `maxInFlightBytes` one client address may hold; 0 = no per-address limit. */
@@ -110,6 +114,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tokenTtlSeconds: int(env, 'PQSEAL_TOKEN_TTL', 3600),
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
+    sealBatchMax: bounded(env, 'PQSEAL_SEAL_BATCH_MAX', 64, 1, 1024),
+    sealBatchWindowMs: bounded(env, 'PQSEAL_SEAL_BATCH_WINDOW_MS', 2, 0, 10),
     maxInFlightBytes,
     maxInFlightBytesPerClient: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT', Math.floor(maxInFlightBytes / 2)),
     headersTimeoutMs: int(env, 'PQSEAL_HEADERS_TIMEOUT_MS', 10_000),
@@ -161,6 +167,12 @@ function int(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function bounded(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = int(env, name, fallback);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 

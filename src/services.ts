@@ -5,6 +5,7 @@ import { Authenticator } from './core/authenticator.js';
 import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
 import type { WorkerStartup } from './common/worker-startup.js';
+import { SealBatcher } from './core/seal-batcher.js';
 import { Operations } from './core/operations.js';
 import type { NewOrganisation } from './core/organisations.js';
 import { InMemoryTokenBuckets } from './memory/rate-limiter.js';
@@ -217,6 +218,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     if (!pool) throw new Error('crypto pool not started');
     return pool;
   };
+  const batcher = pool && new SealBatcher(pool, { maxItems: config.sealBatchMax, windowMs: config.sealBatchWindowMs });
+  const requireBatcher = (): SealBatcher => {
+    if (!batcher) throw new Error('crypto pool not started');
+    return batcher;
+  };
 
   return {
     config,
@@ -235,6 +241,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       keys: keyRing,
       get pool() {
         return requirePool();
+      },
+      get batcher() {
+        return requireBatcher();
       },
       orgName: (orgId) => organisations.name(orgId),
       partners: new PartnerAccess(revocations, now),

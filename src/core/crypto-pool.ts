@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ProviderSet } from '../crypto/providers.js';
-import type { OpenResult, OpenTask, SealResult, SealTask, VerifyResult, VerifyTask } from './crypto-tasks.js';
+import type { OpenResult, OpenTask, SealBatchResult, SealBatchTask, VerifyResult, VerifyTask } from './crypto-tasks.js';
 import type { WorkerStartup } from '../common/worker-startup.js';
 
 /** Thrown when the service is at capacity: callers answer 503 with Retry-After instead of queueing without bound. */
@@ -79,9 +79,10 @@ export class CryptoPool {
     });
   }
 
-  seal(task: Omit<SealTask, 'op'>): Promise<SealResult> {
+  /** One v2 batch (src/core/seal-batcher.ts groups single requests into these). */
+  sealBatch(task: Omit<SealBatchTask, 'op'>): Promise<SealBatchResult> {
     this.tasksRun.seal++;
-    return this.run('seal', { op: 'seal', ...task }) as Promise<SealResult>;
+    return this.run('seal', { op: 'seal-batch', ...task }) as Promise<SealBatchResult>;
   }
 
   open(task: Omit<OpenTask, 'op'>): Promise<OpenResult> {

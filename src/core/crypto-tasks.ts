@@ -1,5 +1,5 @@
 import type { PermissionGrant } from '../envelope/index.js';
-import type { SignatureCheck } from '../envelope/open.js';
+import type { SignatureCheck, SignatureInput } from '../envelope/open.js';
 import type { ContentType } from '@pqseal/sdk/envelope';
 import type { JsonRoom } from './results.js';
 
@@ -14,14 +14,28 @@ export interface WrappedSecretRef {
   readonly wrappedSecret: Uint8Array;
 }
 
-export interface SealTask {
-  readonly op: 'seal';
-  readonly plaintext: string;
-  readonly recipient: { readonly orgId: string; readonly kemKeyId: string; readonly publicKey: Uint8Array };
-  readonly signer?: { readonly orgId: string; readonly displayName: string; readonly key: WrappedSecretRef } | undefined;
-  readonly permissions: readonly PermissionGrant[];
-  /** Free bytes to leave around the result's JSON (src/core/results.ts). */
-  readonly room: JsonRoom;
+export interface SealRecipientRef {
+  readonly orgId: string;
+  readonly kemKeyId: string;
+  readonly publicKey: Uint8Array;
+}
+
+export interface SealSignerRef {
+  readonly orgId: string;
+  readonly displayName: string;
+  readonly key: WrappedSecretRef;
+}
+
+/**
+ * Several seals to one recipient key with one signer (or none), sealed as one v2 batch: one X-Wing
+ * encapsulation and, signed, one Merkle-batch signature (src/envelope/seal-batch.ts). Each item's
+ * JSON gets the room its own caller asked for.
+ */
+export interface SealBatchTask {
+  readonly op: 'seal-batch';
+  readonly items: readonly { readonly plaintext: string; readonly permissions: readonly PermissionGrant[]; readonly room: JsonRoom }[];
+  readonly recipient: SealRecipientRef;
+  readonly signer?: SealSignerRef | undefined;
 }
 
 export interface OpenTask {
@@ -43,8 +57,8 @@ export interface PendingSignature {
   readonly plaintext: Uint8Array;
   /** The signature as the envelope claims it (status `invalid`, reason `SIGNER_KEY_UNKNOWN` until checked). */
   readonly claimed: Extract<SignatureCheck, { status: 'valid' | 'invalid' }>;
-  /** The signed message M of docs/envelope.md §Signature, rebuilt from the decrypted envelope. */
-  readonly message: Uint8Array;
+  /** What σ covers, rebuilt from the decrypted envelope: M (v1) or M_root (v2), with its context and memo key. */
+  readonly input: SignatureInput;
 }
 
 /** Second step of a decrypt-verify: check the pending signature with the key the store gave (null: no such key). */
@@ -55,7 +69,7 @@ export interface VerifyTask {
   readonly room: JsonRoom;
 }
 
-export type CryptoTask = SealTask | OpenTask | VerifyTask;
+export type CryptoTask = SealBatchTask | OpenTask | VerifyTask;
 
 export interface TaskError {
   readonly kind: 'error';
@@ -73,6 +87,12 @@ export interface JsonResult {
 }
 
 export type SealResult = ({ readonly kind: 'sealed' } & JsonResult) | TaskError;
+
+/** One result per item of a SealBatchTask, in order; every item's JSON buffer is moved, not copied. */
+export interface SealBatchResult {
+  readonly kind: 'sealed-batch';
+  readonly results: readonly SealResult[];
+}
 
 export type OpenResult =
   | ({ readonly kind: 'opened' } & JsonResult)

@@ -1,15 +1,25 @@
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { CompositeSigningKey, CompositeVerifyingKey } from '../crypto/composite-signature.js';
-import { sha512 } from '../crypto/hash.js';
 import { unwrapKey } from '../crypto/key-wrap.js';
 import { loadProviders, type ProviderSet } from '../crypto/providers.js';
 import type { XWingExpandedKey } from '../crypto/x-wing.js';
-import { EnvelopeError, inspectEnvelope, open, seal } from '../envelope/index.js';
-import { ENVELOPE_SIGNATURE_CONTEXT, signedMessage } from '@pqseal/sdk/envelope';
+import { EnvelopeError, LruMemo, inspectEnvelope, open, sealBatch, verifySignature } from '../envelope/index.js';
 import { decryptVerifyResponse, plainDecryptResponse, resultJson, sealResponse, sealResultJson } from './results.js';
 import { runWorkerStartup, type WorkerStartup } from '../common/worker-startup.js';
-import type { CryptoTask, OpenResult, OpenTask, PendingSignature, SealResult, SealTask, VerifyResult, VerifyTask, WrappedSecretRef } from './crypto-tasks.js';
+import type {
+  CryptoTask,
+  OpenResult,
+  OpenTask,
+  PendingSignature,
+  SealBatchResult,
+  SealBatchTask,
+  SealResult,
+  TaskError,
+  VerifyResult,
+  VerifyTask,
+  WrappedSecretRef,
+} from './crypto-tasks.js';
 
 /**
  * Piscina worker: all CPU-heavy envelope work happens here, off the event loop. Each worker keeps
@@ -30,6 +40,12 @@ const kemKeys = new Map<string, XWingExpandedKey>();
  */
 const verifyingKeys = new Map<string, CompositeVerifyingKey>();
 const verifyingKeyEntry = (orgId: string, keyId: string): string => `${orgId}\u0000${keyId}`;
+/**
+ * The envelopes of one v2 batch share an encapsulation and a signature: this worker decapsulates and
+ * verifies each batch once (src/envelope/open.ts). Bounded, least recently used out.
+ */
+const sharedSecrets = new LruMemo<Uint8Array>(4096);
+const verifiedRoots = new LruMemo<true>(4096);
 
 function signingKey(ref: WrappedSecretRef): CompositeSigningKey {
   let key = signingKeys.get(ref.keyId);
@@ -49,9 +65,9 @@ function kemKey(ref: WrappedSecretRef): XWingExpandedKey {
   return key;
 }
 
-function runSeal(task: SealTask): SealResult | ReturnType<typeof move> {
-  const sealed = seal(providers, {
-    plaintext: task.plaintext,
+function runSealBatch(task: SealBatchTask): SealBatchResult | ReturnType<typeof move> {
+  const outcomes = sealBatch(providers, {
+    items: task.items,
     recipient: task.recipient,
     signer: task.signer && {
       orgId: task.signer.orgId,
@@ -59,10 +75,20 @@ function runSeal(task: SealTask): SealResult | ReturnType<typeof move> {
       displayName: task.signer.displayName,
       key: signingKey(task.signer.key),
     },
-    permissions: task.permissions,
   });
-  const json = sealResultJson(sealResponse(sealed.envelope, sealed.envelopeId), task.room);
-  return moved({ kind: 'sealed', json, envelopeId: sealed.envelopeId } satisfies SealResult, json.buffer);
+  const buffers: ArrayBufferLike[] = [];
+  const results = outcomes.map((outcome, i): SealResult => {
+    if (outcome instanceof Error) return itemError(outcome);
+    const json = sealResultJson(sealResponse(outcome.envelope, outcome.envelopeId), (task.items[i] as SealBatchTask['items'][number]).room);
+    buffers.push(json.buffer);
+    return { kind: 'sealed', json, envelopeId: outcome.envelopeId };
+  });
+  return moved({ kind: 'sealed-batch', results } satisfies SealBatchResult, buffers);
+}
+
+function itemError(e: Error): TaskError {
+  if (e instanceof EnvelopeError) return { kind: 'error', code: e.code, message: e.message };
+  return { kind: 'error', code: 'VALIDATION_ERROR', message: e.message };
 }
 
 /**
@@ -75,6 +101,8 @@ function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
   const kem = kemKey(task.kemKey);
   let missing = false;
   const opened = open(providers, parsed, {
+    sharedSecrets,
+    verifiedRoots,
     kemKey: (_orgId, keyId) => (keyId === task.kemKey.keyId ? kem : undefined),
     signerKey: (orgId, keyId) => {
       if (!task.verify) return undefined;
@@ -84,16 +112,14 @@ function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
     },
   });
   const sig = opened.signature;
-  if (missing && sig.status !== 'absent') {
+  if (missing && sig.status !== 'absent' && opened.signatureInput) {
     const plaintext = new Uint8Array(opened.plaintext); // a buffer of its own, to move
-    const signer = { orgId: sig.signerOrgId, keyId: sig.signerKeyId, displayName: sig.signerName };
-    const headerBytes = parsed.aad.subarray(0, parsed.aad.length - parsed.kemCipherText.length);
     const pending: PendingSignature = {
       contentType: opened.header.contentType,
       envelopeId: opened.envelopeId,
       plaintext,
       claimed: sig,
-      message: signedMessage(headerBytes, signer, sha512(plaintext)),
+      input: opened.signatureInput,
     };
     return moved({ kind: 'need-signer-key', pending } satisfies OpenResult, plaintext.buffer);
   }
@@ -116,7 +142,7 @@ function runVerify(task: VerifyTask): VerifyResult | ReturnType<typeof move> {
       key = providers.composite.parsePublic(task.signerPublicKey);
       verifyingKeys.set(entry, key);
     }
-    const ok = providers.composite.verify(key, pending.message, claimed.signature, ENVELOPE_SIGNATURE_CONTEXT);
+    const ok = verifySignature(providers, key, pending.input, claimed.signature, verifiedRoots);
     signature = ok ? { ...claimed, status: 'valid', reason: undefined } : { ...claimed, status: 'invalid', reason: 'SIGNATURE_MISMATCH' };
   }
   const answer = decryptVerifyResponse({ contentType: pending.contentType, plaintext: pending.plaintext, envelopeId: pending.envelopeId, signature });
@@ -126,15 +152,15 @@ function runVerify(task: VerifyTask): VerifyResult | ReturnType<typeof move> {
 }
 
 /** A result whose `buffer` is transferred to the main thread instead of copied (piscina's Transferable protocol). */
-function moved(value: object, buffer: ArrayBufferLike): ReturnType<typeof move> {
-  return move({ [transferableSymbol]: buffer, [valueSymbol]: value });
+function moved(value: object, buffers: ArrayBufferLike | ArrayBufferLike[]): ReturnType<typeof move> {
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: value });
 }
 
-export default function run(task: CryptoTask): SealResult | OpenResult | VerifyResult | ReturnType<typeof move> {
+export default function run(task: CryptoTask): SealBatchResult | OpenResult | VerifyResult | ReturnType<typeof move> {
   try {
     switch (task.op) {
-      case 'seal':
-        return runSeal(task);
+      case 'seal-batch':
+        return runSealBatch(task);
       case 'open':
         return runOpen(task);
       case 'verify':

@@ -4,6 +4,7 @@ import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type Permi
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
 import type { JsonResult, OpenResult, SealResult } from './crypto-tasks.js';
+import type { SealBatcher } from './seal-batcher.js';
 import type { JsonRoom } from './results.js';
 import { serviceErrorFromCode, ServiceError } from '../common/service-error.js';
 
@@ -47,6 +48,8 @@ export interface SealRequest {
 export interface OperationsDeps {
   readonly keys: KeyRing;
   readonly pool: CryptoPool;
+  /** Groups seals into v2 batches (one signature and one encapsulation per batch). */
+  readonly batcher: SealBatcher;
   readonly orgName: (orgId: string) => Promise<string | undefined>;
   readonly partners: PartnerAuthoriser;
 }
@@ -79,15 +82,13 @@ export class Operations {
     const keys = await this.deps.keys.active(caller.orgId);
     if (!keys) throw new ServiceError('ORG_KEYS_MISSING');
     const displayName = sign ? await this.deps.orgName(caller.orgId) : undefined;
-    const result: SealResult = await this.deps.pool.seal({
-      plaintext: request.data,
-      recipient: { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
-      signer: sign
+    const result: SealResult = await this.deps.batcher.seal(
+      { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
+      sign
         ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } }
         : undefined,
-      permissions: request.permissions,
-      room,
-    });
+      { plaintext: request.data, permissions: request.permissions, room },
+    );
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     trace.envelopeId = result.envelopeId;
     return { json: result.json, envelopeId: result.envelopeId };

@@ -1,5 +1,5 @@
 import { utf8 } from '../crypto/bytes.js';
-import type { ContentType } from '@pqseal/sdk/envelope';
+import type { BatchProof, ContentType } from '@pqseal/sdk/envelope';
 import type { OpenedEnvelope } from '../envelope/index.js';
 
 /**
@@ -40,6 +40,15 @@ export interface DecryptVerifyResponse extends DecryptResponse {
   readonly signature: string;
   readonly repudiator?: string;
   readonly signature_error?: string;
+  /** v2 envelopes: the inclusion proof that ties this envelope to the batch root σ signs. */
+  readonly batch_proof?: BatchProofResponse;
+}
+
+export interface BatchProofResponse {
+  readonly leaf_salt: string;
+  readonly batch_size: number;
+  readonly leaf_index: number;
+  readonly path: readonly string[];
 }
 
 /** Free bytes the caller wants before and after a result's JSON, to frame it without copying it. */
@@ -80,9 +89,18 @@ export function decryptVerifyResponse(opened: OpenedContent): DecryptVerifyRespo
     signed_timestamp: sig.signedAt,
     signer_org_id: sig.signerOrgId,
     signer_key_id: sig.signerKeyId,
-    signature: Buffer.from(sig.signature.buffer, sig.signature.byteOffset, sig.signature.byteLength).toString('base64url'),
+    signature: base64url(sig.signature),
     ...(valid ? {} : { repudiator: sig.signerName, signature_error: sig.reason ?? 'SIGNATURE_MISMATCH' }),
+    ...(sig.batch ? { batch_proof: batchProofResponse(sig.batch) } : {}),
   };
+}
+
+function batchProofResponse(proof: BatchProof): BatchProofResponse {
+  return { leaf_salt: base64url(proof.leafSalt), batch_size: proof.size, leaf_index: proof.index, path: proof.path.map(base64url) };
+}
+
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
 /** JSON of `value` as UTF-8, with `room` free bytes around it in a buffer of its own (transferable between threads). */

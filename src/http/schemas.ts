@@ -152,6 +152,18 @@ export const decryptVerifyResult = {
     signature: { type: 'string', description: 'Composite signature, base64url (for offline verification)' },
     repudiator: { type: 'string', description: 'Present when the signature does not hold: who the envelope claimed as signer' },
     signature_error: { type: 'string', enum: ['SIGNATURE_MISMATCH', 'SIGNER_KEY_UNKNOWN'] },
+    batch_proof: {
+      type: 'object',
+      description:
+        'Envelope v2: where this envelope sits in the batch its signature covers (docs/envelope.md §Envelope v2), for offline verification: signature is over the batch root this proof leads to.',
+      required: ['leaf_salt', 'batch_size', 'leaf_index', 'path'],
+      properties: {
+        leaf_salt: { type: 'string', description: 'base64url, 32 bytes' },
+        batch_size: { type: 'integer', minimum: 1 },
+        leaf_index: { type: 'integer', minimum: 0 },
+        path: { type: 'array', items: { type: 'string' }, description: 'RFC 9162 inclusion path, leaf first, base64url 32-byte nodes' },
+      },
+    },
   },
   examples: [EXAMPLE_SIGNED, { ...EXAMPLE_SIGNED, is_valid_signature: false, repudiator: 'Rockville Insurance Group', signature_error: 'SIGNATURE_MISMATCH' }],
 } as const;

@@ -76,7 +76,7 @@ describe('the seed examples, verbatim apart from URL and credentials', () => {
     const opened = await post(`${server.url}/v1/decrypt-verify`, managedHeaders(rockville), { encrypted_data: result.body.encrypted_data });
     assert.equal(opened.status, 200);
     assert.deepEqual(
-      { ...opened.json.body, signature: undefined, signer_key_id: undefined, envelope_id: undefined },
+      { ...opened.json.body, signature: undefined, signer_key_id: undefined, envelope_id: undefined, batch_proof: undefined },
       {
         decrypted_data: 'sensitive information to sign and encrypt',
         is_valid_signature: true,
@@ -86,8 +86,10 @@ describe('the seed examples, verbatim apart from URL and credentials', () => {
         signature: undefined,
         signer_key_id: undefined,
         envelope_id: undefined,
+        batch_proof: undefined,
       },
     );
+    assert.equal(opened.json.body.batch_proof.batch_size >= 1, true, 'a v2 envelope names its batch');
     assert.match(opened.json.body.signed_timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
   });
 });
