@@ -69,7 +69,13 @@ export interface VerifyTask {
   readonly room: JsonRoom;
 }
 
-export type CryptoTask = SealBatchTask | OpenTask | VerifyTask;
+/** Several opens in one task (the batch API); each item fails alone. */
+export interface OpenBatchTask {
+  readonly op: 'open-batch';
+  readonly items: readonly Omit<OpenTask, 'op'>[];
+}
+
+export type CryptoTask = SealBatchTask | OpenTask | OpenBatchTask | VerifyTask;
 
 export interface TaskError {
   readonly kind: 'error';
@@ -100,5 +106,10 @@ export type OpenResult =
   | { readonly kind: 'not-signed'; readonly envelopeId: string }
   | { readonly kind: 'need-signer-key'; readonly pending: PendingSignature }
   | TaskError;
+
+export interface OpenBatchResult {
+  readonly kind: 'opened-batch';
+  readonly results: readonly OpenResult[];
+}
 
 export type VerifyResult = ({ readonly kind: 'opened' } & JsonResult) | TaskError;

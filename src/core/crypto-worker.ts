@@ -9,6 +9,8 @@ import { decryptVerifyResponse, plainDecryptResponse, resultJson, sealResponse, 
 import { runWorkerStartup, type WorkerStartup } from '../common/worker-startup.js';
 import type {
   CryptoTask,
+  OpenBatchResult,
+  OpenBatchTask,
   OpenResult,
   OpenTask,
   PendingSignature,
@@ -97,6 +99,27 @@ function itemError(e: Error): TaskError {
  * key up in the store and sends a `verify` task, which never decrypts again.
  */
 function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
+  const { result, buffer } = openItem(task);
+  return buffer ? moved(result, buffer) : result;
+}
+
+/** Several opens in one task, each failing alone (the batch API). */
+function runOpenBatch(task: OpenBatchTask): OpenBatchResult | ReturnType<typeof move> {
+  const buffers: ArrayBufferLike[] = [];
+  const results = task.items.map((item) => {
+    try {
+      const { result, buffer } = openItem(item);
+      if (buffer) buffers.push(buffer);
+      return result;
+    } catch (e) {
+      if (e instanceof EnvelopeError || e instanceof RangeError) return itemError(e);
+      throw e;
+    }
+  });
+  return moved({ kind: 'opened-batch', results } satisfies OpenBatchResult, buffers);
+}
+
+function openItem(task: Omit<OpenTask, 'op'>): { result: OpenResult; buffer?: ArrayBufferLike } {
   const parsed = inspectEnvelope(task.envelope);
   const kem = kemKey(task.kemKey);
   let missing = false;
@@ -121,13 +144,13 @@ function runOpen(task: OpenTask): OpenResult | ReturnType<typeof move> {
       claimed: sig,
       input: opened.signatureInput,
     };
-    return moved({ kind: 'need-signer-key', pending } satisfies OpenResult, plaintext.buffer);
+    return { result: { kind: 'need-signer-key', pending }, buffer: plaintext.buffer };
   }
   const content = { contentType: opened.header.contentType, plaintext: opened.plaintext, envelopeId: opened.envelopeId, signature: sig };
   const answer = task.verify ? decryptVerifyResponse(content) : plainDecryptResponse(content);
-  if (!answer) return { kind: 'not-signed', envelopeId: opened.envelopeId };
+  if (!answer) return { result: { kind: 'not-signed', envelopeId: opened.envelopeId } };
   const json = resultJson(answer, task.room);
-  return moved({ kind: 'opened', json, envelopeId: opened.envelopeId } satisfies OpenResult, json.buffer);
+  return { result: { kind: 'opened', json, envelopeId: opened.envelopeId }, buffer: json.buffer };
 }
 
 /** The signature check of a decrypt-verify whose first step lacked the key: no decryption here. */
@@ -156,13 +179,15 @@ function moved(value: object, buffers: ArrayBufferLike | ArrayBufferLike[]): Ret
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value });
 }
 
-export default function run(task: CryptoTask): SealBatchResult | OpenResult | VerifyResult | ReturnType<typeof move> {
+export default function run(task: CryptoTask): SealBatchResult | OpenResult | OpenBatchResult | VerifyResult | ReturnType<typeof move> {
   try {
     switch (task.op) {
       case 'seal-batch':
         return runSealBatch(task);
       case 'open':
         return runOpen(task);
+      case 'open-batch':
+        return runOpenBatch(task);
       case 'verify':
         return runVerify(task);
     }

@@ -3,7 +3,7 @@ import { bytesToHex } from '../crypto/bytes.js';
 import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type PermissionGrant } from '../envelope/index.js';
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { JsonResult, OpenResult, SealResult } from './crypto-tasks.js';
+import type { JsonResult, OpenResult, SealResult, WrappedSecretRef } from './crypto-tasks.js';
 import type { SealBatcher } from './seal-batcher.js';
 import type { JsonRoom } from './results.js';
 import { serviceErrorFromCode, ServiceError } from '../common/service-error.js';
@@ -95,6 +95,74 @@ export class Operations {
   }
 
   private async open(caller: Caller, encryptedData: string, verify: boolean, room: JsonRoom, trace: OperationTrace): Promise<JsonResult> {
+    const kemKey = await this.openableKey(caller, encryptedData, trace);
+    return this.finishOpen(await this.deps.pool.open({ envelope: encryptedData, kemKey, verify, room }), room);
+  }
+
+  /**
+   * The batch API's seal: every item in ONE v2 batch — one encapsulation, and for sign-encrypt one
+   * Merkle-batch signature — each item failing alone.
+   */
+  async sealMany(caller: Caller, requests: readonly SealRequest[], sign: boolean, traces: OperationTrace[]): Promise<BatchItemOutcome[]> {
+    requests.forEach((request, i) => {
+      const trace = (traces[i] ??= {});
+      trace.envelopeOwnerId = caller.orgId;
+      trace.partnerIds = request.permissions.map((g) => g.partnerId);
+    });
+    if (requests.length === 0) return [];
+    const keys = await this.deps.keys.active(caller.orgId);
+    if (!keys) throw new ServiceError('ORG_KEYS_MISSING');
+    const displayName = sign ? await this.deps.orgName(caller.orgId) : undefined;
+    const results = await this.deps.batcher.sealNow(
+      { orgId: caller.orgId, kemKeyId: keys.kem.id, publicKey: keys.kem.publicKey },
+      sign
+        ? { orgId: caller.orgId, displayName: displayName ?? caller.orgId, key: { keyId: keys.signing.id, wrappedSecret: keys.signing.wrappedSecret } }
+        : undefined,
+      requests.map((r) => ({ plaintext: r.data, permissions: r.permissions, room: NO_ROOM })),
+    );
+    return results.map((result, i): BatchItemOutcome => {
+      if (result.kind === 'error') return { ok: false, error: envelopeFailure(result.code, result.message) };
+      (traces[i] as OperationTrace).envelopeId = result.envelopeId;
+      return { ok: true, json: result.json, envelopeId: result.envelopeId };
+    });
+  }
+
+  /** The batch API's open: access decided per item, then one crypto task for every openable item. */
+  async openMany(caller: Caller, envelopes: readonly string[], verify: boolean, traces: OperationTrace[]): Promise<BatchItemOutcome[]> {
+    const outcomes: BatchItemOutcome[] = new Array<BatchItemOutcome>(envelopes.length);
+    const keys = await Promise.all(
+      envelopes.map(async (envelope, i) => {
+        try {
+          return await this.openableKey(caller, envelope, (traces[i] ??= {}));
+        } catch (error) {
+          if (!(error instanceof ServiceError)) throw error;
+          outcomes[i] = { ok: false, error };
+          return undefined;
+        }
+      }),
+    );
+    const openable = envelopes.flatMap((envelope, i) => {
+      const kemKey = keys[i];
+      return kemKey ? [{ index: i, item: { envelope, kemKey, verify, room: NO_ROOM } }] : [];
+    });
+    if (openable.length === 0) return outcomes;
+    const { results } = await this.deps.pool.openBatch({ items: openable.map((o) => o.item) });
+    await Promise.all(
+      openable.map(async ({ index }, j) => {
+        try {
+          const opened = await this.finishOpen(results[j] as OpenResult, NO_ROOM);
+          outcomes[index] = { ok: true, ...opened };
+        } catch (error) {
+          if (!(error instanceof ServiceError)) throw error;
+          outcomes[index] = { ok: false, error };
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  /** Decides on the (not yet authenticated) header whether the caller may open it, and with which key. */
+  private async openableKey(caller: Caller, encryptedData: string, trace: OperationTrace): Promise<WrappedSecretRef> {
     let header: EnvelopeHeader;
     try {
       header = inspectEnvelopeHeader(encryptedData);
@@ -111,12 +179,10 @@ export class Operations {
     }
     const kem = await this.deps.keys.byId(header.kemKeyId);
     if (!kem || kem.orgId !== header.ownerOrgId || kem.kind !== 'kem') throw accessDenied();
-    const result: OpenResult = await this.deps.pool.open({
-      envelope: encryptedData,
-      kemKey: { keyId: kem.id, wrappedSecret: kem.wrappedSecret },
-      verify,
-      room,
-    });
+    return { keyId: kem.id, wrappedSecret: kem.wrappedSecret };
+  }
+
+  private async finishOpen(result: OpenResult, room: JsonRoom): Promise<JsonResult> {
     if (result.kind === 'error') throw envelopeFailure(result.code, result.message);
     if (result.kind === 'not-signed') {
       throw new ServiceError('ENVELOPE_NOT_SIGNED');
@@ -132,6 +198,12 @@ export class Operations {
     return { json: verified.json, envelopeId: verified.envelopeId };
   }
 }
+
+/** One item of a batch API call: the single-item result's JSON (no framing room), or why it failed. */
+export type BatchItemOutcome =
+  { readonly ok: true; readonly json: Uint8Array; readonly envelopeId: string } | { readonly ok: false; readonly error: ServiceError };
+
+const NO_ROOM: JsonRoom = { before: 0, after: 0 };
 
 /** Same answer whether the envelope is foreign, names the caller, or does not exist for it. */
 export { accessDenied };

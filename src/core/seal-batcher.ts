@@ -27,14 +27,19 @@ interface Lane {
   readonly signer: SealSignerRef | undefined;
   waiting: Waiting[];
   timer: NodeJS.Timeout | undefined;
+  /** Batches of this lane handed to the pool and not yet back. */
+  inFlight: number;
 }
 
 /**
  * Groups the seal requests of one organisation into v2 batches (docs/envelope.md §Envelope v2):
  * requests that share a recipient key and a signer are sealed by one task, with one encapsulation
- * and one signature. The window adapts to load: while a worker is free a request is sent at once (a
- * batch of one at low load, no added latency); while every worker is busy requests wait until a
- * batch of this batcher finishes, the window passes or the batch is full.
+ * and one signature. The window adapts to load, as Nagle's algorithm does: a request of a lane with
+ * no batch in flight is sent at once (a batch of one at low load, no added latency); otherwise it
+ * waits until the lane's batch comes back, the window passes (so a busy lane keeps several workers
+ * busy) or the batch is full. Whether a worker thread is idle says nothing about whether a core is:
+ * on a small machine the event loop, the audit writer and the workers share the cores, and every
+ * signature saved is CPU the other threads get.
  */
 export class SealBatcher {
   private readonly lanes = new Map<string, Lane>();
@@ -51,12 +56,12 @@ export class SealBatcher {
     const key = laneKey(recipient, signer);
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { recipient, signer, waiting: [], timer: undefined };
+      lane = { recipient, signer, waiting: [], timer: undefined, inFlight: 0 };
       this.lanes.set(key, lane);
     }
     const target = lane;
     const result = new Promise<SealResult>((resolve, reject) => target.waiting.push({ item, resolve, reject }));
-    if (target.waiting.length >= this.options.maxItems || this.workerFree()) this.flush(key, target);
+    if (target.waiting.length >= this.options.maxItems || target.inFlight === 0) this.flush(key, target);
     else target.timer ??= setTimeout(() => this.flush(key, target), this.options.windowMs);
     return result;
   }
@@ -66,21 +71,26 @@ export class SealBatcher {
     return this.dispatch({ recipient, signer, items });
   }
 
-  private workerFree(): boolean {
-    return this.pool.inFlight < this.pool.threads;
-  }
-
   private flush(key: string, lane: Lane): void {
     if (lane.timer) clearTimeout(lane.timer);
     lane.timer = undefined;
     while (lane.waiting.length > 0) {
       const batch = lane.waiting.splice(0, this.options.maxItems);
-      this.dispatch({ recipient: lane.recipient, signer: lane.signer, items: batch.map((w) => w.item) }).then(
-        (results) => batch.forEach((w, i) => w.resolve(results[i] as SealResult)),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      );
+      lane.inFlight++;
+      this.dispatch({ recipient: lane.recipient, signer: lane.signer, items: batch.map((w) => w.item) })
+        .then(
+          (results) => batch.forEach((w, i) => w.resolve(results[i] as SealResult)),
+          (error: unknown) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => this.batchReturned(key, lane));
     }
-    this.lanes.delete(key);
+  }
+
+  /** What waited while the lane's batch was out goes now, together; an idle lane is forgotten. */
+  private batchReturned(key: string, lane: Lane): void {
+    lane.inFlight--;
+    if (lane.waiting.length > 0) this.flush(key, lane);
+    else if (lane.inFlight === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
   }
 
   private async dispatch(task: Omit<SealBatchTask, 'op'>): Promise<readonly SealResult[]> {
@@ -90,13 +100,7 @@ export class SealBatcher {
       return results;
     } finally {
       this.running--;
-      this.flushAll();
     }
-  }
-
-  /** A batch finished: what waited for a worker goes now, together. */
-  private flushAll(): void {
-    for (const [key, lane] of this.lanes) this.flush(key, lane);
   }
 
   /** Batches handed to the pool and not yet back. */
