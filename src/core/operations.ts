@@ -135,8 +135,7 @@ export class Operations {
         try {
           return await this.openableKey(caller, envelope, (traces[i] ??= {}));
         } catch (error) {
-          if (!(error instanceof ServiceError)) throw error;
-          outcomes[i] = { ok: false, error };
+          outcomes[i] = itemFailure(error);
           return undefined;
         }
       }),
@@ -153,8 +152,7 @@ export class Operations {
           const opened = await this.finishOpen(results[j] as OpenResult, NO_ROOM);
           outcomes[index] = { ok: true, ...opened };
         } catch (error) {
-          if (!(error instanceof ServiceError)) throw error;
-          outcomes[index] = { ok: false, error };
+          outcomes[index] = itemFailure(error);
         }
       }),
     );
@@ -204,6 +202,12 @@ export type BatchItemOutcome =
   { readonly ok: true; readonly json: Uint8Array; readonly envelopeId: string } | { readonly ok: false; readonly error: ServiceError };
 
 const NO_ROOM: JsonRoom = { before: 0, after: 0 };
+
+/** An item's own failure (a ServiceError); anything else — the store down, a bug — fails the whole call. */
+function itemFailure(error: unknown): BatchItemOutcome {
+  if (error instanceof ServiceError) return { ok: false, error: error as ServiceError };
+  throw error;
+}
 
 /** Same answer whether the envelope is foreign, names the caller, or does not exist for it. */
 export { accessDenied };
