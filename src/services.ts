@@ -218,7 +218,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     if (!pool) throw new Error('crypto pool not started');
     return pool;
   };
-  const batcher = pool && new SealBatcher(pool, { maxItems: config.sealBatchMax, windowMs: config.sealBatchWindowMs });
+  const batchSize = metrics.histogram('seal_batch_size', 'Envelopes sealed per batch (one encapsulation, one signature)', {
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+  });
+  const batcher =
+    pool &&
+    new SealBatcher(pool, { maxItems: config.sealBatchMax, windowMs: config.sealBatchWindowMs, onBatch: (envelopes) => batchSize.observe({}, envelopes) });
   const requireBatcher = (): SealBatcher => {
     if (!batcher) throw new Error('crypto pool not started');
     return batcher;

@@ -6,8 +6,10 @@ import type { JsonRoom } from './results.js';
 export interface SealBatcherOptions {
   /** Envelopes per batch at most; 1 seals every request alone (one signature and one encapsulation each). */
   readonly maxItems: number;
-  /** How long a request may wait for others to join its batch while every worker is busy. */
+  /** How long a request may wait for others to join its batch while the lane has a batch out. */
   readonly windowMs: number;
+  /** Told the size of every batch handed to the pool (metrics). */
+  readonly onBatch?: ((envelopes: number) => void) | undefined;
 }
 
 export interface SealItem {
@@ -94,6 +96,7 @@ export class SealBatcher {
   }
 
   private async dispatch(task: Omit<SealBatchTask, 'op'>): Promise<readonly SealResult[]> {
+    this.options.onBatch?.(task.items.length);
     this.running++;
     try {
       const { results } = await this.pool.sealBatch(task);
