@@ -22,7 +22,9 @@ const v2 = (JSON.parse(readFileSync(VECTORS_V2_FILE, 'utf8')) as { vectors: Enve
 /** Every published envelope, each v2 batch's envelopes one by one, in the v1 vectors' shape. */
 const vectors: (Pick<EnvelopeVector, 'name' | 'recipient' | 'permissions'> & { expected: Omit<EnvelopeVector['expected'], 'signature_status'> })[] = [
   ...v1,
-  ...v2.flatMap((v) => v.expected.envelopes.map((expected, i) => ({ name: `${v.name} #${i}`, recipient: v.recipient, permissions: v.items[i]?.permissions ?? [], expected }))),
+  ...v2.flatMap((v) =>
+    v.expected.envelopes.map((expected, i) => ({ name: `${v.name} #${i}`, recipient: v.recipient, permissions: v.items[i]?.permissions ?? [], expected })),
+  ),
 ];
 
 const MOUNTS: Record<string, string> = { '/sdk/': join(ROOT, 'packages', 'sdk', 'dist'), '/noble/': join(ROOT, 'node_modules', '@noble') };
@@ -120,7 +122,12 @@ test('every published envelope vector parses, re-encodes and verifies offline wi
     );
     assert.deepEqual(
       outcome.verified,
-      claims.map((c) => ({ name: c.name, valid: true, tampered: 'SIGNATURE_MISMATCH', withoutBatchProof: 'batch_proof' in c.result ? 'BATCH_PROOF_MISSING' : undefined })),
+      claims.map((c) => ({
+        name: c.name,
+        valid: true,
+        tampered: 'SIGNATURE_MISMATCH',
+        withoutBatchProof: 'batch_proof' in c.result ? 'BATCH_PROOF_MISSING' : undefined,
+      })),
     );
     assert.equal(outcome.malformed, 'ENVELOPE_MALFORMED');
   } finally {

@@ -181,7 +181,12 @@ export async function buildV2Vectors(): Promise<EnvelopeV2Vector[]> {
       signer: partner,
       items: [text('one'), text('Grüße 🔐 مرحبا \u0000 end'), text(''), { plaintext_hex: '00010203', permissions: [] }, text('five')],
     },
-    { name: 'encrypt (unsigned), batch of 3', recipient: rockville, signer: null, items: [text('plain one'), text(''), { plaintext_hex: 'ff', permissions: [grant] }] },
+    {
+      name: 'encrypt (unsigned), batch of 3',
+      recipient: rockville,
+      signer: null,
+      items: [text('plain one'), text(''), { plaintext_hex: 'ff', permissions: [grant] }],
+    },
   ];
   return batches.map((b, n) => {
     const input: EnvelopeV2VectorInput = {

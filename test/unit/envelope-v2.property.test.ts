@@ -169,7 +169,7 @@ describe('envelope v2 batch proofs under tampering', () => {
         const s = batchA[i] as Sealed;
         const changed = changeProof(s.signed.batch, c);
         fc.pre(changed !== undefined);
-        assert.equal(verifies(s.message, changed as BatchProof, s.signed.signature), false);
+        assert.equal(verifies(s.message, changed, s.signed.signature), false);
       }),
       { numRuns: 600 },
     );
@@ -369,7 +369,8 @@ describe("the SDK's offline verification of v2", () => {
     signature: b64(signature),
     batch_proof: wireProof(proof),
   });
-  const offline = (s: Sealed, claim: ReturnType<typeof claimOf>) => verifyOffline({ decryptVerifyResult: claim, encryptedData: s.envelope, publicKeys: sender.signing.publicKey });
+  const offline = (s: Sealed, claim: ReturnType<typeof claimOf>) =>
+    verifyOffline({ decryptVerifyResult: claim, encryptedData: s.envelope, publicKeys: sender.signing.publicKey });
 
   test('every envelope of both batches verifies with its own batch_proof', () => {
     for (const s of [...batchA, ...batchB]) assert.equal(offline(s, claimOf(s)).valid, true);

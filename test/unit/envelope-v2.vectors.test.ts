@@ -101,7 +101,9 @@ for (const set of ['fastest', 'noble'] satisfies ProviderSet[]) {
         const keys = {
           kemKey: (orgId: string, keyId: string) => (orgId === v.recipient.org_id && keyId === v.recipient.kem_key_id ? kem : undefined),
           signerKey: (orgId: string, keyId: string) =>
-            v.signer && orgId === v.signer.org_id && keyId === v.signer.signing_key_id ? p.composite.parsePublic(hexToBytes(v.signer.signing_public_key)) : undefined,
+            v.signer && orgId === v.signer.org_id && keyId === v.signer.signing_key_id
+              ? p.composite.parsePublic(hexToBytes(v.signer.signing_public_key))
+              : undefined,
           ...memos,
         };
         v.expected.envelopes.forEach((e, i) => {
@@ -140,7 +142,8 @@ test('every signed v2 vector envelope verifies offline with its batch_proof (wir
   const claims = v2VectorClaims(await loadProviders('fastest'), vectors);
   assert.equal(claims.length, 1 + 2 + 3 + 5);
   for (const c of claims) {
-    const check = (result: object) => verifyOffline({ decryptVerifyResult: result as typeof c.result, encryptedData: c.encryptedData, publicKeys: c.publicKey });
+    const check = (result: object) =>
+      verifyOffline({ decryptVerifyResult: result as typeof c.result, encryptedData: c.encryptedData, publicKeys: c.publicKey });
     assert.equal(check(c.result).valid, true, c.name);
     const r = c.result;
     const sdkSpelling = {

@@ -160,7 +160,11 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
     return fail('CLAIM_MISMATCH', `the result says signed at ${claim.signedTimestamp}, the envelope header says ${header.createdAt}`, header);
   }
   if (header.version === 2 && claim.batchProof === undefined) {
-    return fail('BATCH_PROOF_MISSING', 'the envelope is version 2 (batch-signed): its signature is checked through the batch_proof of decrypt-verify, which the result lacks', header);
+    return fail(
+      'BATCH_PROOF_MISSING',
+      'the envelope is version 2 (batch-signed): its signature is checked through the batch_proof of decrypt-verify, which the result lacks',
+      header,
+    );
   }
   if (header.version !== 2 && claim.batchProof !== undefined) {
     return fail('CLAIM_MISMATCH', `the result carries a batch proof, the envelope header says version ${header.version} (signed alone)`, header);
