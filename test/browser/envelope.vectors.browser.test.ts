@@ -7,16 +7,25 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { loadProviders } from '../../src/crypto/providers.js';
 import { vectorClaims, VECTORS_FILE, type EnvelopeVector } from '../helpers/envelope-vectors.js';
+import { v2VectorClaims, VECTORS_V2_FILE, type EnvelopeV2Vector } from '../helpers/envelope-vectors-v2.js';
 
 /**
- * The published envelope vectors against `@pqseal/sdk` in chromium: the page loads the SDK's
+ * The published envelope vectors (v1 and v2) against `@pqseal/sdk` in chromium: the page loads the SDK's
  * compiled ES modules as they are (@noble/* and the package's "#base64" codec through an import
  * map), so the envelope module runs on its plain-JavaScript codec, with no Buffer in sight.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const { vectors } = JSON.parse(readFileSync(VECTORS_FILE, 'utf8')) as { vectors: EnvelopeVector[] };
+const v1 = (JSON.parse(readFileSync(VECTORS_FILE, 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
+const v2 = (JSON.parse(readFileSync(VECTORS_V2_FILE, 'utf8')) as { vectors: EnvelopeV2Vector[] }).vectors;
+/** Every published envelope, each v2 batch's envelopes one by one, in the v1 vectors' shape. */
+const vectors: (Pick<EnvelopeVector, 'name' | 'recipient' | 'permissions'> & { expected: Omit<EnvelopeVector['expected'], 'signature_status'> })[] = [
+  ...v1,
+  ...v2.flatMap((v) =>
+    v.expected.envelopes.map((expected, i) => ({ name: `${v.name} #${i}`, recipient: v.recipient, permissions: v.items[i]?.permissions ?? [], expected })),
+  ),
+];
 
 const MOUNTS: Record<string, string> = { '/sdk/': join(ROOT, 'packages', 'sdk', 'dist'), '/noble/': join(ROOT, 'node_modules', '@noble') };
 const IMPORT_MAP = { imports: { '@noble/': '/noble/', '#base64': '/sdk/runtime/base64.browser.js' } };
@@ -36,7 +45,8 @@ test('every published envelope vector parses, re-encodes and verifies offline wi
     t.skip(`${CHROMIUM} is not installed`);
     return;
   }
-  const claims = vectorClaims(await loadProviders('fastest'), vectors);
+  const providers = await loadProviders('fastest');
+  const claims = [...vectorClaims(providers, v1), ...v2VectorClaims(providers, v2)];
   const site = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0] as string;
     const file = url === '/' ? undefined : fileFor(url);
@@ -82,6 +92,11 @@ test('every published envelope vector parses, re-encodes and verifies offline wi
             encryptedData: c.encryptedData,
             publicKeys: c.publicKey,
           }).reason,
+          withoutBatchProof: sdk.verifyOffline({
+            decryptVerifyResult: { ...c.result, batch_proof: undefined },
+            encryptedData: c.encryptedData,
+            publicKeys: c.publicKey,
+          }).reason,
         }));
         let malformed = '';
         try {
@@ -107,7 +122,12 @@ test('every published envelope vector parses, re-encodes and verifies offline wi
     );
     assert.deepEqual(
       outcome.verified,
-      claims.map((c) => ({ name: c.name, valid: true, tampered: 'SIGNATURE_MISMATCH' })),
+      claims.map((c) => ({
+        name: c.name,
+        valid: true,
+        tampered: 'SIGNATURE_MISMATCH',
+        withoutBatchProof: 'batch_proof' in c.result ? 'BATCH_PROOF_MISSING' : undefined,
+      })),
     );
     assert.equal(outcome.malformed, 'ENVELOPE_MALFORMED');
   } finally {

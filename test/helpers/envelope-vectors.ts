@@ -48,7 +48,7 @@ export interface EnvelopeVector {
   };
 }
 
-function org(p: CryptoProviders, orgId: string, name: string): EnvelopeVectorOrg {
+export function org(p: CryptoProviders, orgId: string, name: string): EnvelopeVectorOrg {
   const signingSeed = seedFrom(`vector/${orgId}/signing`, 64);
   const kemSeed = seedFrom(`vector/${orgId}/kem`, 32);
   return {

@@ -1,6 +1,7 @@
 import { bearerToken, type ApiMode, type AuthContext, type AuthProvider } from './auth.js';
 import { AuthError, ValidationError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS, Transport, decodeResponse, isObject, type RawResponse, type RequestSpec, type RetryOptions } from './transport.js';
+import type { BatchProofClaim } from './batch-proof.js';
 import type { OfflineVerification, PublicKeysInput } from './verify.js';
 
 /**
@@ -101,6 +102,8 @@ export interface DecryptVerifyResult extends DecryptResult {
   readonly signature: string;
   /** The envelope string that was opened (input echo), for `verifyOffline`. */
   readonly encryptedData: string;
+  /** Version 2 (batch-signed) envelopes: the inclusion proof `verifyOffline` reaches the signed root with. */
+  readonly batchProof?: BatchProofClaim | undefined;
 }
 
 export interface RevocationInput extends CallOptions {
@@ -269,6 +272,7 @@ export class Client {
       signerKeyId: str(body.signer_key_id) ?? '',
       signature: str(body.signature) ?? '',
       encryptedData: input.encryptedData,
+      ...(isObject(body.batch_proof) ? { batchProof: camel(body.batch_proof) as unknown as BatchProofClaim } : {}),
       requestId,
     };
   }

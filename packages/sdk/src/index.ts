@@ -58,6 +58,7 @@ export {
 export { DEFAULT_RETRY_ON, DEFAULT_TIMEOUT_MS, type RetryInfo, type RetryOptions } from './transport.js';
 export { EnvelopeError, EnvelopeError as EnvelopeFormatError, type EnvelopeErrorCode } from './envelope/index.js';
 export { inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './inspect.js';
+export type { BatchProofClaim, BatchProofInput } from './batch-proof.js';
 export {
   verifyOffline,
   type DecryptVerifyInput,

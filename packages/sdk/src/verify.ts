@@ -1,15 +1,20 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
+import { decodeBatchProof, type BatchProofInput } from './batch-proof.js';
 import {
+  BATCH_SIGNATURE_CONTEXT,
   COMPOSITE_MLDSA65_ED25519_SIZES as SIZES,
   ENVELOPE_SIGNATURE_CONTEXT,
   EnvelopeError,
+  batchSignedRootMessage,
   compositeMessage,
+  concatBytes,
   decodeBase64,
   decodeBase64Url,
   signedMessage,
   utf8,
+  type BatchProof,
 } from './envelope/index.js';
 import { inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } from './inspect.js';
 
@@ -29,6 +34,17 @@ import { inspectEnvelope, type EnvelopeHeaderInfo, type EnvelopePermission } fro
  * returned plaintext. So with the signer's published public key (GET /v1/keys/<org id>, obtained or
  * pinned independently) anyone can rebuild M and check both component signatures with pure-JS
  * implementations (@noble/post-quantum, @noble/curves), in Node or in a browser.
+ *
+ * A version 2 envelope was signed in a batch (docs/envelope.md §Envelope v2): M is built the same way
+ * with "pqseal-envelope-signature-v2", and σ covers the root of a Merkle tree over the batch's salted
+ * messages. decrypt-verify then also returns `batch_proof` (leaf salt, batch size, leaf index,
+ * inclusion path), from which the root follows (RFC 9162 §2.1.3.2), and
+ *
+ *   M_root = "pqseal-batch-root-v2" || u32(batch_size) || root,   σ checked over M_root with
+ *   ctx = "pqseal-envelope-v2"
+ *
+ * The proof needs no trust either: a path that does not lead to the signed root fails like any
+ * other altered claim.
  *
  * What a valid result proves: the holder of that signing key signed exactly this plaintext, for
  * this envelope id, recipient organisation, creation time and permission list. It does not prove
@@ -68,6 +84,8 @@ export type DecryptVerifyInput =
       readonly signerOrgId: string;
       readonly signerKeyId: string;
       readonly signature: string;
+      /** Version 2 envelopes: the envelope's inclusion proof in its signed batch. */
+      readonly batchProof?: BatchProofInput | undefined;
     }
   | {
       readonly decrypted_data: string;
@@ -78,6 +96,7 @@ export type DecryptVerifyInput =
       readonly signer_org_id: string;
       readonly signer_key_id: string;
       readonly signature: string;
+      readonly batch_proof?: BatchProofInput | undefined;
     };
 
 export interface VerifyOfflineInput {
@@ -93,8 +112,10 @@ export type OfflineFailure =
   | 'SIGNATURE_MISMATCH'
   /** The given public keys do not contain the signing key the envelope names. */
   | 'SIGNER_KEY_UNKNOWN'
-  /** The server's claims (envelope id, signed_timestamp) disagree with the envelope header. */
+  /** The server's claims (envelope id, signed_timestamp, a batch proof for a v1 envelope) disagree with the envelope header. */
   | 'CLAIM_MISMATCH'
+  /** The envelope is version 2 (batch-signed) and the result carries no batch proof to reach the signed root. */
+  | 'BATCH_PROOF_MISSING'
   /** The envelope, signature or key cannot be parsed. */
   | 'MALFORMED';
 
@@ -138,6 +159,16 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
   if (claim.signedTimestamp !== undefined && claim.signedTimestamp !== header.createdAt) {
     return fail('CLAIM_MISMATCH', `the result says signed at ${claim.signedTimestamp}, the envelope header says ${header.createdAt}`, header);
   }
+  if (header.version === 2 && claim.batchProof === undefined) {
+    return fail(
+      'BATCH_PROOF_MISSING',
+      'the envelope is version 2 (batch-signed): its signature is checked through the batch_proof of decrypt-verify, which the result lacks',
+      header,
+    );
+  }
+  if (header.version !== 2 && claim.batchProof !== undefined) {
+    return fail('CLAIM_MISMATCH', `the result carries a batch proof, the envelope header says version ${header.version} (signed alone)`, header);
+  }
 
   let publicKey: Uint8Array | undefined;
   try {
@@ -156,11 +187,22 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
   } catch {
     return fail('MALFORMED', 'the signature or the base64 payload cannot be decoded', header);
   }
+  let proof: BatchProof | undefined;
+  try {
+    proof = claim.batchProof === undefined ? undefined : decodeBatchProof(claim.batchProof);
+  } catch (e) {
+    return fail('MALFORMED', (e as Error).message, header);
+  }
   let ok: boolean;
   try {
     const signer = { orgId: claim.signerOrgId, keyId: claim.signerKeyId, displayName: claim.signedBy };
-    const message = signedMessage(header.headerBytes, signer, sha512(payload));
-    ok = verifyComposite(publicKey, message, signature, ENVELOPE_SIGNATURE_CONTEXT);
+    if (proof) {
+      const message = signedMessage(header.headerBytes, signer, sha512(payload), 2);
+      const rootMessage = batchSignedRootMessage(sha256Parts, message, proof);
+      ok = rootMessage !== undefined && verifyComposite(publicKey, rootMessage, signature, BATCH_SIGNATURE_CONTEXT);
+    } else {
+      ok = verifyComposite(publicKey, signedMessage(header.headerBytes, signer, sha512(payload)), signature, ENVELOPE_SIGNATURE_CONTEXT);
+    }
   } catch (e) {
     if (e instanceof RangeError) return fail('MALFORMED', e.message, header);
     ok = false;
@@ -168,6 +210,8 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
   if (!ok) return fail('SIGNATURE_MISMATCH', 'the signature does not hold for this plaintext, signer and envelope header', header);
   return { valid: true, message: `signed by ${claim.signedBy} (${claim.signerKeyId}) at ${header.createdAt}`, ...who, ...headerFacts(header) };
 }
+
+const sha256Parts = (...parts: readonly Uint8Array[]): Uint8Array => sha256(concatBytes(...parts));
 
 function headerFacts(header: EnvelopeHeaderInfo) {
   return { signedTimestamp: header.createdAt, envelopeId: header.envelopeId, recipientOrgId: header.ownerOrgId, permissions: header.permissions };
@@ -204,6 +248,8 @@ interface Claim {
   signerOrgId: string;
   signerKeyId: string;
   signature: string;
+  /** Decoded only once the envelope's version asks for it. */
+  batchProof: unknown;
 }
 
 function normaliseResult(r: DecryptVerifyInput): Claim {
@@ -228,6 +274,8 @@ function normaliseResult(r: DecryptVerifyInput): Claim {
     signerOrgId: need('signerOrgId', 'signer_org_id'),
     signerKeyId: need('signerKeyId', 'signer_key_id'),
     signature: need('signature', 'signature'),
+    // null is how a JSON answer may spell "no proof".
+    batchProof: pick('batchProof', 'batch_proof') ?? undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import { leafHash, rootFromPath, type Sha256 } from './merkle.js';
 /**
  * Batch signatures (docs/envelope.md §Batch signatures): the signed messages of the envelopes sealed
  * together are the leaves of an RFC 9162 Merkle tree and ONE composite signature covers its root,
- * the construction of "Batch Signatures, Revisited" (Aviram et al., CT-RSA 2024).
+ * the construction of "Batch Signatures, Revisited" (Aguilar-Melchor et al., CT-RSA 2024, ePrint 2023/492).
  *
  *   leaf_i = SHA-256(0x00 || "pqseal-batch-leaf-v2" || leaf_salt_i || M_i)
  *   M_root = "pqseal-batch-root-v2" || u32(batch_size) || root
