@@ -304,7 +304,11 @@ describe('typed errors', () => {
         const opened = await c.decryptVerify({ encryptedData });
         assert.equal(opened.decryptedData, MESSAGE);
         assert.equal(opened.isValidSignature, true);
-        const e = await rejects(c.decrypt({ encryptedData: encryptedData.slice(0, -4) }), DecryptError, 'ENVELOPE_AUTH_FAILED');
+        const e = await rejects(
+          c.decrypt({ encryptedData: Buffer.from(encryptedData, 'base64url').subarray(0, -3).toString('base64url') }),
+          DecryptError,
+          'ENVELOPE_AUTH_FAILED',
+        );
         assert.equal(e.status, 400);
         assert.ok(e.requestId);
       }
@@ -552,6 +556,12 @@ describe('offline verification', () => {
       signer_org_id: result.signerOrgId,
       signer_key_id: result.signerKeyId,
       signature: result.signature,
+      batch_proof: result.batchProof && {
+        leaf_salt: result.batchProof.leafSalt,
+        batch_size: result.batchProof.batchSize,
+        leaf_index: result.batchProof.leafIndex,
+        path: result.batchProof.path,
+      },
     };
     assert.equal(verifyOffline({ decryptVerifyResult: wire, encryptedData: sealed.encryptedData, publicKeys: plain as never }).valid, true);
     assert.equal((await client(rockville, 'login').verifyOffline(result)).valid, true, 'Client#verifyOffline fetches the keys when none are given');
