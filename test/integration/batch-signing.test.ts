@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { unwrapKey } from '../../src/crypto/key-wrap.js';
+import { seal } from '../../src/envelope/index.js';
+import { findOrgKey } from '../../src/keys/org-keys.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
 import { managedHeaders, post, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -66,6 +69,43 @@ describe('batch signatures of single requests', () => {
     assert.ok(Math.max(...sizes) > 1, 'some envelopes share a batch');
     assert.ok(Math.max(...sizes) <= server.services.config.sealBatchMax);
     assert.equal(new Set(sealed.map((s) => s.envelope)).size, 1000);
+  });
+});
+
+describe('v1 envelopes still open', () => {
+  let server: TestServer;
+  let org: NewOrganisation;
+  before(async () => {
+    server = await startTestServer({ workers: 1 });
+    org = await server.createOrg('Old Envelopes Ltd');
+  });
+  after(() => server.stop());
+
+  test('a v1 envelope sealed before envelope v2 decrypts and verifies, between v2 envelopes', async () => {
+    const signing = await findOrgKey(server.services.store.db, `${org.org_id}.sig.v1`);
+    const kem = await findOrgKey(server.services.store.db, `${org.org_id}.kem.v1`);
+    assert.ok(signing && kem);
+    const { providers, masterKey } = server.services;
+    const v1 = seal(providers, {
+      plaintext: 'sealed by an older pqseal',
+      recipient: { orgId: org.org_id, kemKeyId: kem.id, publicKey: kem.publicKey },
+      signer: {
+        orgId: org.org_id,
+        keyId: signing.id,
+        displayName: 'Old Envelopes Ltd',
+        key: providers.composite.expandSecret(unwrapKey(masterKey, signing.id, signing.wrappedSecret)),
+      },
+    });
+    const [before] = await sealConcurrently(server, org, 1, 'v2 before');
+    const h = managedHeaders(org);
+    const opened = await post(`${server.url}/v1/decrypt-verify`, h, { encrypted_data: v1.envelope });
+    assert.equal(opened.status, 200, JSON.stringify(opened.json));
+    assert.equal(opened.json.body.decrypted_data, 'sealed by an older pqseal');
+    assert.equal(opened.json.body.is_valid_signature, true);
+    assert.equal(opened.json.body.batch_proof, undefined, 'a v1 envelope has no batch proof');
+    const plain = await post(`${server.url}/v1/decrypt`, h, { encrypted_data: v1.envelope });
+    assert.equal(plain.json.body.decrypted_data, 'sealed by an older pqseal');
+    assert.deepEqual(await openAll(server, org, [before as Sealed]), [1]);
   });
 });
 
