@@ -293,9 +293,10 @@ function documentBatchInput(body: Json, sealing: boolean): void {
   const single = sealing ? 'data' : 'encrypted_data';
   const props = body.properties as Json;
   props.batch_input = { ...(props.batch_input as Json), items: structuredClone(sealing ? sealItem : openItem) };
+  // Exactly one: a body with both matches both branches.
   body.oneOf = [
-    { required: [single], not: { required: ['batch_input'] } },
-    { required: ['batch_input'], not: { anyOf: [{ required: [single] }, { required: ['permissions'] }] } },
+    { title: 'one item', required: [single], properties: { [single]: props[single] } },
+    { title: 'a batch', required: ['batch_input'], properties: { batch_input: props.batch_input } },
   ];
 }
 
