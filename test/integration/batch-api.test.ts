@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AuthError, Client, DecryptError, login as sdkLogin, managed, ValidationError } from '@pqseal/sdk';
 import type { AuditRecord } from '../../src/audit/record.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, type JsonResponse, type TestServer } from '../helpers/server.js';
+import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, tempDir, type JsonResponse, type TestServer } from '../helpers/server.js';
 
 /**
  * Issue 13, item 3: `batch_input` on the four operations, Managed and Direct. One result per item,
@@ -340,5 +344,137 @@ describe('the rate limit counts items', () => {
     } finally {
       await limited.stop();
     }
+  });
+});
+
+describe('SDK batch methods', () => {
+  const clientFor = (org: NewOrganisation, api: 'managed' | 'direct'): Client => {
+    const user = { username: org.username, password: org.password };
+    return new Client({
+      baseUrl: server.url,
+      credentials: { apiKey: org.api_key, accessKey: org.access_key, secretKey: org.secret_key },
+      auth: api === 'managed' ? managed(user) : sdkLogin(user),
+    });
+  };
+
+  for (const api of ['managed', 'direct'] as const) {
+    test(`${api}: the four batch methods give one typed result per item, in order`, async () => {
+      const client = clientFor(owner, api);
+      const theirs = await sealOne(stranger, 'sign-encrypt', 'stranger data: ledger 7002');
+      registerSecret('stranger data: ledger 7002');
+      const signed = await client.signEncryptBatch({
+        items: [{ data: SECRETS[0] as string }, { data: SECRETS[1] as string, permissions: [{ partnerId: 'org_nobody' }] }, { data: SECRETS[2] as string }],
+      });
+      assert.match(signed.requestId ?? '', /.+/);
+      assert.deepEqual(
+        signed.results.map((r) => r.ok),
+        [true, false, true],
+      );
+      const refused = signed.results[1];
+      assert.ok(refused && !refused.ok);
+      assert.ok(refused.error instanceof ValidationError);
+      assert.equal(refused.error.code, 'VALIDATION_ERROR');
+      const envelopes = signed.results.flatMap((r) => (r.ok ? [r.value.encryptedData] : []));
+
+      const verified = await client.decryptVerifyBatch({ items: [...envelopes, 'not-an-envelope', theirs].map((encryptedData) => ({ encryptedData })) });
+      const [first, second, malformed, foreign] = verified.results;
+      assert.ok(first?.ok && second?.ok);
+      assert.equal(first.value.decryptedData, SECRETS[0]);
+      assert.equal(second.value.decryptedData, SECRETS[2]);
+      assert.equal(first.value.isValidSignature, true);
+      assert.equal(first.value.encryptedData, envelopes[0], 'each result echoes its envelope, for verifyOffline');
+      assert.equal((await client.verifyOffline(first.value)).valid, true);
+      assert.ok(malformed && !malformed.ok && malformed.error instanceof DecryptError);
+      assert.ok(foreign && !foreign.ok && foreign.error instanceof AuthError);
+      assert.equal(foreign.error.code, 'ENVELOPE_ACCESS_DENIED');
+
+      const plain = await client.encryptBatch({ items: [{ data: 'plain one' }, { data: 'plain two' }] });
+      const opened = await client.decryptBatch({ items: plain.results.map((r) => ({ encryptedData: r.ok ? r.value.encryptedData : '' })) });
+      assert.deepEqual(
+        opened.results.map((r) => (r.ok ? [r.value.decryptedData, r.value.signed] : r.error.code)),
+        [
+          ['plain one', false],
+          ['plain two', false],
+        ],
+      );
+    });
+  }
+
+  test('a batch refused as a whole throws, as a single call does', async () => {
+    const client = clientFor(owner, 'managed');
+    await assert.rejects(client.encryptBatch({ items: Array.from({ length: 21 }, () => ({ data: 'x' })) }), (e: unknown) => {
+      assert.ok(e instanceof ValidationError);
+      assert.equal(e.code, 'BATCH_TOO_LARGE');
+      assert.equal(e.status, 413);
+      return true;
+    });
+    await assert.rejects(client.decryptBatch({ items: [] }), ValidationError);
+  });
+});
+
+describe('CLI --batch', () => {
+  const CLI = new URL('../../../bin/pqseal.js', import.meta.url).pathname;
+
+  function cli(args: string[], input = ''): Promise<{ code: number; out: string; err: string }> {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      PQSEAL_URL: server.url,
+      PQSEAL_USERNAME: owner.username,
+      PQSEAL_PASSWORD: owner.password,
+      PQSEAL_API_KEY: owner.api_key,
+      PQSEAL_ACCESS_KEY: owner.access_key,
+      PQSEAL_SECRET_KEY: owner.secret_key,
+    };
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') }));
+      child.stdin.end(input);
+    });
+  }
+
+  let home: string;
+  before(() => {
+    home = tempDir('pqseal-batch-cli-');
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  test('sign-encrypt --batch - reads JSON lines from stdin; decrypt-verify --batch <file> prints one JSON line per result', async () => {
+    const lines = `${JSON.stringify({ data: SECRETS[0] })}\n\n${JSON.stringify({ data: SECRETS[1], permissions: [{ partner_id: partner.org_id, permissions: ['read'] }] })}\n`;
+    const sealed = await cli(['sign-encrypt', '--batch', '-'], lines);
+    assert.equal(sealed.code, 0, sealed.err);
+    const results = sealed.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { encrypted_data: string; envelope_id: string });
+    assert.equal(results.length, 2, 'the empty line is no item');
+    for (const r of results) assert.match(r.envelope_id, /^[0-9a-f]{32}$/);
+
+    const file = join(home, 'envelopes.jsonl');
+    writeFileSync(file, [...results.map((r) => ({ encrypted_data: r.encrypted_data })), { encrypted_data: 'not-an-envelope' }].map((o) => JSON.stringify(o)).join('\n'));
+    const opened = await cli(['decrypt-verify', '--batch', file, '--api', 'direct']);
+    assert.equal(opened.code, 4, 'exit: the first failed item (a malformed envelope: verification)');
+    const out = opened.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(out.length, 3);
+    assert.equal(out[0]?.decrypted_data, SECRETS[0]);
+    assert.equal(out[0]?.is_valid_signature, true);
+    assert.equal(out[1]?.decrypted_data, SECRETS[1]);
+    assert.match(String((out[2]?.error as { code?: string } | undefined)?.code), /^ENVELOPE_/);
+
+    const plain = await cli(['decrypt', '--batch', file]);
+    assert.equal(plain.code, 4);
+    assert.equal(JSON.parse(plain.out.split('\n')[0] as string).signed, true);
+  });
+
+  test('a line that is not a JSON object, or --batch with --data, is a usage error (2) before anything is sent', async () => {
+    const bad = await cli(['encrypt', '--batch', '-'], '{"data":"x"}\nnot json\n');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /line 2 is not JSON/);
+    const both = await cli(['encrypt', '--batch', '-', '--data', 'x'], '{"data":"x"}\n');
+    assert.equal(both.code, 2);
+    assert.match(both.err, /drop --data/);
   });
 });
