@@ -23,7 +23,13 @@ const NO_ROOM: JsonRoom = { before: 0, after: 0 };
  */
 const CONCURRENCY = 16;
 
-export function sealMany(ops: Operations, caller: Caller, requests: readonly SealRequest[], sign: boolean, traces: OperationTrace[]): Promise<BatchItemOutcome[]> {
+export function sealMany(
+  ops: Operations,
+  caller: Caller,
+  requests: readonly SealRequest[],
+  sign: boolean,
+  traces: OperationTrace[],
+): Promise<BatchItemOutcome[]> {
   return each(requests.length, (i) => {
     const trace = (traces[i] ??= {});
     const request = requests[i] as SealRequest;
@@ -31,7 +37,13 @@ export function sealMany(ops: Operations, caller: Caller, requests: readonly Sea
   });
 }
 
-export function openMany(ops: Operations, caller: Caller, envelopes: readonly string[], verify: boolean, traces: OperationTrace[]): Promise<BatchItemOutcome[]> {
+export function openMany(
+  ops: Operations,
+  caller: Caller,
+  envelopes: readonly string[],
+  verify: boolean,
+  traces: OperationTrace[],
+): Promise<BatchItemOutcome[]> {
   return each(envelopes.length, (i) => {
     const trace = (traces[i] ??= {});
     const envelope = envelopes[i] as string;

@@ -85,7 +85,10 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
         httpStatus: status,
         clientAddress: request.ip ?? null,
       });
-      const events = ok && ctx.batchItems ? ctx.batchItems.map((item) => event(item, item.errorCode ?? null)) : [event(ctx, ok ? null : (ctx.errorCode ?? `HTTP_${status}`))];
+      const events =
+        ok && ctx.batchItems
+          ? ctx.batchItems.map((item) => event(item, item.errorCode ?? null))
+          : [event(ctx, ok ? null : (ctx.errorCode ?? `HTTP_${status}`))];
       // The items of a batch mostly name the same few owners: each is looked up once.
       const owners = new Map<string, Promise<boolean>>();
       const organisationExists = (orgId: string): Promise<boolean> => {

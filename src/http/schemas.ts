@@ -205,7 +205,16 @@ const batchResults = (result: object) =>
     properties: {
       batch_results: {
         type: 'array',
-        items: { anyOf: [result, { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } }] },
+        items: {
+          anyOf: [
+            result,
+            {
+              type: 'object',
+              required: ['error'],
+              properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+            },
+          ],
+        },
         description: 'One entry per item of batch_input, in order: its result, or {"error": {"code", "message"}} when that item failed',
       },
     },

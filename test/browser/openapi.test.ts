@@ -355,7 +355,13 @@ describe('true: real answers validate against the documented response', () => {
     const sealed = await check('POST', '/encrypt', '/encrypt', json(h, { data: 'x', requested_actions: ['e'] }), 200);
     await check('POST', '/decrypt', '/decrypt', json(h, { encrypted_data: sealed.encrypted_data }), 200);
     const batch = await check('POST', '/encrypt', '/encrypt', json(h, { batch_input: [{ data: 'x' }], requested_actions: ['e'] }), 200);
-    await check('POST', '/decrypt', '/decrypt', json(h, { batch_input: [{ encrypted_data: batch.batch_results[0].encrypted_data }, { encrypted_data: 'nope' }] }), 200);
+    await check(
+      'POST',
+      '/decrypt',
+      '/decrypt',
+      json(h, { batch_input: [{ encrypted_data: batch.batch_results[0].encrypted_data }, { encrypted_data: 'nope' }] }),
+      200,
+    );
     await check('POST', '/sign-encrypt', '/sign-encrypt', json(h, { batch_input: [{ data: 'x' }] }), 200);
     await check('POST', '/decrypt-verify', '/decrypt-verify', json(h, { batch_input: [{ encrypted_data: batch.batch_results[0].encrypted_data }] }), 200);
     await check('POST', '/decrypt', '/decrypt', json({ ...h, authorization: 'Bearer not.a.token' }, { encrypted_data: sealed.encrypted_data }), 401);

@@ -6,7 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import { AuthError, Client, DecryptError, login as sdkLogin, managed, ValidationError } from '@pqseal/sdk';
 import type { AuditRecord } from '../../src/audit/record.js';
 import type { NewOrganisation } from '../../src/core/organisations.js';
-import { login, managedHeaders, partnerHeaders, post, registerSecret, startTestServer, tempDir, type JsonResponse, type TestServer } from '../helpers/server.js';
+import {
+  login,
+  managedHeaders,
+  partnerHeaders,
+  post,
+  registerSecret,
+  startTestServer,
+  tempDir,
+  type JsonResponse,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * Issue 13, item 3: `batch_input` on the four operations, Managed and Direct. One result per item,
@@ -249,7 +259,12 @@ describe('audit: one record per item', () => {
     const mine = await sealOne(owner, 'sign-encrypt', SECRETS[0] as string);
     const unsigned = await sealOne(owner, 'encrypt', SECRETS[1] as string);
     const requestId = 'batch-audit-three-items';
-    const res = await call('managed', 'decrypt-verify', { batch_input: [{ encrypted_data: mine }, { encrypted_data: unsigned }, { encrypted_data: mine }] }, { 'x-request-id': requestId });
+    const res = await call(
+      'managed',
+      'decrypt-verify',
+      { batch_input: [{ encrypted_data: mine }, { encrypted_data: unsigned }, { encrypted_data: mine }] },
+      { 'x-request-id': requestId },
+    );
     assert.equal(res.status, 200);
     const records = (await auditOf(owner, requestId)).sort((a, b) => a.seq - b.seq);
     assert.equal(records.length, 3);
@@ -272,7 +287,12 @@ describe('audit: one record per item', () => {
     const sealed = await call(
       'direct',
       'sign-encrypt',
-      { batch_input: [{ data: 'p', permissions: [{ partner_id: partner.org_id, permissions: ['read'] }] }, { data: 'q', permissions: [{ partner_id: 'org_nobody', permissions: ['read'] }] }] },
+      {
+        batch_input: [
+          { data: 'p', permissions: [{ partner_id: partner.org_id, permissions: ['read'] }] },
+          { data: 'q', permissions: [{ partner_id: 'org_nobody', permissions: ['read'] }] },
+        ],
+      },
       { 'x-request-id': sealId },
     );
     assert.equal(sealed.status, 200);
@@ -449,15 +469,24 @@ describe('CLI --batch', () => {
     const lines = `${JSON.stringify({ data: SECRETS[0] })}\n\n${JSON.stringify({ data: SECRETS[1], permissions: [{ partner_id: partner.org_id, permissions: ['read'] }] })}\n`;
     const sealed = await cli(['sign-encrypt', '--batch', '-'], lines);
     assert.equal(sealed.code, 0, sealed.err);
-    const results = sealed.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { encrypted_data: string; envelope_id: string });
+    const results = sealed.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { encrypted_data: string; envelope_id: string });
     assert.equal(results.length, 2, 'the empty line is no item');
     for (const r of results) assert.match(r.envelope_id, /^[0-9a-f]{32}$/);
 
     const file = join(home, 'envelopes.jsonl');
-    writeFileSync(file, [...results.map((r) => ({ encrypted_data: r.encrypted_data })), { encrypted_data: 'not-an-envelope' }].map((o) => JSON.stringify(o)).join('\n'));
+    writeFileSync(
+      file,
+      [...results.map((r) => ({ encrypted_data: r.encrypted_data })), { encrypted_data: 'not-an-envelope' }].map((o) => JSON.stringify(o)).join('\n'),
+    );
     const opened = await cli(['decrypt-verify', '--batch', file, '--api', 'direct']);
     assert.equal(opened.code, 4, 'exit: the first failed item (a malformed envelope: verification)');
-    const out = opened.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = opened.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(out.length, 3);
     assert.equal(out[0]?.decrypted_data, SECRETS[0]);
     assert.equal(out[0]?.is_valid_signature, true);

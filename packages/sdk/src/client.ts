@@ -510,9 +510,8 @@ function wireSealItem(where: string, item: SealItem): Record<string, unknown> {
 }
 
 function batchOf<T>(op: string, input: { readonly items: readonly T[] }): readonly T[] {
-  if (!input || !Array.isArray(input.items) || input.items.length === 0) {
-    throw new ValidationError(`${op} batch: items must be a non-empty array`, { code: 'VALIDATION_ERROR' });
-  }
+  const items: unknown = input?.items;
+  if (!Array.isArray(items) || items.length === 0) throw new ValidationError(`${op} batch: items must be a non-empty array`, { code: 'VALIDATION_ERROR' });
   return input.items;
 }
 

@@ -47,7 +47,9 @@ export function batchItems(op: Operation, body: Record<string, unknown>): readon
     return undefined;
   }
   if (single.length > 0) {
-    throw validationError(`body: give either batch_input or the single-item fields, not both (found ${single.map((f) => `"${f}"`).join(', ')} beside batch_input)`);
+    throw validationError(
+      `body: give either batch_input or the single-item fields, not both (found ${single.map((f) => `"${f}"`).join(', ')} beside batch_input)`,
+    );
   }
   return body.batch_input as Record<string, unknown>[];
 }
@@ -109,8 +111,20 @@ export async function performBatch(
 
   const runTraces = runnable.map((i) => traces[i] as OperationTrace);
   const results = sealing
-    ? await sealMany(services.operations, caller, runnable.map((i) => requests[i] as SealRequest), op === 'sign-encrypt', runTraces)
-    : await openMany(services.operations, caller, runnable.map((i) => (items[i] as unknown as WireOpenItem).encrypted_data), op === 'decrypt-verify', runTraces);
+    ? await sealMany(
+        services.operations,
+        caller,
+        runnable.map((i) => requests[i] as SealRequest),
+        op === 'sign-encrypt',
+        runTraces,
+      )
+    : await openMany(
+        services.operations,
+        caller,
+        runnable.map((i) => (items[i] as unknown as WireOpenItem).encrypted_data),
+        op === 'decrypt-verify',
+        runTraces,
+      );
   runnable.forEach((index, k) => (outcomes[index] = results[k] as BatchItemOutcome));
 
   for (const outcome of outcomes) {

@@ -98,7 +98,14 @@ const ITEM_ERROR_EXAMPLE = {
   open: { code: 'ENVELOPE_MALFORMED', message: 'envelope is malformed: truncated KEM ciphertext' },
 } as const;
 
-async function answer(services: HttpServices, op: Operation, caller: Caller, request: FastifyRequest, reply: FastifyReply, frame: JsonFrame): Promise<FastifyReply> {
+async function answer(
+  services: HttpServices,
+  op: Operation,
+  caller: Caller,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  frame: JsonFrame,
+): Promise<FastifyReply> {
   const body = request.body as Record<string, unknown>;
   checkRequestedActions(op, body.requested_actions as string[] | undefined);
   const items = batchItems(op, body);
