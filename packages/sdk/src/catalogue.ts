@@ -214,7 +214,7 @@ export const ERROR_CATALOGUE = {
     status: 429,
     message: 'too many requests for this user, slow down',
     retryable: true,
-    description: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.',
+    description: 'The per-user (or, for public keys, per-address) rate limit was exceeded; a batch_input costs one token per item. Wait Retry-After seconds.',
   },
   LOGIN_RATE_LIMITED: {
     status: 429,

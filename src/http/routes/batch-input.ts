@@ -71,8 +71,9 @@ export function checkBatchLimits(services: HttpServices, items: readonly Record<
 }
 
 /**
- * Runs the items and answers 200 with their results. Each item is checked against its own schema
- * and (for seals) its permissions first: an item that fails that is an error result, the others run.
+ * The outcome of each item, in order, with one audit item each on `request.audit`. Each item is
+ * checked against its own schema and (for seals) its permissions first: an item that fails that is
+ * an error outcome, the others run.
  */
 export async function performBatch(
   services: HttpServices,
