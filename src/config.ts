@@ -14,6 +14,10 @@ export interface Config {
   readonly clientId: string;
   readonly issuer: string | undefined;
   readonly bodyLimitBytes: number;
+  /** Items of one `batch_input` at most (each costs one token of the caller's rate limit). */
+  readonly batchMaxItems: number;
+  /** Bytes of `data` / `encrypted_data` across the items of one `batch_input` at most; at most the body limit. */
+  readonly batchMaxBytes: number;
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
   readonly corsOrigins: readonly string[];
@@ -91,6 +95,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const workers = int(env, 'PQSEAL_WORKERS', Math.max(1, Math.floor(availableParallelism() / processes)));
   const maxInFlightBytes = overrides.maxInFlightBytes ?? int(env, 'PQSEAL_MAX_INFLIGHT_BYTES', workers * 8 * 1024 * 1024);
   const production = env.NODE_ENV === 'production';
+  const bodyLimitBytes = overrides.bodyLimitBytes ?? int(env, 'PQSEAL_BODY_LIMIT', 4 * 1024 * 1024);
   const config: Config = {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
@@ -98,7 +103,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     masterKey: env.PQSEAL_MASTER_KEY || undefined,
     clientId: env.PQSEAL_CLIENT_ID || 'pqseal',
     issuer: env.PQSEAL_ISSUER || undefined,
-    bodyLimitBytes: int(env, 'PQSEAL_BODY_LIMIT', 4 * 1024 * 1024),
+    bodyLimitBytes,
+    batchMaxItems: int(env, 'PQSEAL_BATCH_MAX_ITEMS', 1000),
+    // The items' fields are inside the body, so the body limit already bounds them: by default the
+    // batch may carry what one single request may, and a lower value bounds a batch's work on its own.
+    batchMaxBytes: int(env, 'PQSEAL_BATCH_MAX_BYTES', bodyLimitBytes),
     tlsCertFile: env.PQSEAL_TLS_CERT || undefined,
     tlsKeyFile: env.PQSEAL_TLS_KEY || undefined,
     corsOrigins: (env.PQSEAL_CORS_ORIGINS ?? '')
@@ -142,6 +151,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if (config.loginRatePerAddress > 0 && config.loginBurstPerAddress < 1) {
     throw new ConfigError('PQSEAL_LOGIN_BURST_PER_ADDRESS must be at least 1 while PQSEAL_LOGIN_RATE_PER_ADDRESS is set');
+  }
+  if (config.batchMaxItems < 1) throw new ConfigError('PQSEAL_BATCH_MAX_ITEMS must be at least 1');
+  if (config.batchMaxBytes < 1) throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must be at least 1');
+  if (config.batchMaxBytes > config.bodyLimitBytes) {
+    throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must not exceed PQSEAL_BODY_LIMIT (the items are inside the body: a larger value never applies)');
   }
   if (config.cryptoTimeoutMs < 1) throw new ConfigError('PQSEAL_CRYPTO_TIMEOUT_MS must be at least 1');
   if (config.bodyTimeoutMs < 1) throw new ConfigError('PQSEAL_BODY_TIMEOUT_MS must be at least 1');

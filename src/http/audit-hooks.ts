@@ -13,6 +13,10 @@ import type { SharingHttpServices } from './sharing.js';
  *
  * Any route that performs an operation must declare `config.audit`.
  *
+ * A `batch_input` answered 200 leaves one record per item instead (`batchItems`: its envelope,
+ * partners, and its error code when it failed), all written together; a batch refused as a whole
+ * keeps the one record of the request.
+ *
  * An open of another organisation's envelope (decrypt, decrypt-verify — allowed or refused) is
  * recorded twice, in one transaction: in the caller's chain and in the owner's, so an owner sees who
  * (organisation, user) opened or tried to open its envelopes, when, and with what outcome.
@@ -27,6 +31,13 @@ export interface AuditContext extends OperationTrace {
   errorCode?: string | undefined;
   /** Set when the record was already written with the state change (revoke/restore). */
   recorded: boolean;
+  /** A batch answered 200: one record per item, in order, instead of the request's. */
+  batchItems?: readonly AuditItem[] | undefined;
+}
+
+/** What one item of a batch concerned, and the code it failed with (none: it succeeded). */
+export interface AuditItem extends OperationTrace {
+  readonly errorCode?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -57,23 +68,35 @@ export function installAuditHooks(app: FastifyInstance, sharing: SharingHttpServ
     const status = reply.statusCode;
     const ok = status < 400;
     try {
-      const event: AuditEvent = {
-        at: sharing.now(),
+      const at = sharing.now();
+      const event = (item: AuditItem, errorCode: string | null): AuditEvent => ({
+        at,
         requestId: request.id,
         orgId: ctx.orgId ?? null,
         userId: ctx.userId ?? null,
         credentialId: ctx.credentialId ?? null,
         operation: ctx.operation,
         via: ctx.via,
-        envelopeId: ctx.envelopeId ?? null,
-        envelopeOwnerId: ctx.envelopeOwnerId ?? null,
-        partnerIds: ctx.partnerIds ?? [],
-        outcome: ok ? 'success' : 'failure',
-        errorCode: ok ? null : (ctx.errorCode ?? `HTTP_${status}`),
+        envelopeId: item.envelopeId ?? null,
+        envelopeOwnerId: item.envelopeOwnerId ?? null,
+        partnerIds: item.partnerIds ?? [],
+        outcome: errorCode === null ? 'success' : 'failure',
+        errorCode,
         httpStatus: status,
         clientAddress: request.ip ?? null,
+      });
+      const events =
+        ok && ctx.batchItems
+          ? ctx.batchItems.map((item) => event(item, item.errorCode ?? null))
+          : [event(ctx, ok ? null : (ctx.errorCode ?? `HTTP_${status}`))];
+      // The items of a batch mostly name the same few owners: each is looked up once.
+      const owners = new Map<string, Promise<boolean>>();
+      const organisationExists = (orgId: string): Promise<boolean> => {
+        let known = owners.get(orgId);
+        if (!known) owners.set(orgId, (known = sharing.organisationExists(orgId)));
+        return known;
       };
-      await sharing.audit.appendAll(await withOwnerCopy(event, sharing));
+      await sharing.audit.appendAll((await Promise.all(events.map((e) => withOwnerCopy(e, organisationExists)))).flat());
       return payload;
     } catch (error) {
       request.log.error({ err: error, code: 'AUDIT_UNAVAILABLE', operation: ctx.operation }, 'audit record could not be written');
@@ -93,10 +116,10 @@ const OPENS: ReadonlySet<AuditOperation> = new Set(['decrypt', 'decrypt-verify']
  * another organisation's envelope. The header naming the owner is not authenticated before the
  * open, and anyone can write one: an owner id that is no organisation here gets no copy (and no chain).
  */
-async function withOwnerCopy(event: AuditEvent, sharing: SharingHttpServices): Promise<AuditEvent[]> {
+async function withOwnerCopy(event: AuditEvent, organisationExists: (orgId: string) => Promise<boolean>): Promise<AuditEvent[]> {
   const owner = event.envelopeOwnerId;
   if (!OPENS.has(event.operation) || event.orgId === null || owner === null || owner === event.orgId) return [event];
-  if (!(await sharing.organisationExists(owner))) return [event];
+  if (!(await organisationExists(owner))) return [event];
   // Who, when, outcome — not the partner's credential id or network address, which are the partner's own business.
   return [event, { ...event, chainId: owner, credentialId: null, clientAddress: null }];
 }

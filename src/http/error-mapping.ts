@@ -66,9 +66,13 @@ function causedByUnavailableStore(error: unknown): boolean {
 }
 
 function validationMessage(error: FastifyError): string {
-  const first = error.validation?.[0];
-  if (!first) return error.message;
-  const where = error.validationContext ?? 'request';
+  return schemaErrorMessage(error.validation, error.validationContext ?? 'request') ?? error.message;
+}
+
+/** The first schema error as the message of a VALIDATION_ERROR (`where`: body, headers, batch_input[3], …). */
+export function schemaErrorMessage(errors: FastifyError['validation'] | null | undefined, where: string): string | undefined {
+  const first = errors?.[0];
+  if (!first) return undefined;
   const path = first.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
   if (first.keyword === 'required') return `${where}: missing required ${where === 'headers' ? 'header' : 'field'} "${String(first.params.missingProperty)}"`;
   if (first.keyword === 'additionalProperties') return `${where}: unknown field "${String(first.params.additionalProperty)}"`;

@@ -3,7 +3,7 @@ import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ERROR_CATALOGUE, errorSpec, type ErrorCode } from '@pqseal/sdk/catalogue';
-import { errorBody, managed } from './schemas.js';
+import { errorBody, managed, openItem, sealItem } from './schemas.js';
 
 /**
  * The OpenAPI 3.1 description (`GET /openapi.json`) and the browsable reference (`GET /docs`).
@@ -19,6 +19,8 @@ import { errorBody, managed } from './schemas.js';
  *   (which also drives src/http/error-mapping.ts; test/error-catalogue.test.ts checks both), and
  *   every code of the API in a table in the document's description;
  * - `x-request-id` on every request and response, `Retry-After` on 429 and 503;
+ * - the two shapes of the four operations' bodies (one item, or `batch_input`) and the schema of a
+ *   batch item, which the handler checks item by item rather than the route as a whole;
  * - the identity pool's InitiateAuth call, whose body the route parses itself (AWS JSON 1.1), and
  *   the few plain routes without response schemas (health, JWKS, OpenID discovery).
  */
@@ -105,6 +107,7 @@ export function errorCodesFor(t: RouteTraits): ErrorCode[] {
   if (t.auth === 'direct') add('TOKEN_INVALID', 'TOKEN_EXPIRED');
   if (t.operation !== undefined) add('AUDIT_UNAVAILABLE');
   const op = t.operation;
+  if (op !== undefined && CORE_OPERATIONS.has(op)) add('BATCH_TOO_LARGE');
   if (op === 'encrypt' || op === 'sign-encrypt') add('ENVELOPE_TOO_LARGE', 'SERVICE_BUSY', 'CRYPTO_TIMEOUT', 'ORG_KEYS_MISSING');
   if (op === 'decrypt' || op === 'decrypt-verify') {
     add(
@@ -243,7 +246,10 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
 
   const operation = (route.config as { audit?: string } | undefined)?.audit;
   const isCoreOperation = operation !== undefined && CORE_OPERATIONS.has(operation);
-  if (isCoreOperation && schema.body) nameExamples(schema.body);
+  if (isCoreOperation && schema.body) {
+    documentBatchInput(schema.body, operation === 'encrypt' || operation === 'sign-encrypt');
+    nameExamples(schema.body);
+  }
 
   const response = schema.response ?? {};
   const managedShape = url.startsWith('/v1/');
@@ -282,6 +288,18 @@ function documentRoute(original: RouteSchema | undefined, url: string, route: Ro
 
 const CORE_OPERATIONS = new Set(['encrypt', 'sign-encrypt', 'decrypt', 'decrypt-verify']);
 
+/** One item (its single field required) or a batch_input, never both; each batch item has its schema. */
+function documentBatchInput(body: Json, sealing: boolean): void {
+  const single = sealing ? 'data' : 'encrypted_data';
+  const props = body.properties as Json;
+  props.batch_input = { ...(props.batch_input as Json), items: structuredClone(sealing ? sealItem : openItem) };
+  // Exactly one: a body with both matches both branches.
+  body.oneOf = [
+    { title: 'one item', required: [single], properties: { [single]: props[single] } },
+    { title: 'a batch', required: ['batch_input'], properties: { batch_input: props.batch_input } },
+  ];
+}
+
 /**
  * Names the examples of the four operations (an `examples` array becomes the media type's named
  * examples): the first is the seed's, the others say what they show.
@@ -295,6 +313,8 @@ function nameExamples(schema: Json): void {
     if (i === 0) named.seed = { summary: "As in the hosted service's reference (the seed)", value };
     else if (Array.isArray(v.permissions))
       named.sharedWithPartner = { summary: 'Shared with a partner organisation (its decrypts are allowed until revoked or expired)', value };
+    else if (Array.isArray(v.batch_input) || Array.isArray(v.batch_results))
+      named.batch = { summary: 'A batch: one result per item, in order; an item that failed carries its error', value };
     else if (v.is_valid_signature === false)
       named.signatureDoesNotHold = { summary: 'The signature does not hold: repudiator names the claimed signer', value };
     else named[`example${i + 1}`] = { value };

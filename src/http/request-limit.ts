@@ -5,9 +5,12 @@ import type { TokenBuckets } from '../ports/rate-limit.js';
 export class RequestLimiter {
   constructor(private readonly buckets: TokenBuckets) {}
 
-  /** Takes one token for `key` or throws a 429 ServiceError carrying Retry-After (503 `RateLimitUnavailableError` when the state cannot be reached). */
-  async take(key: string): Promise<void> {
-    const retryAfterSeconds = await this.buckets.tryTake(key);
+  /**
+   * Takes `cost` tokens for `key` (one per item of a batch) or throws a 429 ServiceError carrying
+   * Retry-After (503 `RateLimitUnavailableError` when the state cannot be reached).
+   */
+  async take(key: string, cost = 1): Promise<void> {
+    const retryAfterSeconds = await this.buckets.tryTake(key, cost);
     if (retryAfterSeconds > 0) throw new ServiceError('RATE_LIMITED', undefined, { retryAfterSeconds });
   }
 }

@@ -79,28 +79,66 @@ export const permissionList = {
 const actions = (values: readonly string[]) =>
   ({ type: 'array', minItems: 1, maxItems: 2, uniqueItems: true, items: { type: 'string', enum: [...values] } }) as const;
 
-export const sealBody = {
+const dataField = { type: 'string', description: 'Raw plaintext data to be processed' } as const;
+const encryptedDataField = { type: 'string', minLength: 1, description: 'The exact encrypted_data string returned by encrypt or sign-encrypt' } as const;
+
+/** One item of an encrypt / sign-encrypt batch: the single-item body without requested_actions. */
+export const sealItem = {
   type: 'object',
   additionalProperties: false,
   required: ['data'],
+  properties: { data: dataField, permissions: permissionList },
+} as const;
+
+/** One item of a decrypt / decrypt-verify batch. */
+export const openItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['encrypted_data'],
+  properties: { encrypted_data: encryptedDataField },
+} as const;
+
+/**
+ * `batch_input` as the route validates it: a non-empty array of objects. Each item is then checked
+ * against its item schema by the handler, so one bad item fails only itself; the OpenAPI document
+ * shows the item schema (src/http/openapi.ts).
+ */
+const batchInput = {
+  type: 'array',
+  minItems: 1,
+  items: { type: 'object' },
+  description:
+    'A batch: one result per item, in order, in batch_results (PQSEAL_BATCH_MAX_ITEMS items and PQSEAL_BATCH_MAX_BYTES of data at most). Not together with the single-item fields.',
+} as const;
+
+// Neither body requires its single-item field: the handler answers the one missing, or both shapes
+// given at once, with a clear message (src/http/routes/operations.ts).
+export const sealBody = {
+  type: 'object',
+  additionalProperties: false,
   properties: {
-    data: { type: 'string', description: 'Raw plaintext data to be processed' },
+    data: dataField,
     permissions: permissionList,
     requested_actions: { ...actions(['s', 'e']), description: 'Direct API: ["e"] for encrypt, ["s","e"] (any order) for sign-encrypt' },
+    batch_input: batchInput,
   },
-  examples: [{ data: SEED_DATA }, { data: SEED_DATA, permissions: [{ partner_id: 'partner-123', permissions: ['read', 'write'] }] }],
+  examples: [
+    { data: SEED_DATA },
+    { data: SEED_DATA, permissions: [{ partner_id: 'partner-123', permissions: ['read', 'write'] }] },
+    { batch_input: [{ data: SEED_DATA }, { data: 'second item', permissions: [{ partner_id: 'partner-123', permissions: ['read'] }] }] },
+  ],
 } as const;
 
 export const openBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['encrypted_data'],
   properties: {
-    encrypted_data: { type: 'string', minLength: 1, description: 'The exact encrypted_data string returned by encrypt or sign-encrypt' },
+    encrypted_data: encryptedDataField,
     permissions: permissionList,
     requested_actions: { ...actions(['d', 'v']), description: 'Optional: ["d"] for decrypt, ["d","v"] for decrypt-verify' },
+    batch_input: batchInput,
   },
-  examples: [{ encrypted_data: SEED_ENCRYPTED_DATA }],
+  examples: [{ encrypted_data: SEED_ENCRYPTED_DATA }, { batch_input: [{ encrypted_data: SEED_ENCRYPTED_DATA }, { encrypted_data: 'not-an-envelope' }] }],
 } as const;
 
 export const errorBody = {
@@ -167,6 +205,38 @@ export const decryptVerifyResult = {
   },
   examples: [EXAMPLE_SIGNED, { ...EXAMPLE_SIGNED, is_valid_signature: false, repudiator: 'Rockville Insurance Group', signature_error: 'SIGNATURE_MISMATCH' }],
 } as const;
+
+/**
+ * The answer to a `batch_input`: one entry per item, in order — the single-item result, or the
+ * item's error. As its own schema so the answer validates against `anyOf` the two shapes.
+ */
+const batchResults = (result: object) =>
+  ({
+    type: 'object',
+    required: ['batch_results'],
+    properties: {
+      batch_results: {
+        type: 'array',
+        items: {
+          anyOf: [
+            result,
+            {
+              type: 'object',
+              required: ['error'],
+              properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+            },
+          ],
+        },
+        description: 'One entry per item of batch_input, in order: its result, or {"error": {"code", "message"}} when that item failed',
+      },
+    },
+  }) as const;
+
+/** A route's 200: the single-item result, or the results of a batch_input (the last example). */
+export function singleOrBatch<T extends { readonly examples: readonly object[] }>(result: T, itemError: { readonly code: string; readonly message: string }) {
+  const { examples, ...schema } = result;
+  return { anyOf: [schema, batchResults(schema)], examples: [...examples, { batch_results: [examples[0], { error: itemError }] }] } as const;
+}
 
 export const managed = (body: object) => ({ type: 'object', required: ['statusCode', 'body'], properties: { statusCode: { type: 'integer' }, body } }) as const;
 

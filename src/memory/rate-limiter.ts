@@ -14,22 +14,23 @@ export class InMemoryTokenBuckets implements TokenBuckets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one token for `key`: 0 when taken, otherwise the whole seconds until one is available. */
-  tryTake(key: string): Promise<number> {
-    return Promise.resolve(this.take(key));
+  /** Takes `cost` tokens for `key` (the port says how a cost above the burst is taken): 0 when taken, otherwise the whole seconds until they are available. */
+  tryTake(key: string, cost = 1): Promise<number> {
+    return Promise.resolve(this.take(key, cost));
   }
 
-  private take(key: string): number {
+  private take(key: string, cost: number): number {
     if (this.ratePerSecond <= 0) return 0;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
     bucket.at = now;
-    if (bucket.tokens < 1) {
+    const needed = Math.min(cost, this.burst);
+    if (bucket.tokens < needed) {
       this.buckets.set(key, bucket);
-      return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
+      return Math.max(1, Math.ceil((needed - bucket.tokens) / this.ratePerSecond));
     }
-    bucket.tokens -= 1;
+    bucket.tokens -= cost;
     this.buckets.set(key, bucket);
     if (this.buckets.size > 100_000) this.evictFull(now);
     return 0;

@@ -9,10 +9,13 @@ import { ERROR_CATALOGUE } from '@pqseal/sdk/catalogue';
  */
 export interface TokenBuckets {
   /**
-   * Takes one token for `key`: 0 when taken, otherwise the whole seconds until one is available.
+   * Takes `cost` tokens (default 1; a batch request costs one per item) for `key`: 0 when taken,
+   * otherwise the whole seconds until they are available. A cost above the burst is taken from a full
+   * bucket, which then owes the rest (its tokens go below zero and refill at the same rate), so a batch
+   * larger than the burst is served at most once per refill and the long-run rate still holds.
    * Rejects with `RateLimitUnavailableError` when the state cannot be reached: callers refuse (fail closed).
    */
-  tryTake(key: string): Promise<number>;
+  tryTake(key: string, cost?: number): Promise<number>;
 }
 
 /** The shared rate-limit state cannot be reached (Redis down): the request is refused, 503 with Retry-After. */

@@ -2,15 +2,18 @@ import { createClient, defineScript, type CommandParser, type RedisArgument } fr
 
 /**
  * One token bucket, atomically in Redis: `ARGV[1]` tokens per second refill continuously up to
- * `ARGV[2]`. Time is Redis's own (TIME), so the nodes' clocks do not matter. Returns 0 when a token
- * was taken, else the milliseconds until one is available. The key expires once the bucket would be
- * full again, so idle callers leave nothing behind.
+ * `ARGV[2]`; `ARGV[3]` tokens are taken (a cost above the burst is taken from a full bucket, which
+ * then owes the rest: src/ports/rate-limit.ts). Time is Redis's own (TIME), so the nodes' clocks do
+ * not matter. Returns 0 when the tokens were taken, else the milliseconds until they are available.
+ * The key expires once the bucket would be full again, so idle callers leave nothing behind.
  */
 const TAKE_TOKEN = defineScript({
   NUMBER_OF_KEYS: 1,
   SCRIPT: `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3]) or 1
+local needed = math.min(cost, burst)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -18,17 +21,17 @@ local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
 local wait = 0
-if tokens < 1 then
-  wait = math.ceil((1 - tokens) * 1000 / rate)
+if tokens < needed then
+  wait = math.ceil((needed - tokens) * 1000 / rate)
 else
-  tokens = tokens - 1
+  tokens = tokens - cost
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return wait`,
-  parseCommand(parser: CommandParser, key: RedisArgument, ratePerSecond: number, burst: number) {
+  parseCommand(parser: CommandParser, key: RedisArgument, ratePerSecond: number, burst: number, cost: number) {
     parser.pushKey(key);
-    parser.push(String(ratePerSecond), String(burst));
+    parser.push(String(ratePerSecond), String(burst), String(cost));
   },
   transformReply: undefined as unknown as () => number,
 });
@@ -114,10 +117,10 @@ export class RedisConnection {
    * wait to be sent, not the wait for the reply: a Redis that is reachable but slow would otherwise
    * hold every request (and its memory) for as long as it takes.
    */
-  takeToken(key: string, ratePerSecond: number, burst: number): Promise<number> {
+  takeToken(key: string, ratePerSecond: number, burst: number, cost = 1): Promise<number> {
     if (this.inFlight >= MAX_IN_FLIGHT) return Promise.reject(new Error(`${MAX_IN_FLIGHT} Redis commands already waiting for their reply`));
     this.inFlight++;
-    const reply = this.commands.takeToken(key, ratePerSecond, burst);
+    const reply = this.commands.takeToken(key, ratePerSecond, burst, cost);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no reply from Redis within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);

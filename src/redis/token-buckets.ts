@@ -13,11 +13,11 @@ export class RedisTokenBuckets implements TokenBuckets {
     private readonly burst: number,
   ) {}
 
-  async tryTake(key: string): Promise<number> {
+  async tryTake(key: string, cost = 1): Promise<number> {
     if (this.ratePerSecond <= 0) return 0;
     let waitMs: number;
     try {
-      waitMs = Number(await this.redis.takeToken(this.keyName(key), this.ratePerSecond, this.burst));
+      waitMs = Number(await this.redis.takeToken(this.keyName(key), this.ratePerSecond, this.burst, cost));
     } catch (cause) {
       throw new RateLimitUnavailableError({ cause });
     }

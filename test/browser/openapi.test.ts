@@ -329,6 +329,17 @@ describe('true: real answers validate against the documented response', () => {
     await check('POST', '/v1/sign-encrypt', '/v1/sign-encrypt', json({ ...h, password: 'wrong-password-789' }, { data: 'x' }), 401);
     await check('POST', '/v1/sign-encrypt', '/v1/sign-encrypt', json({ ...h, secret_key: 'wrong' }, { data: 'x' }), 403);
     await check('POST', '/v1/sign-encrypt', '/v1/sign-encrypt', json(h, {}), 400);
+    // batch_input: results and item errors, and a batch refused as a whole.
+    const batch = await check('POST', '/v1/sign-encrypt', '/v1/sign-encrypt', json(h, { batch_input: [{ data: 'x' }, { data: 'y', colour: 'blue' }] }), 200);
+    assert.equal(batch.body.batch_results[1].error.code, 'VALIDATION_ERROR');
+    const items = [{ encrypted_data: sealed.body.encrypted_data }, { encrypted_data: unsigned.body.encrypted_data }, { encrypted_data: 'nope' }];
+    const opened = await check('POST', '/v1/decrypt-verify', '/v1/decrypt-verify', json(h, { batch_input: items }), 200);
+    const codes = opened.body.batch_results.map((r: Json) => r.error?.code ?? 'ok');
+    assert.deepEqual(codes.slice(0, 2), ['ok', 'ENVELOPE_NOT_SIGNED']);
+    assert.match(codes[2], /^ENVELOPE_/);
+    await check('POST', '/v1/decrypt', '/v1/decrypt', json(h, { batch_input: items }), 200);
+    await check('POST', '/v1/encrypt', '/v1/encrypt', json(h, { batch_input: Array.from({ length: 1001 }, () => ({ data: 'x' })) }), 413);
+    await check('POST', '/v1/encrypt', '/v1/encrypt', json(h, { data: 'x', batch_input: [{ data: 'y' }] }), 400);
     const plain = new Headers(h);
     plain.set('content-type', 'application/x-www-form-urlencoded');
     await check('POST', '/v1/sign-encrypt', '/v1/sign-encrypt', { headers: plain, body: 'x' }, 415);
@@ -343,6 +354,16 @@ describe('true: real answers validate against the documented response', () => {
     const h = { authorization: `Bearer ${IdToken}`, ...partnerHeaders(org) };
     const sealed = await check('POST', '/encrypt', '/encrypt', json(h, { data: 'x', requested_actions: ['e'] }), 200);
     await check('POST', '/decrypt', '/decrypt', json(h, { encrypted_data: sealed.encrypted_data }), 200);
+    const batch = await check('POST', '/encrypt', '/encrypt', json(h, { batch_input: [{ data: 'x' }], requested_actions: ['e'] }), 200);
+    await check(
+      'POST',
+      '/decrypt',
+      '/decrypt',
+      json(h, { batch_input: [{ encrypted_data: batch.batch_results[0].encrypted_data }, { encrypted_data: 'nope' }] }),
+      200,
+    );
+    await check('POST', '/sign-encrypt', '/sign-encrypt', json(h, { batch_input: [{ data: 'x' }] }), 200);
+    await check('POST', '/decrypt-verify', '/decrypt-verify', json(h, { batch_input: [{ encrypted_data: batch.batch_results[0].encrypted_data }] }), 200);
     await check('POST', '/decrypt', '/decrypt', json({ ...h, authorization: 'Bearer not.a.token' }, { encrypted_data: sealed.encrypted_data }), 401);
     await check('POST', '/permissions/restore', '/permissions/restore', json(h, { partner_id: org.org_id }), 400);
     await check('GET', '/audit', '/audit', { headers: h }, 200);

@@ -37,3 +37,30 @@ describe('configuration: boolean variables and the demo organisation', () => {
     assert.equal(loadConfig({}).benchRoutes, false);
   });
 });
+
+describe('configuration: batch limits', () => {
+  test('PQSEAL_BATCH_MAX_ITEMS defaults to 1000, PQSEAL_BATCH_MAX_BYTES to the body limit (and follows it)', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.batchMaxItems, 1000);
+    assert.equal(defaults.batchMaxBytes, defaults.bodyLimitBytes);
+    assert.equal(loadConfig({ PQSEAL_BODY_LIMIT: '65536' }).batchMaxBytes, 65536);
+    assert.equal(loadConfig({}, { bodyLimitBytes: 1024 }).batchMaxBytes, 1024);
+    const set = loadConfig({ PQSEAL_BATCH_MAX_ITEMS: '10', PQSEAL_BATCH_MAX_BYTES: '2048' });
+    assert.deepEqual([set.batchMaxItems, set.batchMaxBytes], [10, 2048]);
+  });
+
+  test('0, or more bytes than the body limit (which would never apply), is a ConfigError naming the variable', () => {
+    assert.throws(
+      () => loadConfig({ PQSEAL_BATCH_MAX_ITEMS: '0' }),
+      (e: Error) => e instanceof ConfigError && /PQSEAL_BATCH_MAX_ITEMS/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig({ PQSEAL_BATCH_MAX_BYTES: '0' }),
+      (e: Error) => e instanceof ConfigError && /PQSEAL_BATCH_MAX_BYTES/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig({ PQSEAL_BODY_LIMIT: '1000', PQSEAL_BATCH_MAX_BYTES: '1001' }),
+      (e: Error) => e instanceof ConfigError && /PQSEAL_BATCH_MAX_BYTES must not exceed PQSEAL_BODY_LIMIT/.test(e.message),
+    );
+  });
+});

@@ -48,6 +48,19 @@ describe('Redis token buckets (shared Redis)', () => {
     assert.equal(await buckets.tryTake('carol'), 0, 'one token back after 50 ms at 20/s');
   });
 
+  test('a cost takes that many tokens (a batch: one per item); a cost above the burst is taken from a full bucket, which then owes the rest', async () => {
+    const buckets = a.buckets('request', 1, 5);
+    assert.equal(await buckets.tryTake('grace', 3), 0);
+    assert.equal(await buckets.tryTake('grace', 3), 1, 'two tokens left of five: the third comes in a second');
+    assert.equal(await buckets.tryTake('grace', 2), 0, 'the two left');
+    assert.equal(await buckets.tryTake('grace'), 1);
+
+    assert.equal(await buckets.tryTake('heidi', 12), 0, 'from a full bucket of five');
+    const wait = await buckets.tryTake('heidi');
+    assert.ok(wait >= 7 && wait <= 8, `owes seven tokens, and one more for this take at 1/s: ${wait} s`);
+    assert.equal(await b.buckets('request', 1, 5).tryTake('heidi', 1), wait, 'the same bucket on another connection');
+  });
+
   test('a rate of 0 never limits and touches nothing', async () => {
     const buckets = a.buckets('login', 0, 1);
     for (let i = 0; i < 5; i++) assert.equal(await buckets.tryTake('dave'), 0);

@@ -29,7 +29,7 @@ export const ERROR_CATALOGUE = {
     message: 'body: missing required field "data"',
     retryable: false,
     description:
-      'The request does not match the schema (a missing header or field, an unknown field, a wrong type), or a value is refused: an unknown partner, an expiry in the past, requested_actions that do not fit the operation.',
+      'The request does not match the schema (a missing header or field, an unknown field, a wrong type), or a value is refused: an unknown partner, an expiry in the past, requested_actions that do not fit the operation, a body with both the single-item fields and batch_input, a batch_input that is not a non-empty array of objects. In a batch answer, the error of an item that does not match its schema or whose permissions are refused.',
   },
   INVALID_JSON: { status: 400, message: 'the body is not valid JSON', retryable: false, description: 'The body could not be parsed as JSON.' },
   INVALID_CONTENT_LENGTH: {
@@ -185,6 +185,13 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'The plaintext or envelope exceeds the envelope format limits.',
   },
+  BATCH_TOO_LARGE: {
+    status: 413,
+    message: 'batch_input has 1001 items; at most 1000 are accepted',
+    retryable: false,
+    description:
+      'A batch_input has more items than PQSEAL_BATCH_MAX_ITEMS (1,000 by default), or its data / encrypted_data fields together more bytes than PQSEAL_BATCH_MAX_BYTES (the body limit by default). Nothing was done; split the batch.',
+  },
   PATH_PARAMETER_TOO_LONG: {
     status: 414,
     message: 'a path parameter is longer than the server accepts',
@@ -207,7 +214,7 @@ export const ERROR_CATALOGUE = {
     status: 429,
     message: 'too many requests for this user, slow down',
     retryable: true,
-    description: 'The per-user (or, for public keys, per-address) rate limit was exceeded. Wait Retry-After seconds.',
+    description: 'The per-user (or, for public keys, per-address) rate limit was exceeded; a batch_input costs one token per item. Wait Retry-After seconds.',
   },
   LOGIN_RATE_LIMITED: {
     status: 429,

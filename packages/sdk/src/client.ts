@@ -1,5 +1,6 @@
 import { bearerToken, type ApiMode, type AuthContext, type AuthProvider } from './auth.js';
-import { AuthError, ValidationError } from './errors.js';
+import { isErrorCode, errorSpec } from './catalogue.js';
+import { AuthError, errorFromResponse, RequestError, ValidationError, type CallKind, type PqsealError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS, Transport, decodeResponse, isObject, type RawResponse, type RequestSpec, type RetryOptions } from './transport.js';
 import type { BatchProofClaim } from './batch-proof.js';
 import type { OfflineVerification, PublicKeysInput } from './verify.js';
@@ -104,6 +105,38 @@ export interface DecryptVerifyResult extends DecryptResult {
   readonly encryptedData: string;
   /** Version 2 (batch-signed) envelopes: the inclusion proof `verifyOffline` reaches the signed root with. */
   readonly batchProof?: BatchProofClaim | undefined;
+}
+
+/** One item of `encryptBatch` / `signEncryptBatch`. */
+export interface SealItem {
+  readonly data: string;
+  readonly permissions?: readonly Permission[];
+}
+
+export interface SealBatchInput extends CallOptions {
+  /** At most the server's PQSEAL_BATCH_MAX_ITEMS (1,000 by default). */
+  readonly items: readonly SealItem[];
+}
+
+/** One item of `decryptBatch` / `decryptVerifyBatch`. */
+export interface OpenItem {
+  readonly encryptedData: string;
+}
+
+export interface OpenBatchInput extends CallOptions {
+  readonly items: readonly OpenItem[];
+}
+
+/**
+ * The outcome of one item of a batch: its result, or the typed error the same item would have thrown
+ * alone (`DecryptError` for a tampered envelope, `AuthError` for one the caller may not open, …).
+ */
+export type BatchItemResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PqsealError };
+
+export interface BatchResult<T> {
+  /** One per item, in the order of the items. */
+  readonly results: readonly BatchItemResult<T>[];
+  readonly requestId: string | undefined;
 }
 
 export interface RevocationInput extends CallOptions {
@@ -255,26 +288,31 @@ export class Client {
 
   async decrypt(input: OpenInput): Promise<DecryptResult> {
     const { body, requestId } = await this.open('decrypt', ['d'], input);
-    return { ...plaintext(body), signed: body.signed === true, requestId };
+    return decryptResult(body, requestId);
   }
 
   async decryptVerify(input: OpenInput): Promise<DecryptVerifyResult> {
     const { body, requestId } = await this.open('decrypt-verify', ['d', 'v'], input);
-    return {
-      ...plaintext(body),
-      signed: true,
-      isValidSignature: body.is_valid_signature === true,
-      signedBy: str(body.signed_by) ?? '',
-      signedTimestamp: str(body.signed_timestamp) ?? '',
-      repudiator: str(body.repudiator),
-      signatureError: str(body.signature_error),
-      signerOrgId: str(body.signer_org_id) ?? '',
-      signerKeyId: str(body.signer_key_id) ?? '',
-      signature: str(body.signature) ?? '',
-      encryptedData: input.encryptedData,
-      ...(isObject(body.batch_proof) ? { batchProof: camel(body.batch_proof) as unknown as BatchProofClaim } : {}),
-      requestId,
-    };
+    return decryptVerifyResult(body, input.encryptedData, requestId);
+  }
+
+  // Batches (`batch_input`): one request, one result or typed error per item, in order. The call
+  // itself throws only when the batch is refused as a whole (credentials, BATCH_TOO_LARGE, 429, …).
+
+  async encryptBatch(input: SealBatchInput): Promise<BatchResult<SealResult>> {
+    return this.sealBatch('encrypt', ['e'], input);
+  }
+
+  async signEncryptBatch(input: SealBatchInput): Promise<BatchResult<SealResult>> {
+    return this.sealBatch('sign-encrypt', ['e', 's'], input);
+  }
+
+  async decryptBatch(input: OpenBatchInput): Promise<BatchResult<DecryptResult>> {
+    return this.openBatch('decrypt', ['d'], input, (body, _item, requestId) => decryptResult(body, requestId));
+  }
+
+  async decryptVerifyBatch(input: OpenBatchInput): Promise<BatchResult<DecryptVerifyResult>> {
+    return this.openBatch('decrypt-verify', ['d', 'v'], input, (body, item, requestId) => decryptVerifyResult(body, item.encryptedData, requestId));
   }
 
   /** Revokes a partner's access to one envelope (or, without envelopeId, to all of them). Idempotent. */
@@ -371,12 +409,37 @@ export class Client {
   // -------------------------------------------------------------------------------------------
 
   private async seal(op: 'encrypt' | 'sign-encrypt', actions: string[], input: SealInput): Promise<SealResult> {
-    if (!input || typeof input.data !== 'string') throw new ValidationError(`${op}: data must be a string`, { code: 'VALIDATION_ERROR' });
-    const body: Record<string, unknown> = { data: input.data };
-    if (input.permissions?.length) body.permissions = wirePermissions(input.permissions);
+    const body = wireSealItem(op, input);
     if (this.mode === 'direct') body.requested_actions = actions;
     const { body: res, requestId } = await this.call({ method: 'POST', path: `/${op}`, body, kind: 'seal', idempotent: false, signal: input.signal });
-    return { encryptedData: str(res.encrypted_data) ?? '', envelopeId: str(res.envelope_id) ?? '', requestId };
+    return sealResult(res, requestId);
+  }
+
+  private async sealBatch(op: 'encrypt' | 'sign-encrypt', actions: string[], input: SealBatchInput): Promise<BatchResult<SealResult>> {
+    const items = batchOf(op, input);
+    const body: Record<string, unknown> = { batch_input: items.map((item, i) => wireSealItem(`${op}: items[${i}]`, item)) };
+    if (this.mode === 'direct') body.requested_actions = actions;
+    const { body: res, requestId } = await this.call({ method: 'POST', path: `/${op}`, body, kind: 'seal', idempotent: false, signal: input.signal });
+    return batchResult(res, items, 'seal', requestId, (r) => sealResult(r, requestId));
+  }
+
+  private async openBatch<T>(
+    op: 'decrypt' | 'decrypt-verify',
+    actions: string[],
+    input: OpenBatchInput,
+    decode: (body: Record<string, unknown>, item: OpenItem, requestId: string | undefined) => T,
+  ): Promise<BatchResult<T>> {
+    const items = batchOf(op, input);
+    const batch = items.map((item, i) => {
+      if (!item || typeof item.encryptedData !== 'string' || item.encryptedData === '') {
+        throw new ValidationError(`${op}: items[${i}].encryptedData must be a non-empty string`, { code: 'VALIDATION_ERROR' });
+      }
+      return { encrypted_data: item.encryptedData };
+    });
+    const body: Record<string, unknown> = { batch_input: batch };
+    if (this.mode === 'direct') body.requested_actions = actions;
+    const { body: res, requestId } = await this.call({ method: 'POST', path: `/${op}`, body, kind: 'open', idempotent: true, signal: input.signal });
+    return batchResult(res, items, 'open', requestId, (r, item) => decode(r, item, requestId));
   }
 
   private async open(op: 'decrypt' | 'decrypt-verify', actions: string[], input: OpenInput) {
@@ -440,6 +503,70 @@ export class Client {
     if (c.secretKey !== undefined) h.secret_key = c.secretKey;
     return h;
   }
+}
+
+function wireSealItem(where: string, item: SealItem): Record<string, unknown> {
+  if (!item || typeof item.data !== 'string') throw new ValidationError(`${where}: data must be a string`, { code: 'VALIDATION_ERROR' });
+  const body: Record<string, unknown> = { data: item.data };
+  if (item.permissions?.length) body.permissions = wirePermissions(item.permissions);
+  return body;
+}
+
+function batchOf<T>(op: string, input: { readonly items: readonly T[] }): readonly T[] {
+  const items: unknown = input?.items;
+  if (!Array.isArray(items) || items.length === 0) throw new ValidationError(`${op} batch: items must be a non-empty array`, { code: 'VALIDATION_ERROR' });
+  return input.items;
+}
+
+/** The batch answer as one typed outcome per item; an answer that does not have one per item is not the API's. */
+function batchResult<I, T>(
+  body: Record<string, unknown>,
+  items: readonly I[],
+  kind: CallKind,
+  requestId: string | undefined,
+  decode: (result: Record<string, unknown>, item: I) => T,
+): BatchResult<T> {
+  const list = body.batch_results;
+  if (!Array.isArray(list) || list.length !== items.length) {
+    const got = Array.isArray(list) ? list.length : 'none';
+    throw new RequestError(`the answer is not a batch answer: expected ${items.length} batch_results, got ${got}`, { code: 'INVALID_RESPONSE', requestId });
+  }
+  const results = list.map((entry: unknown, i): BatchItemResult<T> => {
+    const result = isObject(entry) ? entry : {};
+    if (isObject(result.error)) {
+      const code = str(result.error.code) ?? 'INTERNAL_ERROR';
+      const status = isErrorCode(code) ? errorSpec(code).status : 500;
+      return { ok: false, error: errorFromResponse(kind, status, code, str(result.error.message) ?? code, { requestId }) };
+    }
+    return { ok: true, value: decode(result, items[i] as I) };
+  });
+  return { results, requestId };
+}
+
+function sealResult(body: Record<string, unknown>, requestId: string | undefined): SealResult {
+  return { encryptedData: str(body.encrypted_data) ?? '', envelopeId: str(body.envelope_id) ?? '', requestId };
+}
+
+function decryptResult(body: Record<string, unknown>, requestId: string | undefined): DecryptResult {
+  return { ...plaintext(body), signed: body.signed === true, requestId };
+}
+
+function decryptVerifyResult(body: Record<string, unknown>, encryptedData: string, requestId: string | undefined): DecryptVerifyResult {
+  return {
+    ...plaintext(body),
+    signed: true,
+    isValidSignature: body.is_valid_signature === true,
+    signedBy: str(body.signed_by) ?? '',
+    signedTimestamp: str(body.signed_timestamp) ?? '',
+    repudiator: str(body.repudiator),
+    signatureError: str(body.signature_error),
+    signerOrgId: str(body.signer_org_id) ?? '',
+    signerKeyId: str(body.signer_key_id) ?? '',
+    signature: str(body.signature) ?? '',
+    encryptedData,
+    ...(isObject(body.batch_proof) ? { batchProof: camel(body.batch_proof) as unknown as BatchProofClaim } : {}),
+    requestId,
+  };
 }
 
 function wirePermissions(list: readonly Permission[]): Record<string, unknown>[] {

@@ -1,38 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
-  AuthError,
   Client,
-  DecryptError,
-  EncryptError,
   login,
   managed,
   PqsealError,
-  RateLimitError,
-  RequestError,
-  ValidationError,
   verifyOffline,
   type DecryptVerifyResult,
   type OfflineVerification,
   type Permission,
   type PublicKeysInput,
 } from '@pqseal/sdk';
+import { runBatch, wireVerify } from './batch.js';
+import { EXIT, exitCodeOf } from './exit.js';
 import { InputError, readInput, toData, writeOutput, type Progress } from './io.js';
 import { UnsafeOutputPathError } from '../private-file.js';
 import { missingCredentials, ProfileError, resolveSettings, type ClientSettings } from './profile.js';
 
 /**
  * The client commands of `pqseal`: they talk to a running server through the SDK (@pqseal/sdk, packages/sdk), unlike
- * the administration commands, which open the store in DATA_DIR.
- *
- * Exit codes (the same as src/cli/main.ts): 0 ok; 1 other failure; 2 usage (bad flags, missing
- * credentials, an unsafe profile, a request the server calls invalid); 3 authentication or
- * authorisation; 4 verification failure (the signature does not hold, or the envelope cannot be
- * authenticated: tampered, foreign, or unsigned for decrypt-verify); 5 server or network error
- * (5xx, 429, timeout, unreachable).
+ * the administration commands, which open the store in DATA_DIR. Exit codes: src/cli/client/exit.ts.
  */
-
-const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, verification: 4, server: 5 } as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -48,6 +36,9 @@ const COMMON: Options = {
 };
 const INPUT: Options = { data: { type: 'string' }, file: { type: 'string' }, out: { type: 'string' }, base64: { type: 'boolean' } };
 const SHARING: Options = { partner: { type: 'string', multiple: true }, actions: { type: 'string' }, expires: { type: 'string' } };
+const BATCH: Options = { batch: { type: 'string' } };
+const BATCH_HELP = `--batch <path|->: a batch, one JSON item per line from the file (- = stdin), sent as one batch_input;
+one JSON line per result on stdout (or --out), in order: the result, or {"error":{"code","message"}}.`;
 
 const CONNECTION_HELP = `Connection and credentials:
   --url <url>          server base URL (else PQSEAL_URL, the profile's "url", http://127.0.0.1:8080)
@@ -75,16 +66,19 @@ const SPECS: Record<string, Spec> = {
     details: `Input: --data, --file, or stdin (exactly as given; UTF-8 text, or any bytes with --base64).
 Sharing: --partner <org id> (repeatable) lets a partner organisation decrypt it; --actions read[,write]
 (default read); --expires <ISO 8601> ends the grant.
-Output: the envelope (encrypted_data) on stdout, or --out; --json: {"encrypted_data","envelope_id"}.`,
-    options: { ...INPUT, ...SHARING },
-    run: (v, c) => seal(v, c, true),
+Output: the envelope (encrypted_data) on stdout, or --out; --json: {"encrypted_data","envelope_id"}.
+${BATCH_HELP} Items: {"data": "…", "permissions": [{"partner_id", "permissions", "expires_at"}]} (as the API's).
+Exit: 0 when every item succeeded, else the exit code of the first item that failed.`,
+    options: { ...INPUT, ...SHARING, ...BATCH },
+    run: (v, c) => (v.batch !== undefined ? runBatch('sign-encrypt', v, c) : seal(v, c, true)),
   },
   encrypt: {
     usage: 'pqseal encrypt [--data <text> | --file <path> | < stdin] [--partner <org id>]… [--out <path>]',
     summary: 'encrypt to your organisation (no signature); prints encrypted_data',
-    details: 'As sign-encrypt, without a signature: pairs with decrypt.',
-    options: { ...INPUT, ...SHARING },
-    run: (v, c) => seal(v, c, false),
+    details: `As sign-encrypt, without a signature: pairs with decrypt.
+${BATCH_HELP} Items: {"data": "…", "permissions": [{"partner_id", "permissions", "expires_at"}]} (as the API's).`,
+    options: { ...INPUT, ...SHARING, ...BATCH },
+    run: (v, c) => (v.batch !== undefined ? runBatch('encrypt', v, c) : seal(v, c, false)),
   },
   decrypt: {
     usage: 'pqseal decrypt [--data <envelope> | --file <path> | < stdin] [--out <path>] [--base64]',
@@ -93,9 +87,10 @@ Output: the envelope (encrypted_data) on stdout, or --out; --json: {"encrypted_d
 Output: the plaintext exactly, on stdout or --out (always a new file of mode 0600 renamed into place; a
 symbolic link is refused); --base64 decodes data that
 was sealed with --base64; --json: {"decrypted_data","envelope_id","signed"}. decrypt does not check a
-signature and proves nothing about who made the envelope: use decrypt-verify for that.`,
-    options: { ...INPUT },
-    run: (v, c) => open(v, c, false),
+signature and proves nothing about who made the envelope: use decrypt-verify for that.
+${BATCH_HELP} Items: {"encrypted_data": "…"}.`,
+    options: { ...INPUT, ...BATCH },
+    run: (v, c) => (v.batch !== undefined ? runBatch('decrypt', v, c) : open(v, c, false)),
   },
   'decrypt-verify': {
     usage: 'pqseal decrypt-verify [--data <envelope> | --file <path> | < stdin] [--out <path>] [--verify-offline [--public-keys <file>]]',
@@ -106,9 +101,11 @@ signature does not hold the plaintext is withheld (exit 4); --json shows it, wit
 signer's published keys: from --public-keys <file> (GET /v1/keys/<org id>, obtained independently),
 else fetched from the server. Both verdicts must hold.
 --json: the decrypt-verify result (snake_case, with signature and signer ids) plus "offline_verification".
-Exit 4 when the signature does not hold, or the envelope is tampered, foreign or unsigned.`,
-    options: { ...INPUT, 'verify-offline': { type: 'boolean' }, 'public-keys': { type: 'string' } },
-    run: (v, c) => open(v, c, true),
+Exit 4 when the signature does not hold, or the envelope is tampered, foreign or unsigned.
+${BATCH_HELP} Items: {"encrypted_data": "…"}. Results as --json shows them (the plaintext with
+is_valid_signature); exit 4 when any signature does not hold.`,
+    options: { ...INPUT, ...BATCH, 'verify-offline': { type: 'boolean' }, 'public-keys': { type: 'string' } },
+    run: (v, c) => (v.batch !== undefined ? runBatch('decrypt-verify', v, c) : open(v, c, true)),
   },
   share: {
     usage: 'pqseal share --partner <org id> [--partner …] [--data <text> | --file <path> | < stdin] [--unsigned]',
@@ -355,22 +352,6 @@ function verdict(r: DecryptVerifyResult, offline: OfflineVerification | undefine
   return lines.join('\n');
 }
 
-function wireVerify(r: DecryptVerifyResult): Record<string, unknown> {
-  return {
-    decrypted_data: r.decryptedData,
-    envelope_id: r.envelopeId,
-    ...(r.dataEncoding ? { data_encoding: r.dataEncoding } : {}),
-    is_valid_signature: r.isValidSignature,
-    signed_by: r.signedBy,
-    signed_timestamp: r.signedTimestamp,
-    signer_org_id: r.signerOrgId,
-    signer_key_id: r.signerKeyId,
-    signature: r.signature,
-    ...(r.repudiator !== undefined ? { repudiator: r.repudiator } : {}),
-    ...(r.signatureError !== undefined ? { signature_error: r.signatureError } : {}),
-  };
-}
-
 function readKeysFile(path: string): PublicKeysInput {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as PublicKeysInput;
@@ -421,13 +402,7 @@ function reportError(e: unknown): number {
   if (e instanceof InputError || e instanceof ProfileError || e instanceof UnsafeOutputPathError) return fail(EXIT.usage, e.message);
   if (e instanceof PqsealError) {
     const where = [e.status !== undefined ? `HTTP ${e.status}` : undefined, e.requestId ? `request id ${e.requestId}` : undefined].filter(Boolean).join(', ');
-    const line = `${e.code}: ${e.message}${where ? ` (${where})` : ''}`;
-    if (e instanceof AuthError) return fail(EXIT.auth, line);
-    if (e instanceof DecryptError) return fail(EXIT.verification, line);
-    if (e instanceof ValidationError) return fail(EXIT.usage, line);
-    if (e instanceof RateLimitError || e instanceof RequestError) return fail(EXIT.server, line);
-    if (e instanceof EncryptError) return fail(EXIT.failure, line);
-    return fail(EXIT.failure, line);
+    return fail(exitCodeOf(e), `${e.code}: ${e.message}${where ? ` (${where})` : ''}`);
   }
   return fail(EXIT.failure, (e as Error)?.message ?? String(e));
 }

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JsonResult } from '../../core/crypto-tasks.js';
 import type { Caller, OperationTrace, Operations, SealRequest } from '../../core/operations.js';
 import type { JsonRoom } from '../../core/results.js';
-import { DIRECT_FRAME, MANAGED_FRAME, sendResult } from '../answers.js';
+import { DIRECT_FRAME, MANAGED_FRAME, sendResult, type JsonFrame } from '../answers.js';
+import { batchItems, checkBatchLimits, performBatch, sendBatch, type Operation } from './batch-input.js';
 import { validationError } from '../../common/service-error.js';
 import { directCaller, managedCaller } from './callers.js';
 import {
@@ -16,6 +17,7 @@ import {
   openBody,
   sealBody,
   sealResult,
+  singleOrBatch,
 } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 import { installJsonBodyParser } from '../json-body.js';
@@ -28,10 +30,8 @@ import { installJsonBodyParser } from '../json-body.js';
  *
  * The caller is authenticated before the body is read (src/http/authentication.ts). Every call,
  * whatever its outcome, leaves one audit record (src/http/audit-hooks.ts), except a refusal for
- * capacity (src/http/admission.ts).
+ * capacity (src/http/admission.ts); a `batch_input` (src/http/routes/batch-input.ts) leaves one per item.
  */
-
-type Operation = 'encrypt' | 'sign-encrypt' | 'decrypt' | 'decrypt-verify';
 
 interface WireSealBody {
   data: string;
@@ -61,7 +61,8 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
   installJsonBodyParser(app);
   for (const op of Object.keys(REQUIRED_ACTIONS) as Operation[]) {
     const sealing = op === 'encrypt' || op === 'sign-encrypt';
-    const result = op === 'decrypt-verify' ? decryptVerifyResult : sealing ? sealResult : decryptResult;
+    const single = op === 'decrypt-verify' ? decryptVerifyResult : sealing ? sealResult : decryptResult;
+    const result = singleOrBatch(single, sealing ? ITEM_ERROR_EXAMPLE.seal : ITEM_ERROR_EXAMPLE.open);
     const body = sealing ? sealBody : openBody;
 
     app.post(`/v1/${op}`, {
@@ -74,10 +75,7 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         body,
         response: { 200: managed(result), '4xx': managedError, '5xx': managedError },
       },
-      handler: async (request, reply) => {
-        const caller = await managedCaller(request, services);
-        return sendResult(reply, await perform(services, op, caller, request.body, request.audit ?? {}, MANAGED_FRAME.room), MANAGED_FRAME);
-      },
+      handler: async (request, reply) => answer(services, op, await managedCaller(request, services), request, reply, MANAGED_FRAME),
     });
 
     app.post(`/${op}`, {
@@ -90,16 +88,35 @@ export async function operationRoutes(app: FastifyInstance, services: HttpServic
         body,
         response: { 200: result, '4xx': errorBody, '5xx': errorBody },
       },
-      handler: async (request, reply) => {
-        const caller = await directCaller(request, services);
-        return sendResult(reply, await perform(services, op, caller, request.body, request.audit ?? {}, DIRECT_FRAME.room), DIRECT_FRAME);
-      },
+      handler: async (request, reply) => answer(services, op, await directCaller(request, services), request, reply, DIRECT_FRAME),
     });
   }
 }
 
+const ITEM_ERROR_EXAMPLE = {
+  seal: { code: 'VALIDATION_ERROR', message: 'permissions[0]: unknown partner "partner-456"' },
+  open: { code: 'ENVELOPE_MALFORMED', message: 'envelope is malformed: truncated KEM ciphertext' },
+} as const;
+
+async function answer(
+  services: HttpServices,
+  op: Operation,
+  caller: Caller,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  frame: JsonFrame,
+): Promise<FastifyReply> {
+  const body = request.body as Record<string, unknown>;
+  checkRequestedActions(op, body.requested_actions as string[] | undefined);
+  const items = batchItems(op, body);
+  if (items === undefined) return sendResult(reply, await perform(services, op, caller, body, request.audit ?? {}, frame.room), frame);
+  checkBatchLimits(services, items);
+  // Every item costs a token: a batch is as many operations as a client could send one by one.
+  await services.limiter.take(caller.userId, items.length);
+  return sendBatch(reply, await performBatch(services, op, caller, items, request), frame);
+}
+
 async function perform(services: HttpServices, op: Operation, caller: Caller, body: unknown, trace: OperationTrace, room: JsonRoom): Promise<JsonResult> {
-  checkRequestedActions(op, (body as { requested_actions?: string[] }).requested_actions);
   await services.limiter.take(caller.userId);
   const ops: Operations = services.operations;
   switch (op) {
