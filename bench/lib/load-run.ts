@@ -14,6 +14,25 @@ export interface RequestSpec {
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
   readonly body?: string | Buffer;
+  /**
+   * Bodies sent in turn instead of `body`, one per request across all connections (e.g. distinct
+   * envelopes, so a server cache is not what is measured).
+   */
+  readonly bodies?: readonly string[];
+}
+
+/** A request that takes the next of `bodies` each time autocannon builds it. */
+function rotating(bodies: readonly string[]): autocannon.RequestParams[] {
+  let next = 0;
+  return [
+    {
+      setupRequest: (request) => {
+        const body = bodies[next % bodies.length] as string;
+        next++;
+        return { ...request, body };
+      },
+    },
+  ];
 }
 
 export interface LatencySummary {
@@ -93,6 +112,7 @@ export async function measurePoint(baseUrl: string, request: RequestSpec, connec
     method: request.method,
     headers: request.headers,
     ...(request.body !== undefined ? { body: request.body } : {}),
+    ...(request.bodies?.length ? { requests: rotating(request.bodies) } : {}),
     connections,
     pipelining: 1,
     duration: seconds,
