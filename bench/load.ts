@@ -316,7 +316,7 @@ const decryptVerifyMany = (id: string, label: string, set: (ctx: RequestContext)
 const BATCH_SIGNATURE_SCENARIOS: readonly Scenario[] = [
   {
     id: BATCH_SCENARIOS.reference,
-    label: 'reference: raw sign-encrypt primitives 1 KiB',
+    label: 'reference: sign-encrypt primitives 1 KiB',
     kind: 'reference',
     host: 'reference',
     method: 'POST',
@@ -326,7 +326,7 @@ const BATCH_SIGNATURE_SCENARIOS: readonly Scenario[] = [
   },
   {
     id: BATCH_SCENARIOS.batch,
-    label: `Managed sign-encrypt batch_input ${BATCH_ITEMS} × 1 KiB`,
+    label: `Managed batch_input ${BATCH_ITEMS} × 1 KiB`,
     kind: 'managed',
     method: 'POST',
     path: '/v1/sign-encrypt',
@@ -335,13 +335,9 @@ const BATCH_SIGNATURE_SCENARIOS: readonly Scenario[] = [
     request: (ctx) => ({ method: 'POST', path: '/v1/sign-encrypt', headers: managedHeaders(ctx.org), body: batchBody() }),
     probe: async (url, request) => (await callBatch(url, request.headers)).failure,
   },
-  { ...managedSeal('sign-encrypt', KiB, BATCH_SCENARIOS.unbatched), label: 'Managed sign-encrypt 1 KiB, PQSEAL_SEAL_BATCH_MAX=1', host: 'service-unbatched' },
-  decryptVerifyMany(BATCH_SCENARIOS.decryptSingleSealed, 'Managed decrypt-verify 1 KiB, envelopes sealed alone', (ctx) => ctx.singleSealed),
-  decryptVerifyMany(
-    BATCH_SCENARIOS.decryptBatchSealed,
-    `Managed decrypt-verify 1 KiB, envelopes sealed ${BATCH_ITEMS} per batch_input call`,
-    (ctx) => ctx.batchSealed,
-  ),
+  { ...managedSeal('sign-encrypt', KiB, BATCH_SCENARIOS.unbatched), label: 'Managed sign-encrypt 1 KiB, batch max 1', host: 'service-unbatched' },
+  decryptVerifyMany(BATCH_SCENARIOS.decryptSingleSealed, 'Managed decrypt-verify, sealed alone', (ctx) => ctx.singleSealed),
+  decryptVerifyMany(BATCH_SCENARIOS.decryptBatchSealed, 'Managed decrypt-verify, batch-sealed', (ctx) => ctx.batchSealed),
 ];
 
 const SCENARIOS: readonly Scenario[] = [
@@ -537,7 +533,9 @@ async function runMatrix(
       unavailable.push({ id: scenario.id, label: scenario.label, reason: e.message });
       continue;
     }
-    progress(`${scenario.id}: ${scenario.method} ${scenario.path}, ${fmtPayload(scenario.payloadBytes)}${scenario.itemsPerRequest ? ` × ${scenario.itemsPerRequest} items` : ''}`);
+    progress(
+      `${scenario.id}: ${scenario.method} ${scenario.path}, ${fmtPayload(scenario.payloadBytes)}${scenario.itemsPerRequest ? ` × ${scenario.itemsPerRequest} items` : ''}`,
+    );
     const note = await scenario.probe?.(server.url, request);
     if (note) progress(`  WARNING: ${note}`);
     if (s.warmupSeconds > 0) await measurePoint(server.url, request, Math.min(4, s.concurrencies[s.concurrencies.length - 1] as number), s.warmupSeconds);

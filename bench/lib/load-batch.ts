@@ -144,7 +144,11 @@ export function evaluateBatchTargets(scenarios: readonly ScenarioResult[], unava
 const HOST_LABEL = { service: 'pqseal', 'service-unbatched': 'pqseal, PQSEAL_SEAL_BATCH_MAX=1', reference: 'reference process' } as const;
 
 /** The side-by-side table of the issue-13 scenarios and their targets ('' when none was part of the run). */
-export function renderBatchMarkdown(scenarios: readonly ScenarioResult[], targets: readonly TargetResult[], unavailable: readonly UnavailableScenario[]): string {
+export function renderBatchMarkdown(
+  scenarios: readonly ScenarioResult[],
+  targets: readonly TargetResult[],
+  unavailable: readonly UnavailableScenario[],
+): string {
   const ids: readonly string[] = Object.values(BATCH_SCENARIOS);
   const rows = ids.flatMap((id) => scenarios.filter((s) => s.id === id));
   const own = targets.filter((t) => t.id.startsWith('issue13-'));
@@ -168,7 +172,10 @@ export function renderBatchMarkdown(scenarios: readonly ScenarioResult[], target
   }
   for (const u of unavailable.filter((x) => ids.includes(x.id))) out.push(`| ${u.label} | not measured: ${esc(u.reason)} | | | | | | | |`);
   out.push('');
-  for (const t of own) out.push(`- **${t.id}** ${t.pass ? 'PASS' : 'FAIL'} (${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'}× ${t.comparison} ${t.threshold}×) — ${t.description}: ${t.detail}`);
+  for (const t of own)
+    out.push(
+      `- **${t.id}** ${t.pass ? 'PASS' : 'FAIL'} (${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'}× ${t.comparison} ${t.threshold}×) — ${t.description}: ${t.detail}`,
+    );
   for (const s of rows.filter((x) => x.note)) out.push(`- ${s.id}: ${s.note}`);
   return `${out.join('\n')}\n`;
 }
