@@ -15,21 +15,24 @@ export interface RequestSpec {
   readonly headers: Record<string, string>;
   readonly body?: string | Buffer;
   /**
-   * Bodies sent in turn instead of `body`, one per request across all connections (e.g. distinct
-   * envelopes, so a server cache is not what is measured).
+   * Bodies sent in turn instead of `body`, one per request across all connections and across every
+   * point measured with the same array, so none is sent twice before all have been sent once (e.g.
+   * distinct envelopes: a server's memo of verified signatures then helps only where they share one).
    */
   readonly bodies?: readonly string[];
 }
 
+/** Where each `bodies` array was left by the previous point. */
+const nextBody = new WeakMap<readonly string[], number>();
+
 /** A request that takes the next of `bodies` each time autocannon builds it. */
 function rotating(bodies: readonly string[]): autocannon.RequestParams[] {
-  let next = 0;
   return [
     {
       setupRequest: (request) => {
-        const body = bodies[next % bodies.length] as string;
-        next++;
-        return { ...request, body };
+        const next = nextBody.get(bodies) ?? 0;
+        nextBody.set(bodies, (next + 1) % bodies.length);
+        return { ...request, body: bodies[next] as string };
       },
     },
   ];

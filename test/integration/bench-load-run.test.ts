@@ -45,6 +45,18 @@ test('a point with bodies sends them in turn across connections, each body whole
   assert.ok(Math.max(...counts) - Math.min(...counts) <= 3, `bodies sent ${JSON.stringify(counts)} times`);
 });
 
+test('the next point with the same bodies continues where the last one stopped', async () => {
+  const bodies = Array.from({ length: 100_000 }, (_, i) => `{"n":${i}}`);
+  await measurePoint(url, { method: 'POST', path: '/first', headers: { 'content-type': 'application/json' }, bodies }, 2, 0.3);
+  await measurePoint(url, { method: 'POST', path: '/second', headers: { 'content-type': 'application/json' }, bodies }, 2, 0.3);
+  const n = (path: string) => (received.get(path) ?? []).map((b) => (JSON.parse(b) as { n: number }).n);
+  const first = n('/first');
+  const second = n('/second');
+  assert.ok(first.length > 0 && second.length > 0);
+  // No body of the first point is sent again by the second (fewer than 100,000 requests in all).
+  assert.ok(Math.min(...second) > Math.max(...first) - 2, `second point from ${Math.min(...second)}, first up to ${Math.max(...first)}`);
+});
+
 test('a point without bodies sends its one body every time', async () => {
   const point = await measurePoint(url, { method: 'POST', path: '/fixed', headers: { 'content-type': 'application/json' }, body: '{"data":"x"}' }, 2, 0.3);
   assert.ok(point.ok > 0);
