@@ -32,7 +32,7 @@ function rotating(bodies: readonly string[]): autocannon.RequestParams[] {
       setupRequest: (request) => {
         const next = nextBody.get(bodies) ?? 0;
         nextBody.set(bodies, (next + 1) % bodies.length);
-        return { ...request, body: bodies[next] as string };
+        return { ...request, body: bodies[next] };
       },
     },
   ];

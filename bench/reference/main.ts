@@ -31,7 +31,7 @@ const pool = new Piscina<Uint8Array, string>({
   minThreads: threads,
   maxThreads: threads,
   idleTimeout: Number.POSITIVE_INFINITY,
-  workerData: { threadIds: registry.buffer, ready: ready.buffer as SharedArrayBuffer } satisfies ReferenceWorkerData,
+  workerData: { threadIds: registry.buffer, ready: ready.buffer } satisfies ReferenceWorkerData,
 });
 
 const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
