@@ -571,6 +571,7 @@ export function renderConsole(r: LoadReport): string {
     }
   }
   if (r.profiles.length) out.push('');
+  if (r.unavailable?.length) out.push(`Not measured: ${r.unavailable.map((u) => `${u.id} (${u.reason})`).join('; ')}`, '');
   out.push('Targets (ratios from this run):');
   for (const t of r.targets) out.push(`  ${t.id.padEnd(34)} ${fmtTargetValue(t).padStart(10)}  ${fmtThreshold(t).padEnd(10)}  ${t.pass ? 'PASS' : 'FAIL'}`);
   return `${out.join('\n')}\n`;
