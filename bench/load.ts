@@ -8,6 +8,10 @@
  *     crypto-ceiling seal and open) and the service's Managed and Direct routes with 1 KiB payloads,
  *     plus Managed sign-encrypt with 64 KiB and 1 MiB payloads, recording per point req/s,
  *     p50/p90/p99 latency, non-2xx and errors, the server's event-loop delay p99, peak RSS and CPU;
+ *     Beside them, for issue 13 (batch signatures): the per-request reference (a minimal process doing only
+ *     the raw primitives of a sign-encrypt, bench/reference/), Managed sign-encrypt `batch_input` calls of
+ *     100 items, a second server with PQSEAL_SEAL_BATCH_MAX=1 ("today's": one signature and one
+ *     encapsulation per envelope), and decrypt-verify of envelopes sealed alone vs sealed in batches;
  *  4. runs Managed sign-encrypt for a sustained period (RSS growth), then a separate server with a
  *     tiny pool queue to show backpressure (503 + Retry-After, answered fast), then CPU-profiles the
  *     server (main thread and workers, `node --cpu-prof`) on a few scenarios;
@@ -20,7 +24,9 @@
  *   BENCH_SUSTAIN        seconds of the sustained run (default 60; --quick 15; --smoke 1; 0 skips)
  *   BENCH_WARMUP         warm-up seconds per scenario (default 2; --quick 1; --smoke 0)
  *   BENCH_WORKERS        crypto worker threads of the server (default: its own default, one per core)
- *   BENCH_SCENARIOS      comma-separated scenario ids to run (default: all)
+ *   BENCH_SCENARIOS      comma-separated scenario ids to run (default: all; --issue13: the batch-signature ones)
+ *   BENCH_ENVELOPES      distinct envelopes each decrypt-verify-of-many scenario cycles through (default
+ *                        max(10000, 5000 × workers); --smoke 100); those sealed alone are made one at a time
  *   BENCH_OUT_DIR        where results go (default bench/results)
  *   BENCH_PROFILE_DIR    keep the raw .cpuprofile files here (default: a temporary directory, removed)
  *   BENCH_NOISE_LIMIT    CPU (in cores) other processes may use during a point before it is measured
@@ -28,7 +34,8 @@
  *                        quiet (default 0.25; not applied with --smoke)
  *   BENCH_NOISE_BUDGET   total seconds the run may spend waiting for quiet and re-measuring (default 600;
  *                        --quick 180); afterwards points are measured as they come and flagged
- * Flags: --quick, --smoke (tiny run for the test suite), --no-profile, --strict (exit 2 when a target fails).
+ * Flags: --quick, --smoke (tiny run for the test suite), --no-profile, --strict (exit 2 when a target fails),
+ *   --issue13 (only the batch-signature scenarios and targets: no sustained run, backpressure or profiles).
  * Progress goes to stderr, the report to stdout.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,13 +62,17 @@ import {
   type LoadSettings,
   type Point,
   type ProfileResult,
+  type ScenarioHost,
   type ScenarioInfo,
   type ScenarioResult,
   type SustainResult,
+  type UnavailableScenario,
 } from './lib/load-report.js';
 import { measurePoint, type RequestSpec } from './lib/load-run.js';
+import { BATCH_SCENARIOS, evaluateBatchTargets, renderBatchMarkdown } from './lib/load-batch.js';
 import { compareNodes } from './lib/load-nodes.js';
 import {
+  REFERENCE_MAIN,
   REPO_ROOT,
   ServerProcess,
   type ServerStats,
@@ -86,6 +97,13 @@ function progress(message: string): void {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
+/**
+ * Envelopes per crypto worker in the decrypt-verify-of-many scenarios: more than a worker's memo of
+ * shared secrets and verified roots holds (4,096 each, src/core/crypto-worker.ts), so envelopes that
+ * are each sealed alone are opened in full even when the cycle comes round again, as before batching.
+ */
+const ENVELOPES_PER_WORKER = 5000;
+
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -95,12 +113,13 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 }
 
 function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSettings {
-  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict', '--processes', '--nodes']);
+  const known = new Set(['--quick', '--smoke', '--no-profile', '--profile', '--strict', '--processes', '--nodes', '--issue13']);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(' ')} (accepted: ${[...known].join(', ')})`);
   const smoke = argv.includes('--smoke');
   const quick = argv.includes('--quick') || smoke;
   const pick = <T>(full: T, q: T, s: T): T => (smoke ? s : quick ? q : full);
+  const issue13 = argv.includes('--issue13');
 
   const rawConc = env.BENCH_CONCURRENCY;
   const concurrencies =
@@ -122,17 +141,19 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSet
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)
-    : undefined;
+    : issue13
+      ? Object.values(BATCH_SCENARIOS)
+      : undefined;
   return {
     durationSeconds: num(env, 'BENCH_DURATION', pick(10, 3, 0.5), 0.2, 3600),
     concurrencies: sorted,
     warmupSeconds: num(env, 'BENCH_WARMUP', pick(2, 1, 0), 0, 600),
-    sustainSeconds: num(env, 'BENCH_SUSTAIN', pick(60, 15, 1), 0, 36000),
+    sustainSeconds: num(env, 'BENCH_SUSTAIN', issue13 ? 0 : pick(60, 15, 1), 0, 36000),
     primitiveSeconds: pick(3, 1, 0.2),
     backpressureSeconds: pick(5, 3, 0.5),
     backpressureQueue: 4,
     backpressureConnections: Math.max(64, sorted[sorted.length - 1] as number),
-    profile: smoke ? argv.includes('--profile') : !argv.includes('--no-profile'),
+    profile: smoke || issue13 ? argv.includes('--profile') : !argv.includes('--no-profile'),
     profileSeconds: pick(8, 3, 1),
     noiseLimit: smoke ? Number.POSITIVE_INFINITY : num(env, 'BENCH_NOISE_LIMIT', 0.25, 0, 1000),
     noiseMaxWaitSeconds: 30,
@@ -145,6 +166,8 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSet
     strict: argv.includes('--strict'),
     outDir: isAbsolute(rawOut) ? rawOut : resolve(process.cwd(), rawOut),
     scenarios,
+    issue13,
+    envelopes: Math.ceil(num(env, 'BENCH_ENVELOPES', smoke ? 100 : Math.max(10_000, ENVELOPES_PER_WORKER * workers), 1, 1_000_000)),
   };
 }
 
@@ -152,8 +175,16 @@ function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv): LoadSet
 // Scenarios
 
 interface Scenario extends ScenarioInfo {
-  /** Request to send, given the organisation, a bearer token and a sealed envelope. */
+  /** Request to send, given the organisation, a bearer token and a sealed envelope; throws `Unavailable` when it cannot be made. */
   readonly request: (ctx: RequestContext) => RequestSpec;
+  /** Checks one request's answer before the points; says what is wrong, if anything (kept as the scenario's note). */
+  readonly probe?: (url: string, request: RequestSpec) => Promise<string | undefined>;
+}
+
+/** Envelopes for the decrypt-verify-of-many scenarios, or why there are none. */
+interface EnvelopeSet {
+  readonly envelopes: readonly string[];
+  readonly failure?: string;
 }
 
 interface RequestContext {
@@ -161,7 +192,14 @@ interface RequestContext {
   readonly idToken: string;
   /** A 1 KiB sign-encrypt envelope of the organisation, for decrypt-verify. */
   readonly envelope: string;
+  /** 1 KiB envelopes each sealed alone (PQSEAL_SEAL_BATCH_MAX=1, one request at a time). */
+  readonly singleSealed?: EnvelopeSet;
+  /** 1 KiB envelopes sealed by `batch_input` calls of BATCH_ITEMS, in call order. */
+  readonly batchSealed?: EnvelopeSet;
 }
+
+/** A scenario whose request cannot be made in this run (e.g. the server lacks a feature it needs). */
+class Unavailable extends Error {}
 
 /** Printable payload of exactly `bytes` bytes (base64url characters), so the JSON body is as large. */
 function payload(bytes: number): string {
@@ -223,6 +261,92 @@ const managedSeal = (op: 'sign-encrypt' | 'encrypt', bytes: number, id: string):
   request: (ctx) => ({ method: 'POST', path: `/v1/${op}`, headers: managedHeaders(ctx.org), body: sealBody(bytes, op === 'encrypt' ? ['e'] : ['s', 'e']) }),
 });
 
+/** Items per `batch_input` call of the batch scenario and of the batch-sealed envelopes. */
+const BATCH_ITEMS = 100;
+
+let batchBodyCache: string | undefined;
+/** `{"batch_input": [{"data": <1 KiB>}, …]}` of BATCH_ITEMS distinct payloads. */
+function batchBody(): string {
+  batchBodyCache ??= JSON.stringify({ batch_input: Array.from({ length: BATCH_ITEMS }, () => ({ data: payload(KiB) })) });
+  return batchBodyCache;
+}
+
+interface BatchAnswer {
+  readonly status: number;
+  readonly envelopes: string[];
+  /** What was wrong with the answer. */
+  readonly failure?: string;
+}
+
+/** One `batch_input` sign-encrypt call: its envelopes, in order, or what went wrong. */
+async function callBatch(url: string, headers: Record<string, string>): Promise<BatchAnswer> {
+  const res = await fetch(`${url}/v1/sign-encrypt`, { method: 'POST', headers, body: batchBody() });
+  const text = await res.text();
+  let results: unknown;
+  try {
+    results = (JSON.parse(text) as { body?: { batch_results?: unknown } }).body?.batch_results;
+  } catch {
+    /* not JSON: reported below */
+  }
+  const fail = (why: string): BatchAnswer => ({ status: res.status, envelopes: [], failure: `batch_input call answered ${res.status}: ${why}` });
+  if (res.status !== 200 || !Array.isArray(results)) return fail(text.slice(0, 200));
+  if (results.length !== BATCH_ITEMS) return fail(`${results.length} batch_results for ${BATCH_ITEMS} items`);
+  const envelopes: string[] = [];
+  for (const r of results as { encrypted_data?: unknown; error?: { code?: unknown } }[]) {
+    if (typeof r.encrypted_data !== 'string') return fail(`an item failed (${JSON.stringify(r.error?.code ?? r)})`.slice(0, 200));
+    envelopes.push(r.encrypted_data);
+  }
+  return { status: res.status, envelopes };
+}
+
+/** Decrypt-verify, cycling through distinct envelopes: a server cache of verified roots then helps only as far as envelopes share a signature. */
+const decryptVerifyMany = (id: string, label: string, set: (ctx: RequestContext) => EnvelopeSet | undefined): Scenario => ({
+  id,
+  label,
+  kind: 'managed',
+  method: 'POST',
+  path: '/v1/decrypt-verify',
+  payloadBytes: KiB,
+  request: (ctx) => {
+    const envelopes = set(ctx);
+    if (!envelopes?.envelopes.length) throw new Unavailable(envelopes?.failure ?? 'no envelopes were made');
+    return {
+      method: 'POST',
+      path: '/v1/decrypt-verify',
+      headers: managedHeaders(ctx.org),
+      bodies: envelopes.envelopes.map((e) => JSON.stringify({ encrypted_data: e, requested_actions: ['d', 'v'] })),
+    };
+  },
+});
+
+/** The issue-13 scenarios (bench/lib/load-batch.ts): reference, batch calls, today's single-item behaviour, decrypt-verify of both kinds of envelope. */
+const BATCH_SIGNATURE_SCENARIOS: readonly Scenario[] = [
+  {
+    id: BATCH_SCENARIOS.reference,
+    label: 'reference: sign-encrypt primitives 1 KiB',
+    kind: 'reference',
+    host: 'reference',
+    method: 'POST',
+    path: '/sign-encrypt',
+    payloadBytes: KiB,
+    request: () => ({ method: 'POST', path: '/sign-encrypt', headers: { 'content-type': 'application/json' }, body: sealBody(KiB, ['s', 'e']) }),
+  },
+  {
+    id: BATCH_SCENARIOS.batch,
+    label: `Managed batch_input ${BATCH_ITEMS} × 1 KiB`,
+    kind: 'managed',
+    method: 'POST',
+    path: '/v1/sign-encrypt',
+    payloadBytes: KiB,
+    itemsPerRequest: BATCH_ITEMS,
+    request: (ctx) => ({ method: 'POST', path: '/v1/sign-encrypt', headers: managedHeaders(ctx.org), body: batchBody() }),
+    probe: async (url, request) => (await callBatch(url, request.headers)).failure,
+  },
+  { ...managedSeal('sign-encrypt', KiB, BATCH_SCENARIOS.unbatched), label: 'Managed sign-encrypt 1 KiB, batch max 1', host: 'service-unbatched' },
+  decryptVerifyMany(BATCH_SCENARIOS.decryptSingleSealed, 'Managed decrypt-verify, sealed alone', (ctx) => ctx.singleSealed),
+  decryptVerifyMany(BATCH_SCENARIOS.decryptBatchSealed, 'Managed decrypt-verify, batch-sealed', (ctx) => ctx.batchSealed),
+];
+
 const SCENARIOS: readonly Scenario[] = [
   ceiling('bare', 'bare JSON route', '/bench/bare'),
   ceiling('crypto-seal', 'crypto ceiling: seal', '/bench/crypto-seal'),
@@ -254,6 +378,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   managedSeal('sign-encrypt', 64 * KiB, 'managed-sign-encrypt-64k'),
   managedSeal('sign-encrypt', MiB, 'managed-sign-encrypt-1m'),
+  ...BATCH_SIGNATURE_SCENARIOS,
 ];
 
 /** Scenarios profiled with --cpu-prof (when present in the run). */
@@ -397,11 +522,29 @@ function pointLine(id: string, p: Point): string {
   );
 }
 
-async function runMatrix(server: ServerProcess, ctx: RequestContext, scenarios: readonly Scenario[], s: LoadSettings): Promise<ScenarioResult[]> {
+async function runMatrix(
+  server: ServerProcess,
+  ctx: RequestContext,
+  scenarios: readonly Scenario[],
+  s: LoadSettings,
+  unavailable: UnavailableScenario[],
+): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
-    const request = scenario.request(ctx);
-    progress(`${scenario.id}: ${scenario.method} ${scenario.path}, ${fmtPayload(scenario.payloadBytes)}`);
+    let request: RequestSpec;
+    try {
+      request = scenario.request(ctx);
+    } catch (e) {
+      if (!(e instanceof Unavailable)) throw e;
+      progress(`${scenario.id}: NOT MEASURED: ${e.message}`);
+      unavailable.push({ id: scenario.id, label: scenario.label, reason: e.message });
+      continue;
+    }
+    progress(
+      `${scenario.id}: ${scenario.method} ${scenario.path}, ${fmtPayload(scenario.payloadBytes)}${scenario.itemsPerRequest ? ` × ${scenario.itemsPerRequest} items` : ''}`,
+    );
+    const note = await scenario.probe?.(server.url, request);
+    if (note) progress(`  WARNING: ${note}`);
     if (s.warmupSeconds > 0) await measurePoint(server.url, request, Math.min(4, s.concurrencies[s.concurrencies.length - 1] as number), s.warmupSeconds);
     const points: Point[] = [];
     for (const c of s.concurrencies) {
@@ -409,8 +552,20 @@ async function runMatrix(server: ServerProcess, ctx: RequestContext, scenarios: 
       progress(pointLine(scenario.id, p));
       points.push(p);
     }
-    const { method, path, payloadBytes, id, label, kind } = scenario;
-    results.push({ id, label, kind, method, path, payloadBytes, points, ...bestAndKnee(points) });
+    const { method, path, payloadBytes, id, label, kind, itemsPerRequest, host } = scenario;
+    results.push({
+      id,
+      label,
+      kind,
+      method,
+      path,
+      payloadBytes,
+      ...(itemsPerRequest ? { itemsPerRequest } : {}),
+      host: host ?? 'service',
+      points,
+      ...bestAndKnee(points),
+      ...(note ? { note } : {}),
+    });
   }
   return results;
 }
@@ -546,6 +701,73 @@ async function runProfiles(
   return { results, markdown: sections.join('\n') };
 }
 
+/** The per-request reference (bench/reference/main.ts), a process of its own with the server's number of worker threads. */
+async function runReference(org: BenchOrg, scenarios: readonly Scenario[], s: LoadSettings, unavailable: UnavailableScenario[]): Promise<ScenarioResult[]> {
+  const reference = await ServerProcess.start({ workers: s.workers, command: [REFERENCE_MAIN] });
+  try {
+    progress(`reference pid ${reference.pid} at ${reference.url}, RSS ${fmtMiB(reference.rss())} MiB`);
+    return await runMatrix(reference, { org, idToken: '', envelope: '' }, scenarios, s, unavailable);
+  } finally {
+    await reference.stop();
+  }
+}
+
+/**
+ * "Today's" behaviour: a server with PQSEAL_SEAL_BATCH_MAX=1 (one signature and one encapsulation per
+ * envelope). Runs its scenarios, and seals the envelopes that decrypt-verify later opens one by one.
+ */
+async function runUnbatched(
+  dataDir: string,
+  org: BenchOrg,
+  scenarios: readonly Scenario[],
+  wantSingleSealed: boolean,
+  s: LoadSettings,
+  unavailable: UnavailableScenario[],
+): Promise<{ results: ScenarioResult[]; singleSealed: EnvelopeSet | undefined; highWater: number }> {
+  const server = await ServerProcess.start({ dataDir, workers: s.workers, env: { PQSEAL_SEAL_BATCH_MAX: '1' } });
+  try {
+    progress(`server with PQSEAL_SEAL_BATCH_MAX=1: pid ${server.pid} at ${server.url}`);
+    const ctx = await prepareContext(server, org);
+    const results = await runMatrix(server, ctx, scenarios, s, unavailable);
+    const singleSealed = wantSingleSealed ? await sealAlone(server, org, s.envelopes) : undefined;
+    const highWater = server.rssHighWater();
+    return { results, singleSealed, highWater: Number.isFinite(highWater) ? highWater : 0 };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** `count` 1 KiB envelopes, each sealed by a sign-encrypt of its own, one request at a time. */
+async function sealAlone(server: ServerProcess, org: BenchOrg, count: number): Promise<EnvelopeSet> {
+  progress(`sealing ${count} envelopes one at a time (for decrypt-verify of envelopes sealed alone)`);
+  const envelopes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % 2000 === 0) progress(`  ${i} of ${count}`);
+    const res = await fetch(`${server.url}/v1/sign-encrypt`, { method: 'POST', headers: managedHeaders(org), body: sealBody(KiB, ['s', 'e']) });
+    const text = await res.text();
+    const envelope = res.status === 200 ? (JSON.parse(text) as { body?: { encrypted_data?: unknown } }).body?.encrypted_data : undefined;
+    if (typeof envelope !== 'string') return { envelopes: [], failure: `sign-encrypt answered ${res.status}: ${text.slice(0, 200)}` };
+    envelopes.push(envelope);
+  }
+  return { envelopes };
+}
+
+/** At least `count` 1 KiB envelopes from `batch_input` calls of BATCH_ITEMS, one call at a time, in call order. */
+async function sealInBatches(server: ServerProcess, org: BenchOrg, count: number): Promise<EnvelopeSet> {
+  const calls = Math.ceil(count / BATCH_ITEMS);
+  progress(`sealing ${calls * BATCH_ITEMS} envelopes in ${calls} batch_input calls (for decrypt-verify of batch-signed envelopes)`);
+  const envelopes: string[] = [];
+  for (let i = 0; i < calls; i++) {
+    const answer = await callBatch(server.url, managedHeaders(org));
+    if (answer.failure) {
+      progress(`  ${answer.failure}`);
+      return { envelopes: [], failure: answer.failure };
+    }
+    envelopes.push(...answer.envelopes);
+  }
+  return { envelopes };
+}
+
 /**
  * The raw primitive figures, measured again once when other processes took CPU meanwhile. The pool
  * runs in this process, so "other" is the machine's busy time minus this process's (all threads).
@@ -590,17 +812,36 @@ async function main(): Promise<number> {
     const primitives = await measurePrimitivesGated(s);
     for (const p of primitives) progress(`  ${p.op}: pool ${fmtRps(p.poolOpsPerSec)} ops/s, one thread ${fmtRps(p.singleThreadOpsPerSec)} ops/s`);
 
-    server = await ServerProcess.start({ dataDir, workers: s.workers });
-    progress(`server pid ${server.pid} at ${server.url}, RSS ${fmtMiB(server.rss())} MiB`);
-    const ctx = await prepareContext(server, org);
-    const results = await runMatrix(server, ctx, scenarios, s);
+    const unavailable: UnavailableScenario[] = [];
+    const on = (host: ScenarioHost) => scenarios.filter((x) => (x.host ?? 'service') === host);
+    const measured: ScenarioResult[] = [];
+    if (on('reference').length) measured.push(...(await runReference(org, on('reference'), s, unavailable)));
+    const wantSingleSealed = scenarios.some((x) => x.id === BATCH_SCENARIOS.decryptSingleSealed);
+    const unbatched =
+      on('service-unbatched').length || wantSingleSealed
+        ? await runUnbatched(dataDir, org, on('service-unbatched'), wantSingleSealed, s, unavailable)
+        : undefined;
+    if (unbatched) measured.push(...unbatched.results);
+
+    let highWater = unbatched?.highWater ?? 0;
+    if (on('service').length) {
+      server = await ServerProcess.start({ dataDir, workers: s.workers });
+      progress(`server pid ${server.pid} at ${server.url}, RSS ${fmtMiB(server.rss())} MiB`);
+      const ctx = await prepareContext(server, org);
+      const batchSealed = scenarios.some((x) => x.id === BATCH_SCENARIOS.decryptBatchSealed) ? await sealInBatches(server, org, s.envelopes) : undefined;
+      const envelopes = { ...(unbatched?.singleSealed ? { singleSealed: unbatched.singleSealed } : {}), ...(batchSealed ? { batchSealed } : {}) };
+      measured.push(...(await runMatrix(server, { ...ctx, ...envelopes }, on('service'), s, unavailable)));
+      highWater = Math.max(highWater, server.rssHighWater());
+      await server.stop();
+      server = undefined;
+    }
+    const order = (id: string) => SCENARIOS.findIndex((x) => x.id === id);
+    const results = measured.sort((a, b) => order(a.id) - order(b.id));
 
     const sustainScenario = SCENARIOS.find((x) => x.id === 'managed-sign-encrypt-1k') as Scenario;
     const sustainMeasured = results.find((x) => x.id === sustainScenario.id);
-    const mainPeak = Math.max(...results.flatMap((r) => r.points.map((p) => p.peakRssBytes)));
-    let highWater = server.rssHighWater();
-    await server.stop();
-    server = undefined;
+    // The servers' memory, not the reference's.
+    const mainPeak = Math.max(0, ...results.filter((r) => r.kind !== 'reference').flatMap((r) => r.points.map((p) => p.peakRssBytes)));
 
     // The sustained run gets a server of its own, warmed up at the same concurrency, so that its RSS
     // is not flattered (or inflated) by what the large-payload scenarios left in the heap.
@@ -620,11 +861,11 @@ async function main(): Promise<number> {
     }
     const sampledPeak = Math.max(mainPeak, sustain ? Math.max(...sustain.samples.map((x) => x.rss)) : 0);
 
-    const backpressure = sustainMeasured ? await runBackpressure(dataDir, org, sustainScenario, s) : undefined;
+    const backpressure = sustainMeasured && !s.issue13 ? await runBackpressure(dataDir, org, sustainScenario, s) : undefined;
     const profiles = s.profile ? await runProfiles(dataDir, org, results, s) : { results: [], markdown: '' };
 
     const peakRss = { sampledBytes: sampledPeak, highWaterBytes: Number.isFinite(highWater) ? highWater : 0 };
-    const targets = evaluateTargets(results, sustain, peakRss, backpressure);
+    const targets = [...evaluateTargets(results, sustain, peakRss, backpressure), ...evaluateBatchTargets(results, unavailable)];
     const now = new Date();
     const { outDir, ...settings } = s;
     const report: LoadReport = {
@@ -643,6 +884,7 @@ async function main(): Promise<number> {
       totalSeconds: (Date.now() - started) / 1000,
       primitives,
       scenarios: results,
+      unavailable,
       sustain,
       backpressure,
       peakRss,
@@ -654,7 +896,7 @@ async function main(): Promise<number> {
     mkdirSync(outDir, { recursive: true });
     const chartFile = 'load-chart.svg';
     writeFileSync(join(outDir, `load-${report.date}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(outDir, 'latest.md'), renderMarkdown(report, chartFile, profiles.markdown));
+    writeFileSync(join(outDir, 'latest.md'), renderMarkdown(report, chartFile, profiles.markdown, renderBatchMarkdown(results, targets, unavailable)));
     writeFileSync(
       join(outDir, chartFile),
       renderChart({

@@ -28,6 +28,11 @@ const STYLE: Record<string, { color: string; dash?: string }> = {
   'direct-sign-encrypt-1k': { color: '#2563eb' },
   'managed-sign-encrypt-64k': { color: '#db2777' },
   'managed-sign-encrypt-1m': { color: '#dc2626' },
+  'reference-sign-encrypt': { color: '#111827', dash: '3 3' },
+  'managed-sign-encrypt-batch100': { color: '#0891b2' },
+  'managed-sign-encrypt-1k-unbatched': { color: '#d97706', dash: '4 3' },
+  'managed-decrypt-verify-1k-single-sealed': { color: '#65a30d', dash: '4 3' },
+  'managed-decrypt-verify-1k-batch-sealed': { color: '#65a30d' },
 };
 const FALLBACK = ['#0891b2', '#65a30d', '#9333ea', '#ea580c'];
 

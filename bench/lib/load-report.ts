@@ -10,7 +10,15 @@ import type { ThreadProfile } from './load-profile.js';
 export const LOAD_REPORT_SCHEMA = 'pqseal-bench-load/1';
 const MiB = 1024 * 1024;
 
-export type ScenarioKind = 'ceiling' | 'managed' | 'direct';
+/** `reference`: the per-request reference process (bench/reference/), not pqseal. */
+export type ScenarioKind = 'ceiling' | 'managed' | 'direct' | 'reference';
+
+/**
+ * The process a scenario runs against: the service with its defaults (batching on), the service with
+ * PQSEAL_SEAL_BATCH_MAX=1 (one signature and one encapsulation per envelope: the pre-batching
+ * behaviour), or the per-request reference.
+ */
+export type ScenarioHost = 'service' | 'service-unbatched' | 'reference';
 
 export interface ScenarioInfo {
   readonly id: string;
@@ -19,6 +27,17 @@ export interface ScenarioInfo {
   readonly method: 'POST';
   readonly path: string;
   readonly payloadBytes: number;
+  /** Items per request of a `batch_input` call (absent: one); items/s = 2xx req/s × this. */
+  readonly itemsPerRequest?: number;
+  /** Absent in old reports: the service. */
+  readonly host?: ScenarioHost;
+}
+
+/** A scenario that could not be measured in this run (e.g. a server feature it needs is missing). */
+export interface UnavailableScenario {
+  readonly id: string;
+  readonly label: string;
+  readonly reason: string;
 }
 
 export interface Point extends PointMeasurement {
@@ -48,6 +67,8 @@ export interface ScenarioResult extends ScenarioInfo {
   readonly best: { readonly connections: number; readonly rps: number };
   /** The smallest concurrency reaching KNEE_FRACTION of the best throughput: past it, concurrency only adds queueing. */
   readonly knee: { readonly connections: number; readonly rps: number };
+  /** What a check of one request before the points found, when it found something wrong. */
+  readonly note?: string;
 }
 
 export interface SustainResult {
@@ -128,6 +149,10 @@ export interface LoadSettings {
   readonly strict: boolean;
   readonly outDir: string;
   readonly scenarios: readonly string[] | undefined;
+  /** --issue13: only the batch-signature scenarios and targets (no sustained run, backpressure or profiles). */
+  readonly issue13: boolean;
+  /** Distinct envelopes each decrypt-verify-of-many scenario cycles through. */
+  readonly envelopes: number;
 }
 
 export interface LoadReport {
@@ -139,6 +164,8 @@ export interface LoadReport {
   readonly totalSeconds: number;
   readonly primitives: readonly PrimitiveThroughput[];
   readonly scenarios: readonly ScenarioResult[];
+  /** Scenarios of the run that could not be measured, and why (absent in old reports). */
+  readonly unavailable?: readonly UnavailableScenario[];
   readonly sustain: SustainResult | undefined;
   readonly backpressure: BackpressureResult | undefined;
   readonly peakRss: { readonly sampledBytes: number; readonly highWaterBytes: number };
@@ -221,7 +248,7 @@ export function evaluateTargets(
     });
   }
 
-  const service = scenarios.filter((s) => s.kind !== 'ceiling');
+  const service = scenarios.filter((s) => s.kind !== 'ceiling' && s.kind !== 'reference');
   if (service.length > 0) {
     const ratios = service.map((s) => {
       const p = pointAt(s, s.best.connections) as Point;
@@ -458,6 +485,7 @@ function summaryRows(r: LoadReport): string[][] {
   const by = (id: string) => r.scenarios.find((s) => s.id === id);
   const ceilingFor = (s: ScenarioResult): ScenarioResult | undefined => {
     if (s.kind === 'ceiling' || s.id === 'managed-encrypt-1k') return undefined; // encrypt does not sign: no like-for-like ceiling
+    if (s.kind === 'reference' || s.itemsPerRequest) return undefined; // compared in the issue-13 section instead
     return /decrypt/.test(s.id) ? by('crypto-open') : by('crypto-seal');
   };
   const bare = by('bare');
@@ -543,12 +571,14 @@ export function renderConsole(r: LoadReport): string {
     }
   }
   if (r.profiles.length) out.push('');
+  if (r.unavailable?.length) out.push(`Not measured: ${r.unavailable.map((u) => `${u.id} (${u.reason})`).join('; ')}`, '');
   out.push('Targets (ratios from this run):');
   for (const t of r.targets) out.push(`  ${t.id.padEnd(34)} ${fmtTargetValue(t).padStart(10)}  ${fmtThreshold(t).padEnd(10)}  ${t.pass ? 'PASS' : 'FAIL'}`);
   return `${out.join('\n')}\n`;
 }
 
-export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown: string): string {
+/** `sections`: Markdown placed after the targets (e.g. the issue-13 comparison, bench/lib/load-batch.ts). */
+export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown: string, sections = ''): string {
   const s = r.settings;
   const out: string[] = [];
   out.push(`# pqseal load benchmark, ${r.date}`, '');
@@ -561,6 +591,8 @@ export function renderMarkdown(r: LoadReport, chartFile: string, profileMarkdown
   out.push(`![Throughput vs concurrency](${chartFile})`, '');
   out.push('## Targets', '', mdTable(['Target', 'Measured', 'Required', 'Result'], targetRows(r)), '');
   for (const t of r.targets) out.push(`- **${t.id}** — ${t.description}: ${t.detail}`);
+  if (r.unavailable?.length) out.push('', `Not measured in this run: ${r.unavailable.map((u) => `${u.id} (${u.reason})`).join('; ')}.`);
+  if (sections) out.push('', sections.trimEnd());
   out.push('', '## Summary (best concurrency per scenario)', '', mdTable(SUMMARY_HEADER, summaryRows(r)), '');
   out.push(
     '"of ceiling" is the best throughput over min(bare route, crypto-ceiling route of the same operation); knee = smallest concurrency reaching 95% of the best throughput; CPU ms/req = server CPU time (all threads) per successful request at the best point; main-thread ms/req = the part of it spent on the event-loop thread (read from /proc per thread — steadier than throughput on a shared machine).',

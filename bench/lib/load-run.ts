@@ -14,6 +14,28 @@ export interface RequestSpec {
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
   readonly body?: string | Buffer;
+  /**
+   * Bodies sent in turn instead of `body`, one per request across all connections and across every
+   * point measured with the same array, so none is sent twice before all have been sent once (e.g.
+   * distinct envelopes: a server's memo of verified signatures then helps only where they share one).
+   */
+  readonly bodies?: readonly string[];
+}
+
+/** Where each `bodies` array was left by the previous point. */
+const nextBody = new WeakMap<readonly string[], number>();
+
+/** A request that takes the next of `bodies` each time autocannon builds it. */
+function rotating(bodies: readonly string[]): autocannon.RequestParams[] {
+  return [
+    {
+      setupRequest: (request) => {
+        const next = nextBody.get(bodies) ?? 0;
+        nextBody.set(bodies, (next + 1) % bodies.length);
+        return { ...request, body: bodies[next] };
+      },
+    },
+  ];
 }
 
 export interface LatencySummary {
@@ -93,6 +115,7 @@ export async function measurePoint(baseUrl: string, request: RequestSpec, connec
     method: request.method,
     headers: request.headers,
     ...(request.body !== undefined ? { body: request.body } : {}),
+    ...(request.bodies?.length ? { requests: rotating(request.bodies) } : {}),
     connections,
     pipelining: 1,
     duration: seconds,

@@ -19,6 +19,8 @@ const execFileAsync = promisify(execFile);
 /** The repository root (this file runs from dist/bench/lib/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The per-request reference (bench/reference/main.ts): started and measured like the server. */
+export const REFERENCE_MAIN = join(REPO_ROOT, 'dist', 'bench', 'reference', 'main.js');
 const CLI = join(REPO_ROOT, 'bin', 'pqseal.js');
 
 /** What `pqseal org create --json` prints. */
@@ -39,6 +41,8 @@ export interface ServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** PQSEAL_PROCESSES (server processes on one port); 1 when undefined. */
   readonly processes?: number;
+  /** The script and arguments to run instead of `dist/src/cli/main.js serve` (the reference); `--port <port>` is appended. */
+  readonly command?: readonly string[];
 }
 
 export interface ServerStats {
@@ -149,7 +153,8 @@ export class ServerProcess {
     const dataDir = options.dataDir ?? freshDataDir();
     const port = await freePort();
     const nodeArgs = [...(options.nodeFlags ?? []), ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [])];
-    const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN, 'serve', '--port', String(port)], {
+    const command = options.command ?? [SERVER_MAIN, 'serve'];
+    const child = spawn(process.execPath, [...nodeArgs, ...command, '--port', String(port)], {
       env: serverEnv(dataDir, options),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -57,6 +57,15 @@ declare module 'autocannon' {
       setBody(body: string | Buffer | undefined): void;
     }
 
+    /** One request of `Options.requests`: what it is sent with, rebuilt per request when it has `setupRequest`. */
+    interface RequestParams {
+      method?: Options['method'];
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams;
+    }
+
     interface Options {
       url: string;
       connections?: number;
@@ -75,6 +84,8 @@ declare module 'autocannon' {
       bailout?: number;
       excludeErrorStats?: boolean;
       setupClient?: (client: Client) => void;
+      /** Each connection sends these in turn instead of one fixed request. */
+      requests?: RequestParams[];
       skipAggregateResult?: boolean;
     }
 
