@@ -124,7 +124,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     workers,
     maxQueue: int(env, 'PQSEAL_MAX_QUEUE', workers * 64),
     sealBatchMax: bounded(env, 'PQSEAL_SEAL_BATCH_MAX', 64, 1, 1024),
-    sealBatchWindowMs: bounded(env, 'PQSEAL_SEAL_BATCH_WINDOW_MS', 2, 0, 10),
+    sealBatchWindowMs: bounded(env, 'PQSEAL_SEAL_BATCH_WINDOW_MS', 1, 0, 10),
     maxInFlightBytes,
     maxInFlightBytesPerClient: int(env, 'PQSEAL_MAX_INFLIGHT_BYTES_PER_CLIENT', Math.floor(maxInFlightBytes / 2)),
     headersTimeoutMs: int(env, 'PQSEAL_HEADERS_TIMEOUT_MS', 10_000),

@@ -74,7 +74,7 @@ export interface ServiceOptions {
   /** Start the crypto worker pool (the CLI's admin commands do not need it). */
   readonly workers?: boolean;
   readonly now?: () => number;
-  /** Audit group-commit delay (default PQSEAL_AUDIT_FLUSH_MS, 1 ms). */
+  /** Audit group-commit delay (default PQSEAL_AUDIT_FLUSH_MS, 0 = the end of the I/O turn). */
   readonly auditFlushMs?: number;
   /** Seconds between signed checkpoints when serving (default PQSEAL_CHECKPOINT_INTERVAL, 300; 0 = off). */
   readonly checkpointIntervalSeconds?: number;
