@@ -5,6 +5,7 @@ import { Authenticator } from './core/authenticator.js';
 import { CryptoPool } from './core/crypto-pool.js';
 import { Admission } from './core/admission.js';
 import type { WorkerStartup } from './common/worker-startup.js';
+import { OpenBatcher } from './core/open-batcher.js';
 import { SealBatcher } from './core/seal-batcher.js';
 import { Operations } from './core/operations.js';
 import type { NewOrganisation } from './core/organisations.js';
@@ -228,6 +229,11 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     if (!batcher) throw new Error('crypto pool not started');
     return batcher;
   };
+  const opener = pool && new OpenBatcher(pool, config.sealBatchWindowMs);
+  const requireOpener = (): OpenBatcher => {
+    if (!opener) throw new Error('crypto pool not started');
+    return opener;
+  };
 
   return {
     config,
@@ -249,6 +255,9 @@ export async function openServices(config: Config, options: ServiceOptions = {})
       },
       get batcher() {
         return requireBatcher();
+      },
+      get opener() {
+        return requireOpener();
       },
       orgName: (orgId) => organisations.name(orgId),
       partners: new PartnerAccess(revocations, now),

@@ -4,6 +4,7 @@ import { inspectEnvelopeHeader, isEnvelopeError, type EnvelopeHeader, type Permi
 import { accessDenied } from '../permissions/errors.js';
 import type { CryptoPool } from './crypto-pool.js';
 import type { JsonResult, OpenResult, SealResult, WrappedSecretRef } from './crypto-tasks.js';
+import type { OpenBatcher } from './open-batcher.js';
 import type { SealBatcher } from './seal-batcher.js';
 import type { JsonRoom } from './results.js';
 import { serviceErrorFromCode, ServiceError } from '../common/service-error.js';
@@ -50,6 +51,8 @@ export interface OperationsDeps {
   readonly pool: CryptoPool;
   /** Groups seals into v2 batches (one signature and one encapsulation per batch). */
   readonly batcher: SealBatcher;
+  /** Groups opens into one crypto task while every worker is busy. */
+  readonly opener: OpenBatcher;
   readonly orgName: (orgId: string) => Promise<string | undefined>;
   readonly partners: PartnerAuthoriser;
 }
@@ -96,7 +99,7 @@ export class Operations {
 
   private async open(caller: Caller, encryptedData: string, verify: boolean, room: JsonRoom, trace: OperationTrace): Promise<JsonResult> {
     const kemKey = await this.openableKey(caller, encryptedData, trace);
-    return this.finishOpen(await this.deps.pool.open({ envelope: encryptedData, kemKey, verify, room }), room);
+    return this.finishOpen(await this.deps.opener.open({ envelope: encryptedData, kemKey, verify, room }), room);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { PermissionGrant } from '../envelope/index.js';
+import { Coalescer } from './coalescer.js';
 import type { CryptoPool } from './crypto-pool.js';
-import type { SealBatchTask, SealRecipientRef, SealResult, SealSignerRef } from './crypto-tasks.js';
+import type { SealRecipientRef, SealResult, SealSignerRef } from './crypto-tasks.js';
 import type { JsonRoom } from './results.js';
 
 export interface SealBatcherOptions {
@@ -18,97 +19,40 @@ export interface SealItem {
   readonly room: JsonRoom;
 }
 
-interface Waiting {
-  readonly item: SealItem;
-  readonly resolve: (result: SealResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Lane {
+interface SealContext {
   readonly recipient: SealRecipientRef;
   readonly signer: SealSignerRef | undefined;
-  waiting: Waiting[];
-  timer: NodeJS.Timeout | undefined;
-  /** Batches of this lane handed to the pool and not yet back. */
-  inFlight: number;
 }
 
 /**
  * Groups the seal requests of one organisation into v2 batches (docs/envelope.md §Envelope v2):
  * requests that share a recipient key and a signer are sealed by one task, with one encapsulation
- * and one signature. The window adapts to load, as Nagle's algorithm does: a request of a lane with
- * no batch in flight is sent at once (a batch of one at low load, no added latency); otherwise it
- * waits until the lane's batch comes back, the window passes (so a busy lane keeps several workers
- * busy) or the batch is full. Whether a worker thread is idle says nothing about whether a core is:
- * on a small machine the event loop, the audit writer and the workers share the cores, and every
+ * and one signature. One batch per lane is out at a time, so requests that arrive meanwhile go
+ * together when it returns (or the window passes, so a busy lane keeps several workers busy). A
+ * request alone is sent at once. Whether a worker thread is idle says nothing about whether a core
+ * is: on a small machine the event loop, the audit writer and the workers share the cores, and every
  * signature saved is CPU the other threads get.
  */
 export class SealBatcher {
-  private readonly lanes = new Map<string, Lane>();
-  private running = 0;
+  private readonly coalescer: Coalescer<SealContext, SealItem, SealResult>;
 
-  constructor(
-    private readonly pool: CryptoPool,
-    private readonly options: SealBatcherOptions,
-  ) {
-    if (!Number.isInteger(options.maxItems) || options.maxItems < 1) throw new RangeError('maxItems must be a positive integer');
+  constructor(pool: CryptoPool, options: SealBatcherOptions) {
+    this.coalescer = new Coalescer({
+      maxItems: options.maxItems,
+      windowMs: options.windowMs,
+      maxInFlight: 1,
+      onBatch: options.onBatch,
+      dispatch: async ({ recipient, signer }, items) => (await pool.sealBatch({ recipient, signer, items })).results,
+    });
   }
 
   seal(recipient: SealRecipientRef, signer: SealSignerRef | undefined, item: SealItem): Promise<SealResult> {
-    const key = laneKey(recipient, signer);
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      lane = { recipient, signer, waiting: [], timer: undefined, inFlight: 0 };
-      this.lanes.set(key, lane);
-    }
-    const target = lane;
-    const result = new Promise<SealResult>((resolve, reject) => target.waiting.push({ item, resolve, reject }));
-    if (target.waiting.length >= this.options.maxItems || target.inFlight === 0) this.flush(key, target);
-    else target.timer ??= setTimeout(() => this.flush(key, target), this.options.windowMs);
-    return result;
+    return this.coalescer.submit(laneKey(recipient, signer), { recipient, signer }, item);
   }
 
   /** Seals several items as one batch now, bypassing the window (the batch API: one signature per call). */
   sealNow(recipient: SealRecipientRef, signer: SealSignerRef | undefined, items: readonly SealItem[]): Promise<readonly SealResult[]> {
-    return this.dispatch({ recipient, signer, items });
-  }
-
-  private flush(key: string, lane: Lane): void {
-    if (lane.timer) clearTimeout(lane.timer);
-    lane.timer = undefined;
-    while (lane.waiting.length > 0) {
-      const batch = lane.waiting.splice(0, this.options.maxItems);
-      lane.inFlight++;
-      this.dispatch({ recipient: lane.recipient, signer: lane.signer, items: batch.map((w) => w.item) })
-        .then(
-          (results) => batch.forEach((w, i) => w.resolve(results[i] as SealResult)),
-          (error: unknown) => batch.forEach((w) => w.reject(error)),
-        )
-        .finally(() => this.batchReturned(key, lane));
-    }
-  }
-
-  /** What waited while the lane's batch was out goes now, together; an idle lane is forgotten. */
-  private batchReturned(key: string, lane: Lane): void {
-    lane.inFlight--;
-    if (lane.waiting.length > 0) this.flush(key, lane);
-    else if (lane.inFlight === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
-  }
-
-  private async dispatch(task: Omit<SealBatchTask, 'op'>): Promise<readonly SealResult[]> {
-    this.options.onBatch?.(task.items.length);
-    this.running++;
-    try {
-      const { results } = await this.pool.sealBatch(task);
-      return results;
-    } finally {
-      this.running--;
-    }
-  }
-
-  /** Batches handed to the pool and not yet back. */
-  get inFlight(): number {
-    return this.running;
+    return this.coalescer.runNow({ recipient, signer }, items);
   }
 }
 
