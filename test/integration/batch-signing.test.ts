@@ -70,6 +70,31 @@ describe('batch signatures of single requests', () => {
     assert.ok(Math.max(...sizes) <= server.services.config.sealBatchMax);
     assert.equal(new Set(sealed.map((s) => s.envelope)).size, 1000);
   });
+
+  test('concurrent opens share crypto tasks while every worker is busy, and each still answers its own envelope', async () => {
+    const sealed = await sealConcurrently(server, org, 200, 'opened together');
+    const before = server.services.pool.tasksRun.open;
+    const h = managedHeaders(org);
+    const answers = await Promise.all(sealed.slice(0, 100).map(({ envelope }) => post(`${server.url}/v1/decrypt-verify`, h, { encrypted_data: envelope })));
+    answers.forEach((r, i) => {
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.body.decrypted_data, `opened together ${i}`);
+      assert.equal(r.json.body.is_valid_signature, true);
+    });
+    const tasks = server.services.pool.tasksRun.open - before;
+    assert.ok(tasks < 100, `100 concurrent opens took ${tasks} open tasks`);
+    // A tampered envelope among good ones fails alone.
+    const tampered = Buffer.from(sealed[150]?.envelope as string, 'base64url');
+    tampered.writeUInt8((tampered.at(-1) as number) ^ 1, tampered.length - 1);
+    const mixed = await Promise.all(
+      [sealed[151]?.envelope, tampered.toString('base64url'), sealed[152]?.envelope].map((e) => post(`${server.url}/v1/decrypt`, h, { encrypted_data: e })),
+    );
+    assert.deepEqual(
+      mixed.map((r) => r.status),
+      [200, 400, 200],
+    );
+    assert.equal(mixed[1]?.json.body.error.code, 'ENVELOPE_AUTH_FAILED');
+  });
 });
 
 describe('v1 envelopes still open', () => {
