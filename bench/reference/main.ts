@@ -13,13 +13,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
+import { processStats } from '../server/process-stats.js';
 import { ThreadIdRegistry } from '../server/thread-id.js';
 import type { ReferenceWorkerData } from './task.js';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
-const ELD_RESOLUTION_MS = 10;
 
 const portArg = process.argv.indexOf('--port');
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
@@ -34,29 +33,10 @@ const pool = new Piscina<Uint8Array, string>({
   workerData: { threadIds: registry.buffer, ready: ready.buffer } satisfies ReferenceWorkerData,
 });
 
-const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-eld.enable();
-let since = Date.now();
-// Beyond the histogram's resolution, as bench/server/routes.ts reports it.
-const delayMs = (ns: number) => (Number.isFinite(ns) && eld.count > 0 ? Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS) : 0);
+const processStatistics = processStats();
 
 function stats(): unknown {
-  const memory = process.memoryUsage();
-  return {
-    sinceMs: Date.now() - since,
-    eventLoopDelayMs: {
-      resolution: ELD_RESOLUTION_MS,
-      samples: eld.count,
-      mean: delayMs(eld.mean),
-      p50: delayMs(eld.percentile(50)),
-      p90: delayMs(eld.percentile(90)),
-      p99: delayMs(eld.percentile(99)),
-      max: delayMs(eld.max),
-    },
-    memory: { rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
-    uptimeSeconds: process.uptime(),
-    threads: { main: process.pid, crypto: registry.ids() },
-  };
+  return { ...processStatistics.snapshot(), threads: { main: process.pid, crypto: registry.ids() } };
 }
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
@@ -96,8 +76,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (key === 'GET /healthz') return Atomics.load(ready, 0) >= threads ? answer(res, 200, { status: 'ok' }) : answer(res, 503, { status: 'starting' });
   if (key === 'GET /bench/stats') return answer(res, 200, stats());
   if (key === 'POST /bench/stats/reset') {
-    eld.reset();
-    since = Date.now();
+    processStatistics.reset();
     return answer(res, 200, { ok: true });
   }
   req.resume();

@@ -1,7 +1,7 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { CryptoPool } from '../../src/core/crypto-pool.js';
 import { runCeiling as runCeilingTask, type CeilingOp } from './ceiling.js';
+import { processStats } from './process-stats.js';
 
 /**
  * Ceiling routes, registered only with PQSEAL_BENCH_ROUTES=true: the HTTP ceiling (a bare JSON
@@ -21,7 +21,6 @@ export interface BenchHost {
 }
 
 /** Sampling period of the event-loop delay histogram. */
-const ELD_RESOLUTION_MS = 10;
 
 export async function benchRoutes(
   app: FastifyInstance,
@@ -44,28 +43,11 @@ export async function benchRoutes(
   app.post('/bench/crypto-seal', { schema: { hide: true } }, () => runCeiling('ceiling-seal'));
   app.post('/bench/crypto-open', { schema: { hide: true } }, () => runCeiling('ceiling-open'));
 
-  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  eld.enable();
-  let since = Date.now();
-  app.addHook('onClose', async () => eld.disable());
-  // The histogram records the whole interval between timer callbacks, so an idle loop reads about
-  // `resolution`; the delay is what exceeds it (the convention of @fastify/under-pressure).
-  const delayMs = (ns: number) => (Number.isFinite(ns) && eld.count > 0 ? Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS) : 0);
+  const processStatistics = processStats();
+  app.addHook('onClose', async () => processStatistics.stop());
   app.get('/bench/stats', { schema: { hide: true } }, async () => {
-    const memory = process.memoryUsage();
     return {
-      sinceMs: Date.now() - since,
-      eventLoopDelayMs: {
-        resolution: ELD_RESOLUTION_MS,
-        samples: eld.count,
-        mean: delayMs(eld.mean),
-        p50: delayMs(eld.percentile(50)),
-        p90: delayMs(eld.percentile(90)),
-        p99: delayMs(eld.percentile(99)),
-        max: delayMs(eld.max),
-      },
-      memory: { rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
-      uptimeSeconds: process.uptime(),
+      ...processStatistics.snapshot(),
       ceilingInFlight,
       audit: { ...host.auditWriter.stats },
       admission: host.admission.inFlight,
@@ -74,8 +56,7 @@ export async function benchRoutes(
     };
   });
   app.post('/bench/stats/reset', { schema: { hide: true } }, async () => {
-    eld.reset();
-    since = Date.now();
+    processStatistics.reset();
     return { ok: true };
   });
 }
