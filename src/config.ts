@@ -155,7 +155,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   if (config.batchMaxItems < 1) throw new ConfigError('PQSEAL_BATCH_MAX_ITEMS must be at least 1');
   // A seal batch_input is one v2 batch: more items than the format's batch size fail the whole call.
-  if (config.batchMaxItems > MAX_BATCH_SIZE) throw new ConfigError(`PQSEAL_BATCH_MAX_ITEMS must be at most ${MAX_BATCH_SIZE} (the envelope format's batch size)`);
+  if (config.batchMaxItems > MAX_BATCH_SIZE)
+    throw new ConfigError(`PQSEAL_BATCH_MAX_ITEMS must be at most ${MAX_BATCH_SIZE} (the envelope format's batch size)`);
   if (config.batchMaxBytes < 1) throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must be at least 1');
   if (config.batchMaxBytes > config.bodyLimitBytes) {
     throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must not exceed PQSEAL_BODY_LIMIT (the items are inside the body: a larger value never applies)');

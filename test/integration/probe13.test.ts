@@ -71,8 +71,7 @@ describe('a partner against a batch it was granted one envelope of', () => {
     const granted = parseEnvelopeBytes(decodeBase64Url(sealed[1] as string), MAX_PERMISSION_BYTES);
     const grantedHeader = granted.aad.subarray(0, granted.aad.length - granted.kemCipherText.length);
     const permissions = [{ partnerId: partner.org_id, actions: ['read'] }];
-    const freshHeader = (envelopeId: Uint8Array) =>
-      encodeHeader({ ...granted.header, envelopeId, permissions }, encodePermissions(permissions));
+    const freshHeader = (envelopeId: Uint8Array) => encodeHeader({ ...granted.header, envelopeId, permissions }, encodePermissions(permissions));
     const signer = { orgId: owner.org_id, keyId: `${owner.org_id}.sig.v1`, displayName: 'Batch Owner Co' };
     const forge = (header: Uint8Array, envelopeId: Uint8Array, data: string): string => {
       const { cipherText, sharedSecret } = server.services.providers.xWing.encapsulate(kem.publicKey);

@@ -38,7 +38,11 @@ function sealAndAnswer(plaintext: string | Uint8Array) {
 
 describe('verifyOffline and the signed content type', () => {
   const verify = (envelope: string, result: object) =>
-    verifyOffline({ decryptVerifyResult: result as Parameters<typeof verifyOffline>[0]['decryptVerifyResult'], encryptedData: envelope, publicKeys: org.signing.publicKey });
+    verifyOffline({
+      decryptVerifyResult: result as Parameters<typeof verifyOffline>[0]['decryptVerifyResult'],
+      encryptedData: envelope,
+      publicKeys: org.signing.publicKey,
+    });
 
   test('a text envelope presented as base64 data is a CLAIM_MISMATCH, not a valid signature over other data', () => {
     const { envelope, payload, answer } = sealAndAnswer('pay 100 to Alice');

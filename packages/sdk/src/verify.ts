@@ -161,7 +161,11 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
   }
   // The content type is signed (header): text read as base64, or bytes read as text, is data the signer did not present.
   if ((claim.dataEncoding === 'base64') !== (header.contentType === 'binary')) {
-    return fail('CLAIM_MISMATCH', `the result gives the data ${claim.dataEncoding === 'base64' ? 'as base64' : 'as text'}, the envelope header says ${header.contentType}`, header);
+    return fail(
+      'CLAIM_MISMATCH',
+      `the result gives the data ${claim.dataEncoding === 'base64' ? 'as base64' : 'as text'}, the envelope header says ${header.contentType}`,
+      header,
+    );
   }
   if (header.version === 2 && claim.batchProof === undefined) {
     return fail(
