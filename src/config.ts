@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { MAX_BATCH_SIZE } from '@pqseal/sdk/envelope';
 
 /**
  * Every setting, from the environment (flags of `pqseal serve` override). The README's configuration
@@ -153,6 +154,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError('PQSEAL_LOGIN_BURST_PER_ADDRESS must be at least 1 while PQSEAL_LOGIN_RATE_PER_ADDRESS is set');
   }
   if (config.batchMaxItems < 1) throw new ConfigError('PQSEAL_BATCH_MAX_ITEMS must be at least 1');
+  // A seal batch_input is one v2 batch: more items than the format's batch size fail the whole call.
+  if (config.batchMaxItems > MAX_BATCH_SIZE)
+    throw new ConfigError(`PQSEAL_BATCH_MAX_ITEMS must be at most ${MAX_BATCH_SIZE} (the envelope format's batch size)`);
   if (config.batchMaxBytes < 1) throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must be at least 1');
   if (config.batchMaxBytes > config.bodyLimitBytes) {
     throw new ConfigError('PQSEAL_BATCH_MAX_BYTES must not exceed PQSEAL_BODY_LIMIT (the items are inside the body: a larger value never applies)');

@@ -157,7 +157,9 @@ test('every signed v2 vector envelope verifies offline with its batch_proof (wir
     };
     assert.equal(check(sdkSpelling).valid, true, c.name);
     assert.equal(check({ ...r, signed_by: `${r.signed_by} (forged)` }).reason, 'SIGNATURE_MISMATCH', c.name);
-    assert.equal(check({ ...r, decrypted_data: `${r.decrypted_data}!`, data_encoding: undefined }).reason, 'SIGNATURE_MISMATCH', c.name);
+    const altered =
+      r.data_encoding === 'base64' ? Buffer.concat([Buffer.from(r.decrypted_data, 'base64'), Buffer.from('!')]).toString('base64') : `${r.decrypted_data}!`;
+    assert.equal(check({ ...r, decrypted_data: altered }).reason, 'SIGNATURE_MISMATCH', c.name);
     const { batch_proof: _proof, ...withoutProof } = r;
     const missing = check(withoutProof);
     assert.equal(missing.reason, 'BATCH_PROOF_MISSING', c.name);

@@ -112,7 +112,7 @@ export type OfflineFailure =
   | 'SIGNATURE_MISMATCH'
   /** The given public keys do not contain the signing key the envelope names. */
   | 'SIGNER_KEY_UNKNOWN'
-  /** The server's claims (envelope id, signed_timestamp, a batch proof for a v1 envelope) disagree with the envelope header. */
+  /** The server's claims (envelope id, signed_timestamp, data_encoding against the signed content type, a batch proof for a v1 envelope) disagree with the envelope header. */
   | 'CLAIM_MISMATCH'
   /** The envelope is version 2 (batch-signed) and the result carries no batch proof to reach the signed root. */
   | 'BATCH_PROOF_MISSING'
@@ -158,6 +158,14 @@ export function verifyOffline(input: VerifyOfflineInput): OfflineVerification {
   }
   if (claim.signedTimestamp !== undefined && claim.signedTimestamp !== header.createdAt) {
     return fail('CLAIM_MISMATCH', `the result says signed at ${claim.signedTimestamp}, the envelope header says ${header.createdAt}`, header);
+  }
+  // The content type is signed (header): text read as base64, or bytes read as text, is data the signer did not present.
+  if ((claim.dataEncoding === 'base64') !== (header.contentType === 'binary')) {
+    return fail(
+      'CLAIM_MISMATCH',
+      `the result gives the data ${claim.dataEncoding === 'base64' ? 'as base64' : 'as text'}, the envelope header says ${header.contentType}`,
+      header,
+    );
   }
   if (header.version === 2 && claim.batchProof === undefined) {
     return fail(
