@@ -2,7 +2,17 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ProviderSet } from '../crypto/providers.js';
-import type { OpenBatchResult, OpenBatchTask, OpenResult, OpenTask, SealBatchResult, SealBatchTask, VerifyResult, VerifyTask } from './crypto-tasks.js';
+import type {
+  OpenBatchResult,
+  OpenBatchTask,
+  OpenResult,
+  OpenTask,
+  SealBatchResult,
+  SealBatchTask,
+  TaskError,
+  VerifyResult,
+  VerifyTask,
+} from './crypto-tasks.js';
 import type { WorkerStartup } from '../common/worker-startup.js';
 
 /** Thrown when the service is at capacity: callers answer 503 with Retry-After instead of queueing without bound. */
@@ -80,9 +90,9 @@ export class CryptoPool {
   }
 
   /** One v2 batch (src/core/seal-batcher.ts groups single requests into these). */
-  sealBatch(task: Omit<SealBatchTask, 'op'>): Promise<SealBatchResult> {
+  sealBatch(task: Omit<SealBatchTask, 'op'>): Promise<SealBatchResult | TaskError> {
     this.tasksRun.seal++;
-    return this.run('seal', { op: 'seal-batch', ...task }) as Promise<SealBatchResult>;
+    return this.run('seal', { op: 'seal-batch', ...task }) as Promise<SealBatchResult | TaskError>;
   }
 
   open(task: Omit<OpenTask, 'op'>): Promise<OpenResult> {
@@ -91,9 +101,9 @@ export class CryptoPool {
   }
 
   /** Several opens in one task: one thread hop for a batch API call. */
-  openBatch(task: Omit<OpenBatchTask, 'op'>): Promise<OpenBatchResult> {
+  openBatch(task: Omit<OpenBatchTask, 'op'>): Promise<OpenBatchResult | TaskError> {
     this.tasksRun.open++;
-    return this.run('open', { op: 'open-batch', ...task }) as Promise<OpenBatchResult>;
+    return this.run('open', { op: 'open-batch', ...task }) as Promise<OpenBatchResult | TaskError>;
   }
 
   /** The plaintext of the pending signature is moved to the worker, not copied. */

@@ -19,7 +19,11 @@ export class OpenBatcher {
       maxItems: MAX_OPENS_PER_TASK,
       windowMs,
       maxInFlight: pool.threads,
-      dispatch: async (_, items) => (items.length === 1 ? [await pool.open(items[0] as Omit<OpenTask, 'op'>)] : (await pool.openBatch({ items })).results),
+      dispatch: async (_, items) => {
+        if (items.length === 1) return [await pool.open(items[0] as Omit<OpenTask, 'op'>)];
+        const answer = await pool.openBatch({ items });
+        return answer.kind === 'error' ? items.map(() => answer) : answer.results;
+      },
     });
   }
 

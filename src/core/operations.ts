@@ -148,7 +148,8 @@ export class Operations {
       return kemKey ? [{ index: i, item: { envelope, kemKey, verify, room: NO_ROOM } }] : [];
     });
     if (openable.length === 0) return outcomes;
-    const { results } = await this.deps.pool.openBatch({ items: openable.map((o) => o.item) });
+    const answer = await this.deps.pool.openBatch({ items: openable.map((o) => o.item) });
+    const results = answer.kind === 'error' ? openable.map(() => answer) : answer.results;
     await Promise.all(
       openable.map(async ({ index }, j) => {
         try {

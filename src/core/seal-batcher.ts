@@ -42,7 +42,11 @@ export class SealBatcher {
       windowMs: options.windowMs,
       maxInFlight: 1,
       onBatch: options.onBatch,
-      dispatch: async ({ recipient, signer }, items) => (await pool.sealBatch({ recipient, signer, items })).results,
+      // A task refused as a whole (a signer the format cannot encode, say) fails each of its items alike.
+      dispatch: async ({ recipient, signer }, items) => {
+        const answer = await pool.sealBatch({ recipient, signer, items });
+        return answer.kind === 'error' ? items.map(() => answer) : answer.results;
+      },
     });
   }
 
