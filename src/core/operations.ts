@@ -150,16 +150,21 @@ export class Operations {
     if (openable.length === 0) return outcomes;
     const answer = await this.deps.pool.openBatch({ items: openable.map((o) => o.item) });
     const results = answer.kind === 'error' ? openable.map(() => answer) : answer.results;
-    await Promise.all(
-      openable.map(async ({ index }, j) => {
+    // Items whose signer key the worker lacked each need a verify task: at most one per worker thread
+    // at a time, so a batch of 1,000 never fills the crypto queue (SERVICE_BUSY for the whole call).
+    let next = 0;
+    const finish = async (): Promise<void> => {
+      while (next < openable.length) {
+        const j = next++;
+        const { index } = openable[j] as (typeof openable)[number];
         try {
-          const opened = await this.finishOpen(results[j] as OpenResult, NO_ROOM);
-          outcomes[index] = { ok: true, ...opened };
+          outcomes[index] = { ok: true, ...(await this.finishOpen(results[j] as OpenResult, NO_ROOM)) };
         } catch (error) {
           outcomes[index] = itemFailure(error);
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.pool.threads, openable.length) }, finish));
     return outcomes;
   }
 

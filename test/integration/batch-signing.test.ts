@@ -153,3 +153,27 @@ describe('PQSEAL_SEAL_BATCH_MAX=1', () => {
     assert.deepEqual(new Set(await openAll(server, org, sealed)), new Set([1]));
   });
 });
+
+describe('a decrypt-verify batch on a worker that holds no signer key yet', () => {
+  let server: TestServer;
+  let org: NewOrganisation;
+  before(async () => {
+    server = await startTestServer({ workers: 1, maxQueue: 8, rateLimitPerSecond: 10_000, rateLimitBurst: 10_000 });
+    org = await server.createOrg('Fresh Worker Ltd');
+  });
+  after(() => server.stop());
+
+  test('every item needs its signature checked with a key from the store, and none overflows the crypto queue', async () => {
+    const h = managedHeaders(org);
+    const sealed = await post(`${server.url}/v1/sign-encrypt`, h, { batch_input: Array.from({ length: 200 }, (_, i) => ({ data: `fresh ${i}` })) });
+    assert.equal(sealed.status, 200, JSON.stringify(sealed.json).slice(0, 300));
+    const envelopes = (sealed.json.body.batch_results as { encrypted_data: string }[]).map((r) => ({ encrypted_data: r.encrypted_data }));
+    const opened = await post(`${server.url}/v1/decrypt-verify`, h, { batch_input: envelopes });
+    assert.equal(opened.status, 200, JSON.stringify(opened.json).slice(0, 300));
+    const results = opened.json.body.batch_results as { decrypted_data: string; is_valid_signature: boolean }[];
+    results.forEach((r, i) => {
+      assert.equal(r.decrypted_data, `fresh ${i}`);
+      assert.equal(r.is_valid_signature, true);
+    });
+  });
+});
